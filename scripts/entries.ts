@@ -1,0 +1,49 @@
+/**
+ * The package's public entry points: subpath → source file. The build (tsup.config.ts), the exports
+ * check (scripts/check-exports.ts) and the import-isolation test all read this one list.
+ * `adapter: true` marks subpaths allowed to import optional peers.
+ */
+export interface PackageEntry {
+  /** Export subpath, e.g. `./ratelimit/redis`. */
+  readonly subpath: string;
+  /** Source file. */
+  readonly source: string;
+  /** Output path under dist without extension. */
+  readonly out: string;
+  /** Adapter subpaths may import optional peers; everything else must not. */
+  readonly adapter: boolean;
+}
+
+export const entries: readonly PackageEntry[] = [
+  { subpath: '.', source: 'src/index.ts', out: 'index', adapter: false },
+  { subpath: './testing', source: 'src/testing/index.ts', out: 'testing/index', adapter: false },
+  { subpath: './metrics/otel', source: 'src/metrics/otel.ts', out: 'metrics/otel', adapter: true },
+  {
+    subpath: './metrics/prometheus',
+    source: 'src/metrics/prometheus.ts',
+    out: 'metrics/prometheus',
+    adapter: true,
+  },
+];
+
+/** Client libraries of real backends: optional peers that only adapter subpaths may load. */
+export const optionalPeers: readonly string[] = [
+  'ioredis',
+  '@aws-sdk/',
+  'argon2',
+  'file-type',
+  'handlebars',
+  'pg',
+  'nodemailer',
+  'amqplib',
+  'sharp',
+  '@opentelemetry/api',
+  'prom-client',
+];
+
+/** True when an import specifier names an optional peer (or a subpath of one). */
+export function isOptionalPeer(specifier: string): boolean {
+  return optionalPeers.some((peer) =>
+    peer.endsWith('/') ? specifier.startsWith(peer) : specifier === peer || specifier.startsWith(`${peer}/`),
+  );
+}

@@ -1,0 +1,3 @@
+import { runNamedFile } from './run-file.js';
+
+runNamedFile('bench', '.bench.ts', 'npm run bench --');

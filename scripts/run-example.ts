@@ -1,0 +1,3 @@
+import { runNamedFile } from './run-file.js';
+
+runNamedFile('examples', '.ts', 'npm run example --');

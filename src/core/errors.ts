@@ -1,0 +1,81 @@
+/**
+ * One error base class for the whole library. Callers tell errors apart by `code` (stable, documented
+ * per module) or `instanceof`, never by message text.
+ */
+
+/** Brand shared by every copy of this library loaded in a process (ESM + CJS, or two versions). */
+const ERROR_BRAND = Symbol.for('backend-patterns.error');
+
+/** Codes raised by the core itself. Modules add their own (`ERR_RATELIMIT_*`, `ERR_TOKEN_*`, ...). */
+export type CoreErrorCode = 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT' | 'ERR_TIMEOUT' | 'ERR_STORE';
+
+/** Options accepted by every error constructor of this library. */
+export interface BackendPatternsErrorOptions {
+  /** The underlying error, kept for logs; never echoed into `message`. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Base class of every error this library throws.
+ *
+ * @example
+ * ```ts
+ * try { await limiter.limit(key); } catch (e) {
+ *   if (isBackendPatternsError(e, 'ERR_INVALID_ARGUMENT')) return badRequest(e.message);
+ *   throw e;
+ * }
+ * ```
+ */
+export class BackendPatternsError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_INVALID_OPTION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options: BackendPatternsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+    Object.defineProperty(this, ERROR_BRAND, { value: true });
+  }
+}
+
+/** An option given to a factory is missing, of the wrong type or out of range. Thrown at construction. */
+export class InvalidOptionError extends BackendPatternsError {
+  constructor(message: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_INVALID_OPTION', message, options);
+  }
+}
+
+/** An argument given to a method call is invalid (bad key, negative cost, ...). Thrown at the call. */
+export class InvalidArgumentError extends BackendPatternsError {
+  constructor(message: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** An operation did not finish within its deadline. */
+export class TimeoutError extends BackendPatternsError {
+  constructor(message: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_TIMEOUT', message, options);
+  }
+}
+
+/** A backing store (Redis, PostgreSQL, ...) failed or answered with something unexpected. */
+export class StoreError extends BackendPatternsError {
+  constructor(message: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_STORE', message, options);
+  }
+}
+
+/**
+ * True when `error` was thrown by this library (any copy of it), optionally with the given `code`.
+ *
+ * @example
+ * ```ts
+ * if (isBackendPatternsError(err, 'ERR_TOKEN_EXPIRED')) res.statusCode = 401;
+ * ```
+ */
+export function isBackendPatternsError(error: unknown, code?: string): error is BackendPatternsError {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
+  return code === undefined || (error as BackendPatternsError).code === code;
+}

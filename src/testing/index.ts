@@ -1,0 +1,19 @@
+/**
+ * Test helpers for users of backend-patterns and for authors of adapters: a manual clock, an in-memory
+ * metrics recorder, and one runner-agnostic contract suite per port.
+ */
+export { createManualClock, type ManualClock } from '../core/manual-clock.js';
+export {
+  createMemoryMetrics,
+  type InstrumentKind,
+  type MemoryMetrics,
+  type MemoryMetricsOptions,
+  type MetricSample,
+  type MetricSeriesSnapshot,
+} from '../core/memory-metrics.js';
+export {
+  type MetricsContractOptions,
+  type MetricsContractSubject,
+  metricsContract,
+} from './contracts/metrics.js';
+export type { ContractTestApi, TestBody } from './contracts/test-api.js';
