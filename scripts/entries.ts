@@ -24,6 +24,8 @@ export const entries: readonly PackageEntry[] = [
     out: 'metrics/prometheus',
     adapter: true,
   },
+  { subpath: './ratelimit', source: 'src/ratelimit/index.ts', out: 'ratelimit/index', adapter: false },
+  { subpath: './ratelimit/redis', source: 'src/ratelimit/redis.ts', out: 'ratelimit/redis', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */

@@ -16,4 +16,10 @@ export {
   type MetricsContractSubject,
   metricsContract,
 } from './contracts/metrics.js';
+export {
+  type RateLimitStoreContractOptions,
+  type RateLimitStoreSubject,
+  rateLimitStoreContract,
+  rateLimitTraces,
+} from './contracts/ratelimit-store.js';
 export type { ContractTestApi, TestBody } from './contracts/test-api.js';

@@ -1,0 +1,221 @@
+/**
+ * The decision arithmetic in TypeScript, used by the memory store. lua/decide.ts is the same arithmetic in
+ * Lua; the shared contract suite (and a randomised differential test) keeps the two in step. All values
+ * are integers: milliseconds for windows, microseconds for buckets.
+ */
+import type { Algorithm, BucketAlgorithm, WindowAlgorithm } from './algorithms.js';
+
+/** Stored state of one policy key, by engine. */
+export type EngineState =
+  | { readonly engine: 'fixed-window'; readonly windowStartMs: number; readonly count: number }
+  | {
+      readonly engine: 'sliding-window-counter';
+      readonly windowStartMs: number;
+      readonly count: number;
+      readonly previousCount: number;
+    }
+  | SlidingLogState
+  | { readonly engine: 'virtual-scheduling'; readonly tatUs: number };
+
+/** One admitted request in a sliding log. */
+export interface LogEntry {
+  readonly atMs: number;
+  readonly cost: number;
+}
+
+/**
+ * A sliding log is a queue kept in place (entries from `head` on are live), so admitting and expiring are
+ * amortised O(1) instead of copying the log on every decision.
+ */
+export interface SlidingLogState {
+  readonly engine: 'sliding-window-log';
+  readonly entries: LogEntry[];
+  head: number;
+  total: number;
+}
+
+/** What one policy says about one request. */
+export interface Evaluation {
+  readonly allowed: boolean;
+  /** Units left after this request (if admitted) or now (if not). */
+  readonly remaining: number;
+  /** Until the key is fully replenished. */
+  readonly resetAfterMs: number;
+  /** 0 when allowed; otherwise until a request of this cost could pass. */
+  readonly retryAfterMs: number;
+  /** Leaky bucket: how long the admitted request should wait for its turn. */
+  readonly delayMs: number;
+  /** Applies the request to the state and returns what to store; called only if the whole decision admits. */
+  commit(): EngineState;
+  /** How long the stored state stays useful (its TTL). */
+  readonly ttlMs: number;
+}
+
+/** Spare TTL beyond the moment state stops mattering, so clock jitter never drops live state. */
+export const TTL_SLACK_MS = 1000;
+
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** Evaluates `cost` units against `algorithm` at time `nowMs`/`nowUs`, given the stored `state`. */
+export function evaluate(
+  algorithm: Algorithm,
+  state: EngineState | undefined,
+  nowMs: number,
+  nowUs: number,
+  cost: number,
+): Evaluation {
+  switch (algorithm.engine) {
+    case 'fixed-window':
+      return fixedWindow(algorithm as WindowAlgorithm, state, nowMs, cost);
+    case 'sliding-window-counter':
+      return slidingCounter(algorithm as WindowAlgorithm, state, nowMs, cost);
+    case 'sliding-window-log':
+      return slidingLog(algorithm as WindowAlgorithm, state, nowMs, cost);
+    case 'virtual-scheduling':
+      return virtualScheduling(algorithm, state, nowUs, cost);
+  }
+}
+
+function fixedWindow(
+  a: WindowAlgorithm,
+  state: EngineState | undefined,
+  nowMs: number,
+  cost: number,
+): Evaluation {
+  const windowStartMs = nowMs - (nowMs % a.windowMs);
+  const count = state?.engine === 'fixed-window' && state.windowStartMs === windowStartMs ? state.count : 0;
+  const allowed = count + cost <= a.limit;
+  const after = allowed ? count + cost : count;
+  const untilWindowEndMs = windowStartMs + a.windowMs - nowMs;
+  return {
+    allowed,
+    remaining: a.limit - after,
+    resetAfterMs: after > 0 ? untilWindowEndMs : 0,
+    retryAfterMs: allowed ? 0 : untilWindowEndMs,
+    delayMs: 0,
+    commit: () => ({ engine: 'fixed-window', windowStartMs, count: after }),
+    ttlMs: untilWindowEndMs + TTL_SLACK_MS,
+  };
+}
+
+function slidingCounter(
+  a: WindowAlgorithm,
+  state: EngineState | undefined,
+  nowMs: number,
+  cost: number,
+): Evaluation {
+  const w = a.windowMs;
+  const windowStartMs = nowMs - (nowMs % w);
+  const elapsedMs = nowMs - windowStartMs;
+  let count = 0;
+  let previousCount = 0;
+  if (state?.engine === 'sliding-window-counter') {
+    if (state.windowStartMs === windowStartMs) {
+      count = state.count;
+      previousCount = state.previousCount;
+    } else if (state.windowStartMs === windowStartMs - w) {
+      previousCount = state.count;
+    }
+  }
+  // Weighted estimate × w, kept integral: previous × (w − elapsed) + current × w ≤ limit × w.
+  const previousWeight = previousCount * (w - elapsedMs);
+  const allowed = previousWeight + (count + cost) * w <= a.limit * w;
+  const after = allowed ? count + cost : count;
+  const remaining = Math.max(0, Math.floor((a.limit * w - previousWeight) / w) - after);
+  let retryAfterMs = 0;
+  if (!allowed) {
+    const room = a.limit - count - cost;
+    const inThisWindow = room >= 0 && previousCount > 0 ? w - Math.floor((room * w) / previousCount) : w;
+    if (inThisWindow < w) {
+      retryAfterMs = inThisWindow - elapsedMs;
+    } else {
+      const nextWindowWait = count > 0 ? Math.max(0, w - Math.floor(((a.limit - cost) * w) / count)) : 0;
+      retryAfterMs = w - elapsedMs + nextWindowWait;
+    }
+  }
+  const resetAfterMs = after > 0 ? 2 * w - elapsedMs : previousCount > 0 ? w - elapsedMs : 0;
+  return {
+    allowed,
+    remaining,
+    resetAfterMs,
+    retryAfterMs,
+    delayMs: 0,
+    commit: () => ({ engine: 'sliding-window-counter', windowStartMs, count: after, previousCount }),
+    ttlMs: 2 * w - elapsedMs + TTL_SLACK_MS,
+  };
+}
+
+function slidingLog(
+  a: WindowAlgorithm,
+  state: EngineState | undefined,
+  nowMs: number,
+  cost: number,
+): Evaluation {
+  const liveAfterMs = nowMs - a.windowMs; // entries at or before this instant have left the window
+  const log: SlidingLogState =
+    state?.engine === 'sliding-window-log'
+      ? state
+      : { engine: 'sliding-window-log', entries: [], head: 0, total: 0 };
+  // Expiring is safe whatever the decision: those entries are out of every future window too.
+  while (log.head < log.entries.length && (log.entries[log.head]?.atMs ?? 0) <= liveAfterMs) {
+    log.total -= log.entries[log.head]?.cost ?? 0;
+    log.head++;
+  }
+  if (log.head > 64 && log.head * 2 > log.entries.length) {
+    log.entries.splice(0, log.head);
+    log.head = 0;
+  }
+  const allowed = log.total + cost <= a.limit;
+  let retryAfterMs = 0;
+  if (!allowed) {
+    let freed = 0;
+    const needed = log.total + cost - a.limit;
+    for (let i = log.head; i < log.entries.length; i++) {
+      const entry = log.entries[i] as LogEntry;
+      freed += entry.cost;
+      if (freed >= needed) {
+        retryAfterMs = entry.atMs + a.windowMs - nowMs;
+        break;
+      }
+    }
+  }
+  const newestMs = allowed ? nowMs : log.entries.at(-1)?.atMs;
+  const live = log.head < log.entries.length || allowed;
+  return {
+    allowed,
+    remaining: a.limit - (allowed ? log.total + cost : log.total),
+    resetAfterMs: live && newestMs !== undefined ? newestMs + a.windowMs - nowMs : 0,
+    retryAfterMs,
+    delayMs: 0,
+    commit() {
+      log.entries.push({ atMs: nowMs, cost });
+      log.total += cost;
+      return log;
+    },
+    ttlMs: a.windowMs + TTL_SLACK_MS,
+  };
+}
+
+function virtualScheduling(
+  a: BucketAlgorithm,
+  state: EngineState | undefined,
+  nowUs: number,
+  cost: number,
+): Evaluation {
+  const t = a.intervalUs;
+  const tatUs = state?.engine === 'virtual-scheduling' ? state.tatUs : 0;
+  // `tat` is when the bucket is full again; debt is how far ahead of now that is.
+  const baseUs = Math.max(tatUs, nowUs);
+  const newTatUs = baseUs + cost * t;
+  const allowed = newTatUs - nowUs <= a.capacity * t;
+  const debtUs = (allowed ? newTatUs : baseUs) - nowUs;
+  return {
+    allowed,
+    remaining: Math.floor((a.capacity * t - debtUs) / t),
+    resetAfterMs: ceilDiv(debtUs, 1000),
+    retryAfterMs: allowed ? 0 : ceilDiv(newTatUs - a.capacity * t - nowUs, 1000),
+    delayMs: allowed && a.shaping ? ceilDiv(baseUs - nowUs, 1000) : 0,
+    commit: () => ({ engine: 'virtual-scheduling', tatUs: newTatUs }),
+    ttlMs: ceilDiv(debtUs, 1000) + TTL_SLACK_MS,
+  };
+}

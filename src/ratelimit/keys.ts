@@ -1,0 +1,66 @@
+/**
+ * Turns a `limit()` key into the checks of each policy, and picks the Redis Cluster hash tag all of them
+ * share: per key when every policy counts by the same dimension (spreads over the cluster), per limiter
+ * otherwise (atomic decisions over different keys need one slot).
+ */
+import { InvalidArgumentError } from '../core/errors.js';
+import type { Algorithm } from './algorithms.js';
+import type { PolicyCheck } from './store.js';
+import type { LimitKey } from './types.js';
+
+/** A validated policy. */
+export interface NormalizedPolicy {
+  readonly name: string;
+  readonly algorithm: Algorithm;
+  readonly by: string;
+  readonly blockDurationMs: number;
+}
+
+/** The checks of one call and their shared hash tag. */
+export interface ResolvedKey {
+  readonly hashTag: string;
+  readonly checks: readonly PolicyCheck[];
+}
+
+const GLOBAL = 'global';
+
+/** Builds the resolver of one limiter. */
+export function createKeyResolver(
+  limiter: string,
+  policies: readonly NormalizedPolicy[],
+  maxKeyLength: number,
+) {
+  const dimensions = [...new Set(policies.map((p) => p.by).filter((by) => by !== GLOBAL))];
+  const tagPerKey = dimensions.length === 1 && policies.every((p) => p.by !== GLOBAL);
+
+  const dimensionValue = (key: LimitKey, dimension: string): string => {
+    const value = typeof key === 'string' ? (dimension === 'key' ? key : undefined) : key?.[dimension];
+    if (typeof key !== 'string' && (typeof key !== 'object' || key === null)) {
+      throw new InvalidArgumentError('`key` must be a string or an object of strings');
+    }
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new InvalidArgumentError(`\`key\` needs a non-empty string for dimension \`${dimension}\``);
+    }
+    if (value.length > maxKeyLength) {
+      throw new InvalidArgumentError(
+        `\`key\` dimension \`${dimension}\` is longer than ${maxKeyLength} characters`,
+      );
+    }
+    return value;
+  };
+
+  return (key: LimitKey, options: { includeGlobal: boolean }): ResolvedKey => {
+    const values = new Map(dimensions.map((d) => [d, dimensionValue(key, d)]));
+    const checks = policies
+      .filter((p) => options.includeGlobal || p.by !== GLOBAL)
+      .map((p) => ({
+        policy: p.name,
+        key: `${p.name}:${p.by === GLOBAL ? '*' : values.get(p.by)}`,
+        algorithm: p.algorithm,
+        blockDurationMs: p.blockDurationMs,
+      }));
+    const onlyDimension = dimensions[0];
+    const hashTag = tagPerKey && onlyDimension ? `${limiter}:${values.get(onlyDimension)}` : limiter;
+    return { hashTag, checks };
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * createRateLimiter: validates options and calls, resolves keys, asks the store, and turns store failures
+ * into the configured `onStoreError` decision. A denial is a result; only bad input throws.
+ */
+import { type Clock, systemClock } from '../core/clock.js';
+import { InvalidArgumentError, InvalidOptionError, StoreError } from '../core/errors.js';
+import { type Metrics, noopMetrics } from '../core/metrics.js';
+import { option } from '../core/validate.js';
+import { isAlgorithm } from './algorithms.js';
+import { createKeyResolver, type NormalizedPolicy, type ResolvedKey } from './keys.js';
+import { createMemoryRateLimitStore } from './memory.js';
+import type { DecideResponse, RateLimitStore } from './store.js';
+import { createStoreGuard } from './store-guard.js';
+import type {
+  LimitKey,
+  LimitOptions,
+  LimitResult,
+  PolicyOptions,
+  PolicyResult,
+  RateLimiter,
+  RateLimiterOptions,
+  StoreErrorPolicy,
+} from './types.js';
+
+const OPTION_KEYS = [
+  'name',
+  'algorithm',
+  'policies',
+  'store',
+  'clock',
+  'metrics',
+  'onStoreError',
+  'storeTimeoutMs',
+  'storeRetryAfterMs',
+  'mode',
+  'maxKeyLength',
+  'localBlockCacheSize',
+];
+
+function normalizePolicies(options: RateLimiterOptions): NormalizedPolicy[] {
+  if ((options.algorithm === undefined) === (options.policies === undefined)) {
+    throw new InvalidOptionError('give exactly one of `algorithm` or `policies`');
+  }
+  const given: readonly PolicyOptions[] = options.policies ?? [
+    { name: options.name, algorithm: options.algorithm as NonNullable<RateLimiterOptions['algorithm']> },
+  ];
+  if (!Array.isArray(given) || given.length === 0 || given.length > 16) {
+    throw new InvalidOptionError('`policies` must be an array of 1..16 policies');
+  }
+  const names = new Set<string>();
+  return given.map((p, i) => {
+    if (typeof p !== 'object' || p === null)
+      throw new InvalidOptionError(`\`policies[${i}]\` must be an object`);
+    option.knownKeys(`policies[${i}]`, p, ['name', 'algorithm', 'by', 'blockDurationMs']);
+    const name = option.name(`policies[${i}].name`, p.name, 64);
+    if (names.has(name)) throw new InvalidOptionError(`duplicate policy name \`${name}\``);
+    names.add(name);
+    if (!isAlgorithm(p.algorithm)) {
+      throw new InvalidOptionError(
+        `\`policies[${i}].algorithm\` must come from fixedWindow(), tokenBucket(), ...`,
+      );
+    }
+    return {
+      name,
+      algorithm: p.algorithm,
+      by: option.name(`policies[${i}].by`, p.by ?? 'key', 64),
+      blockDurationMs: option.integer(
+        `policies[${i}].blockDurationMs`,
+        p.blockDurationMs ?? 0,
+        0,
+        366 * 86_400_000,
+      ),
+    };
+  });
+}
+
+function validateStoreErrorPolicy(value: unknown): StoreErrorPolicy {
+  if (value === 'fail-open' || value === 'fail-closed') return value;
+  if (typeof value === 'object' && value !== null && 'fallback' in value) {
+    const fallback = (value as { fallback: unknown }).fallback as RateLimiter | undefined;
+    if (fallback && typeof fallback.limit === 'function' && typeof fallback.peek === 'function')
+      return { fallback };
+  }
+  throw new InvalidOptionError(
+    "`onStoreError` must be 'fail-open', 'fail-closed' or { fallback: RateLimiter }",
+  );
+}
+
+/** A small bounded map of key → blocked-until (ms); oldest insertions go first when full. */
+function createBlockCache(size: number) {
+  const blocked = new Map<string, number>();
+  return {
+    get(key: string, nowMs: number): number | undefined {
+      const until = blocked.get(key);
+      if (until === undefined) return undefined;
+      if (until > nowMs) return until;
+      blocked.delete(key);
+      return undefined;
+    },
+    set(key: string, untilMs: number) {
+      if (size === 0) return;
+      blocked.delete(key);
+      blocked.set(key, untilMs);
+      if (blocked.size > size) blocked.delete(blocked.keys().next().value as string);
+    },
+    delete: (key: string) => blocked.delete(key),
+  };
+}
+
+/**
+ * Creates a rate limiter.
+ *
+ * @example
+ * ```ts
+ * const limiter = createRateLimiter({
+ *   name: 'api',
+ *   policies: [
+ *     { name: 'per-user', algorithm: tokenBucket({ capacity: 20, refillTokens: 10, refillIntervalMs: 1000 }) },
+ *     { name: 'global', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
+ *   ],
+ * });
+ * const { allowed, retryAfterMs } = await limiter.limit(userId);
+ * ```
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options are required');
+  option.knownKeys('createRateLimiter', options, OPTION_KEYS);
+  const name = option.name('name', options.name, 64);
+  const policies = normalizePolicies(options);
+  const clock: Clock = options.clock ?? systemClock;
+  const store: RateLimitStore = options.store ?? createMemoryRateLimitStore({ clock });
+  if (typeof store.decide !== 'function')
+    throw new InvalidOptionError('`store` must implement RateLimitStore');
+  const metrics: Metrics = options.metrics ?? noopMetrics;
+  const onStoreError = validateStoreErrorPolicy(options.onStoreError ?? 'fail-open');
+  const storeTimeoutMs = option.integer('storeTimeoutMs', options.storeTimeoutMs ?? 50, 1, 60_000);
+  const storeRetryAfterMs = option.integer(
+    'storeRetryAfterMs',
+    options.storeRetryAfterMs ?? 1000,
+    0,
+    3_600_000,
+  );
+  const mode = option.oneOf('mode', options.mode ?? 'enforce', ['enforce', 'shadow']);
+  const maxKeyLength = option.integer('maxKeyLength', options.maxKeyLength ?? 256, 1, 65_536);
+  const blockCache = createBlockCache(
+    option.integer('localBlockCacheSize', options.localBlockCacheSize ?? 10_000, 0),
+  );
+  const resolve = createKeyResolver(name, policies, maxKeyLength);
+  const guard = createStoreGuard(clock, storeTimeoutMs, storeRetryAfterMs);
+  const maxCost = Math.min(...policies.map((p) => p.algorithm.quota));
+  const firstPolicy = policies[0] as NormalizedPolicy;
+
+  const requests = metrics.counter('ratelimit.requests', {
+    description: 'rate-limit decisions by outcome',
+    unit: '{request}',
+    labelNames: ['limiter', 'outcome', 'mode'],
+  });
+  const storeDuration = metrics.histogram('ratelimit.store.duration', {
+    description: 'latency of one rate-limit store call',
+    unit: 's',
+    labelNames: ['limiter'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+  });
+
+  const validateCost = (limitOptions: LimitOptions | undefined): number => {
+    if (limitOptions !== undefined && (typeof limitOptions !== 'object' || limitOptions === null)) {
+      throw new InvalidArgumentError('`options` must be an object');
+    }
+    const cost = limitOptions?.cost ?? 1;
+    if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1) {
+      throw new InvalidArgumentError(`\`cost\` must be an integer >= 1, got ${String(cost)}`);
+    }
+    if (cost > maxCost) {
+      throw new InvalidArgumentError(
+        `\`cost\` ${cost} is above what this limiter can ever admit (${maxCost})`,
+      );
+    }
+    return cost;
+  };
+
+  const toResult = (resolved: ResolvedKey, response: DecideResponse): LimitResult => {
+    const results: PolicyResult[] = resolved.checks.map((check, i) => {
+      const d = response.decisions[i];
+      if (!d) throw new StoreError('store answered fewer decisions than asked');
+      return {
+        policy: check.policy,
+        allowed: d.allowed,
+        limit: check.algorithm.quota,
+        remaining: d.remaining,
+        resetAt: response.nowMs + d.resetAfterMs,
+        retryAfterMs: d.retryAfterMs,
+        windowMs: check.algorithm.windowMs,
+        blocked: d.blocked,
+      };
+    });
+    const allowed = results.every((r) => r.allowed);
+    const deciding = allowed
+      ? results.reduce((a, b) => (b.remaining < a.remaining ? b : a))
+      : results.filter((r) => !r.allowed).reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+    return {
+      allowed,
+      limit: deciding.limit,
+      remaining: deciding.remaining,
+      resetAt: deciding.resetAt,
+      retryAfterMs: allowed ? 0 : deciding.retryAfterMs,
+      delayMs: allowed ? Math.max(0, ...response.decisions.map((d) => d.delayMs)) : 0,
+      policy: deciding.policy,
+      policies: results,
+      reason: allowed ? 'ok' : deciding.blocked ? 'blocked' : 'limit',
+      shadowDenied: false,
+      degraded: false,
+    };
+  };
+
+  const degradedResult = (allowed: boolean): LimitResult => ({
+    allowed,
+    limit: firstPolicy.algorithm.quota,
+    remaining: 0,
+    resetAt: clock.now() + storeRetryAfterMs,
+    retryAfterMs: allowed ? 0 : Math.max(1, storeRetryAfterMs),
+    delayMs: 0,
+    policy: firstPolicy.name,
+    policies: [],
+    reason: 'store-error',
+    shadowDenied: false,
+    degraded: true,
+  });
+
+  const locallyBlocked = (resolved: ResolvedKey): LimitResult | undefined => {
+    const nowMs = clock.now();
+    for (const check of resolved.checks) {
+      if (check.blockDurationMs === 0) continue;
+      const untilMs = blockCache.get(check.key, nowMs);
+      if (untilMs === undefined) continue;
+      const blocked: PolicyResult = {
+        policy: check.policy,
+        allowed: false,
+        limit: check.algorithm.quota,
+        remaining: 0,
+        resetAt: untilMs,
+        retryAfterMs: untilMs - nowMs,
+        windowMs: check.algorithm.windowMs,
+        blocked: true,
+      };
+      return {
+        ...blocked,
+        delayMs: 0,
+        policies: [blocked],
+        reason: 'blocked',
+        shadowDenied: false,
+        degraded: false,
+      };
+    }
+    return undefined;
+  };
+
+  const count = (outcome: 'allowed' | 'rejected' | 'error') =>
+    requests.add(1, { limiter: name, outcome, mode });
+
+  /** The store's decision, or undefined when the store failed (the caller applies `onStoreError`). */
+  const decide = async (key: LimitKey, cost: number, decideMode: 'consume' | 'peek') => {
+    const resolved = resolve(key, { includeGlobal: true });
+    const cached = decideMode === 'consume' ? locallyBlocked(resolved) : undefined;
+    if (cached) return cached;
+    const startedAt = performance.now();
+    const outcome = await guard.run(() =>
+      store.decide({
+        limiter: name,
+        hashTag: resolved.hashTag,
+        checks: resolved.checks,
+        cost,
+        mode: decideMode,
+      }),
+    );
+    storeDuration.record((performance.now() - startedAt) / 1000, { limiter: name });
+    if (!outcome.ok) return undefined;
+    let result: LimitResult;
+    try {
+      result = toResult(resolved, outcome.value);
+    } catch {
+      return undefined; // a malformed store answer is a store failure
+    }
+    result.policies.forEach((p, i) => {
+      const check = resolved.checks[i];
+      if (p.blocked && check) blockCache.set(check.key, clock.now() + p.retryAfterMs);
+    });
+    return result;
+  };
+
+  const onFailure = async (key: LimitKey, limitOptions: LimitOptions | undefined, peek: boolean) => {
+    if (typeof onStoreError === 'object') {
+      const fallback = peek
+        ? await onStoreError.fallback.peek(key)
+        : await onStoreError.fallback.limit(key, limitOptions);
+      return { ...fallback, degraded: true };
+    }
+    return degradedResult(onStoreError === 'fail-open');
+  };
+
+  return {
+    name,
+    async limit(key, limitOptions) {
+      const cost = validateCost(limitOptions);
+      const result = await decide(key, cost, 'consume');
+      if (result === undefined) {
+        count('error');
+        return onFailure(key, limitOptions, false);
+      }
+      count(result.allowed ? 'allowed' : 'rejected');
+      if (mode === 'shadow' && !result.allowed) return { ...result, allowed: true, shadowDenied: true };
+      return result;
+    },
+    async peek(key) {
+      return (await decide(key, 1, 'peek')) ?? onFailure(key, undefined, true);
+    },
+    async reset(key) {
+      const resolved = resolve(key, { includeGlobal: false });
+      for (const check of resolved.checks) blockCache.delete(check.key);
+      const outcome = await guard.run(() =>
+        store.reset({ limiter: name, hashTag: resolved.hashTag, checks: resolved.checks }),
+      );
+      if (!outcome.ok) throw new StoreError(`reset of limiter ${name} failed`, { cause: outcome.error });
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { defineScript } from '../../core/redis/script.js';
+import { TIME_PRELUDE } from './time.js';
+
+/**
+ * One rate-limit decision over any number of policies, all-or-nothing. Mirrors engine.ts line for line.
+ *
+ * KEYS, per policy i (3 keys each): [3i-2] state, [3i-1] log total (sliding log only), [3i] penalty block.
+ * ARGV[1] now in ms, or '' to use Redis TIME
+ * ARGV[2] cost (>= 1)
+ * ARGV[3] mode: 'consume' | 'peek' | 'reset'
+ * ARGV[4] number of policies n
+ * ARGV[5 + 5(i-1) ..] per policy: engine ('fw' | 'swc' | 'log' | 'vs'), p1, p2, p3, blockDurationMs
+ *   fw, swc, log: p1 = limit, p2 = windowMs, p3 = 0;  vs: p1 = capacity, p2 = intervalUs, p3 = shaping (0|1)
+ * Returns { nowMs, then per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, delayMs, blocked (0|1) }
+ * State values: fw 'windowStart:count', swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
+ * 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
+ */
+export const decideScript = defineScript(
+  'ratelimit-decide',
+  'variadic',
+  `${TIME_PRELUDE}
+local mode = ARGV[3]
+local n = tonumber(ARGV[4])
+local cost = tonumber(ARGV[2])
+if mode == 'peek' then cost = 1 end
+
+if mode == 'reset' then
+  for i = 1, n do redis.call('DEL', KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]) end
+  return { nowMs }
+end
+
+local function fixed_window(sk, limit, w)
+  local ws = nowMs - (nowMs % w)
+  local count = 0
+  local v = redis.call('GET', sk)
+  if v then
+    local sw, sc = string.match(v, '^(%d+):(%d+)$')
+    if tonumber(sw) == ws then count = tonumber(sc) end
+  end
+  local allowed = count + cost <= limit
+  local after = count
+  if allowed then after = count + cost end
+  local untilEnd = ws + w - nowMs
+  local reset = 0
+  if after > 0 then reset = untilEnd end
+  local retry = 0
+  if not allowed then retry = untilEnd end
+  return { allowed, limit - after, reset, retry, 0, function()
+    redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after), 'PX', fmt(untilEnd + SLACK_MS))
+  end }
+end
+
+local function sliding_counter(sk, limit, w)
+  local ws = nowMs - (nowMs % w)
+  local e = nowMs - ws
+  local count, prev = 0, 0
+  local v = redis.call('GET', sk)
+  if v then
+    local sw, sc, sp = string.match(v, '^(%d+):(%d+):(%d+)$')
+    sw = tonumber(sw)
+    if sw == ws then count = tonumber(sc); prev = tonumber(sp)
+    elseif sw == ws - w then prev = tonumber(sc) end
+  end
+  local pw = prev * (w - e)
+  local allowed = pw + (count + cost) * w <= limit * w
+  local after = count
+  if allowed then after = count + cost end
+  local remaining = math.max(0, math.floor((limit * w - pw) / w) - after)
+  local retry = 0
+  if not allowed then
+    local room = limit - count - cost
+    local inThis = w
+    if room >= 0 and prev > 0 then inThis = w - math.floor(room * w / prev) end
+    if inThis < w then retry = inThis - e
+    else
+      local nextWait = 0
+      if count > 0 then nextWait = math.max(0, w - math.floor((limit - cost) * w / count)) end
+      retry = w - e + nextWait
+    end
+  end
+  local reset = 0
+  if after > 0 then reset = 2 * w - e elseif prev > 0 then reset = w - e end
+  return { allowed, remaining, reset, retry, 0, function()
+    redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after) .. ':' .. fmt(prev), 'PX', fmt(2 * w - e + SLACK_MS))
+  end }
+end
+
+local function sliding_log(sk, ak, limit, w)
+  local liveAfter = nowMs - w
+  local total = 0
+  if redis.call('ZCARD', sk) > 0 then total = tonumber(redis.call('GET', ak) or '0') end
+  local old = redis.call('ZRANGEBYSCORE', sk, '-inf', liveAfter)
+  if #old > 0 then
+    for _, m in ipairs(old) do total = total - tonumber(string.match(m, '^%d+:(%d+):')) end
+    redis.call('ZREMRANGEBYSCORE', sk, '-inf', liveAfter)
+    if total > 0 then redis.call('SET', ak, fmt(total), 'KEEPTTL') else redis.call('DEL', ak); total = 0 end
+  end
+  local allowed = total + cost <= limit
+  local retry = 0
+  if not allowed then
+    local needed = total + cost - limit
+    local oldest = redis.call('ZRANGE', sk, 0, needed - 1, 'WITHSCORES')
+    local freed = 0
+    for j = 1, #oldest, 2 do
+      freed = freed + tonumber(string.match(oldest[j], '^%d+:(%d+):'))
+      if freed >= needed then retry = tonumber(oldest[j + 1]) + w - nowMs; break end
+    end
+  end
+  local after = total
+  if allowed then after = total + cost end
+  local reset = 0
+  if allowed then reset = w
+  else
+    local newest = redis.call('ZRANGE', sk, -1, -1, 'WITHSCORES')
+    if #newest > 0 then reset = tonumber(newest[2]) + w - nowMs end
+  end
+  return { allowed, limit - after, reset, retry, 0, function()
+    redis.call('ZADD', sk, nowMs, fmt(nowMs) .. ':' .. fmt(cost) .. ':' .. fmt(total))
+    redis.call('PEXPIRE', sk, fmt(w + SLACK_MS))
+    redis.call('SET', ak, fmt(after), 'PX', fmt(w + SLACK_MS))
+  end }
+end
+
+local function virtual_scheduling(sk, capacity, t, shaping)
+  local tat = tonumber(redis.call('GET', sk) or '0')
+  local base = math.max(tat, nowUs)
+  local newTat = base + cost * t
+  local allowed = newTat - nowUs <= capacity * t
+  local debt = base - nowUs
+  if allowed then debt = newTat - nowUs end
+  local retry = 0
+  if not allowed then retry = ceildiv(newTat - capacity * t - nowUs, 1000) end
+  local delay = 0
+  if allowed and shaping == 1 then delay = ceildiv(base - nowUs, 1000) end
+  return { allowed, math.floor((capacity * t - debt) / t), ceildiv(debt, 1000), retry, delay, function()
+    redis.call('SET', sk, fmt(newTat), 'PX', fmt(ceildiv(newTat - nowUs, 1000) + SLACK_MS))
+  end }
+end
+
+local evals, blocks = {}, {}
+local anyBlocked, allAllowed = false, true
+for i = 1, n do
+  local a = 4 + (i - 1) * 5
+  local engine, p1, p2, p3 = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local blockMs = tonumber(ARGV[a + 5])
+  local sk, ak, bk = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local b = 0
+  if blockMs > 0 then
+    local untilMs = redis.call('GET', bk)
+    if untilMs and tonumber(untilMs) > nowMs then b = tonumber(untilMs) - nowMs end
+  end
+  blocks[i] = b
+  if b > 0 then anyBlocked = true end
+  local r
+  if engine == 'fw' then r = fixed_window(sk, p1, p2)
+  elseif engine == 'swc' then r = sliding_counter(sk, p1, p2)
+  elseif engine == 'log' then r = sliding_log(sk, ak, p1, p2)
+  else r = virtual_scheduling(sk, p1, p2, p3) end
+  evals[i] = r
+  if not r[1] then allAllowed = false end
+end
+if anyBlocked then allAllowed = false end
+local charged = mode == 'consume' and allAllowed
+if charged then
+  for i = 1, n do evals[i][6]() end
+end
+
+local out = { nowMs }
+for i = 1, n do
+  local r = evals[i]
+  local b = blocks[i]
+  local a = 4 + (i - 1) * 5
+  local blockMs = tonumber(ARGV[a + 5])
+  if mode == 'consume' and not anyBlocked and not r[1] and blockMs > 0 then
+    b = blockMs
+    redis.call('SET', KEYS[3 * i], fmt(nowMs + blockMs), 'PX', fmt(blockMs))
+  end
+  local allowed, remaining, retry = 0, 0, r[4]
+  if r[1] and b == 0 then allowed = 1 end
+  -- A passing evaluation reports what is left after charging; if nothing was charged, add it back.
+  if b == 0 then
+    remaining = r[2]
+    if r[1] and not charged then remaining = r[2] + cost end
+  else retry = math.max(b, r[4]) end
+  local delay = 0
+  if allAllowed then delay = r[5] end
+  local blocked = 0
+  if b > 0 then blocked = 1 end
+  local rest = { allowed, remaining, math.max(r[3], b), retry, delay, blocked }
+  for j = 1, 6 do out[#out + 1] = rest[j] end
+end
+return out
+`,
+);

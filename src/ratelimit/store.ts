@@ -1,0 +1,103 @@
+/**
+ * The RateLimitStore port: where decisions are made atomically. The limiter validates input, picks keys
+ * and handles failures; a store only evaluates and applies. Memory (memory.ts) and Redis (redis.ts)
+ * implement it; `rateLimitStoreContract` in backend-patterns/testing checks any implementation.
+ */
+import type { Algorithm } from './algorithms.js';
+
+/** One policy's part of a decision. */
+export interface PolicyCheck {
+  /** Policy name, unique within the limiter. */
+  readonly policy: string;
+  /** Logical key of this policy's counter, unique within the limiter (e.g. `per-user:u1`). */
+  readonly key: string;
+  readonly algorithm: Algorithm;
+  /** After a denial by this policy, block the key this long (0 = no penalty). */
+  readonly blockDurationMs: number;
+}
+
+/** A decision request: all checks pass and are charged together, or nothing is charged. */
+export interface DecideRequest {
+  /** Limiter name. */
+  readonly limiter: string;
+  /** Redis Cluster hash tag shared by every key of this request. */
+  readonly hashTag: string;
+  readonly checks: readonly PolicyCheck[];
+  /** Units to charge (>= 1). */
+  readonly cost: number;
+  /** `consume` charges when all pass; `peek` reports without changing anything. */
+  readonly mode: 'consume' | 'peek';
+}
+
+/** One policy's answer. */
+export interface PolicyDecision {
+  readonly allowed: boolean;
+  readonly remaining: number;
+  readonly resetAfterMs: number;
+  readonly retryAfterMs: number;
+  readonly delayMs: number;
+  /** A penalty block is running for this key (now or as a result of this denial). */
+  readonly blocked: boolean;
+}
+
+/** A store's answer: the time it decided at (its own clock) and one decision per check, in order. */
+export interface DecideResponse {
+  readonly nowMs: number;
+  readonly decisions: readonly PolicyDecision[];
+}
+
+/** Request to clear the state and blocks of some keys. */
+export interface ResetRequest {
+  readonly limiter: string;
+  readonly hashTag: string;
+  readonly checks: readonly PolicyCheck[];
+}
+
+/** Request for a concurrency slot. */
+export interface LeaseRequest {
+  readonly limiter: string;
+  readonly hashTag: string;
+  readonly key: string;
+  /** Slots in total. */
+  readonly limit: number;
+  /** Slots this holder takes (>= 1). */
+  readonly cost: number;
+  /** The slot frees itself after this long unless extended. */
+  readonly leaseMs: number;
+}
+
+/** Answer to a lease request. */
+export interface LeaseResponse {
+  readonly allowed: boolean;
+  readonly nowMs: number;
+  /** Opaque lease id when allowed. */
+  readonly leaseId?: string;
+  /** When the lease expires (epoch ms), when allowed. */
+  readonly expiresAtMs?: number;
+  /** Slots in use after this request. */
+  readonly inUse: number;
+  /** When denied: until the earliest held lease expires (an upper bound; holders may release sooner). */
+  readonly retryAfterMs: number;
+}
+
+/** Identifies one held lease. */
+export interface LeaseHandle {
+  readonly limiter: string;
+  readonly hashTag: string;
+  readonly key: string;
+  readonly leaseId: string;
+}
+
+/** Storage of rate-limit state. Every method is atomic with respect to the keys it touches. */
+export interface RateLimitStore {
+  /** Evaluates all checks; charges all of them only if all pass (and `mode` is `consume`). */
+  decide(request: DecideRequest): Promise<DecideResponse>;
+  /** Clears state and blocks of the given checks' keys. */
+  reset(request: ResetRequest): Promise<void>;
+  /** Takes `cost` concurrency slots if free. */
+  acquireLease(request: LeaseRequest): Promise<LeaseResponse>;
+  /** Frees a lease; false when it was not held (expired or already released). */
+  releaseLease(handle: LeaseHandle): Promise<boolean>;
+  /** Pushes a held lease's expiry to now + `leaseMs`; the new expiry, or undefined if it was no longer held. */
+  extendLease(handle: LeaseHandle, leaseMs: number): Promise<number | undefined>;
+}

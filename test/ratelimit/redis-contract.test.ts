@@ -1,0 +1,49 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
+import { rateLimitStoreContract } from '../../src/testing/index.js';
+import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { canStartCluster, type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.js';
+
+describe.skipIf(noRedis)('redis (single server)', () => {
+  const client = noRedis ? undefined : connectRedis();
+  const prefix = randomPrefix('rl');
+  afterAll(async () => {
+    if (!client) return;
+    await deleteByPrefix(client, prefix);
+    client.disconnect();
+  });
+  let n = 0;
+  rateLimitStoreContract(
+    { describe, it },
+    {
+      name: 'redis',
+      setup: (clock) => ({
+        store: createRedisRateLimitStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
+      }),
+    },
+  );
+});
+
+describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
+  let cluster: LocalRedisCluster | undefined;
+  let client: InstanceType<typeof Redis.Cluster> | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    client = new Redis.Cluster([...cluster.nodes]);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+  let n = 0;
+  rateLimitStoreContract(
+    { describe, it },
+    {
+      name: 'redis cluster',
+      setup: (clock) => ({
+        store: createRedisRateLimitStore({ client: client!, prefix: `cl-${n++}`, clock }),
+      }),
+    },
+  );
+});
