@@ -1,5 +1,6 @@
 import type { DemoSection } from '../types.js';
 import { coreSection } from './core.js';
+import { ratelimitSection } from './ratelimit.js';
 
 /** The tour, in order. Each landed module adds its section here. */
-export const sections: readonly DemoSection[] = [coreSection];
+export const sections: readonly DemoSection[] = [coreSection, ratelimitSection];

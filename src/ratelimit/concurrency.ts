@@ -116,7 +116,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     name,
     async acquire(key, acquireOptions) {
       argument.key('key', key, maxKeyLength);
-      const cost = acquireOptions?.cost ?? 1;
+      const cost = acquireOptions?.cost === undefined ? 1 : acquireOptions.cost;
       if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1 || cost > limit) {
         throw new InvalidArgumentError(`\`cost\` must be an integer in 1..${limit}, got ${String(cost)}`);
       }

@@ -166,7 +166,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     if (limitOptions !== undefined && (typeof limitOptions !== 'object' || limitOptions === null)) {
       throw new InvalidArgumentError('`options` must be an object');
     }
-    const cost = limitOptions?.cost ?? 1;
+    const cost = limitOptions?.cost === undefined ? 1 : limitOptions.cost;
     if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1) {
       throw new InvalidArgumentError(`\`cost\` must be an integer >= 1, got ${String(cost)}`);
     }

@@ -1,0 +1,160 @@
+/** What is specific to the Redis store: Redis time, TTLs on every key, one command per decision. */
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createConcurrencyLimiter,
+  createRateLimiter,
+  fixedWindow,
+  gcra,
+  leakyBucket,
+  slidingWindowCounter,
+  slidingWindowLog,
+  tokenBucket,
+} from '../../src/ratelimit/index.js';
+import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
+import { createManualClock } from '../../src/testing/index.js';
+import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+
+describe.skipIf(noRedis)('redis store specifics', () => {
+  let client: Redis;
+  const prefix = randomPrefix('rl-redis');
+  beforeAll(() => {
+    client = connectRedis();
+  });
+  afterAll(async () => {
+    await deleteByPrefix(client, prefix);
+    client.disconnect();
+  });
+
+  it('decides on Redis time: app servers with drifting clocks share one limit', async () => {
+    const store = createRedisRateLimitStore({ client, prefix });
+    const algorithm = fixedWindow({ limit: 3, windowMs: 60_000 });
+    const in2000 = createRateLimiter({
+      name: 'drift',
+      algorithm,
+      store,
+      clock: createManualClock(Date.UTC(2000, 0, 1)),
+    });
+    const in2040 = createRateLimiter({
+      name: 'drift',
+      algorithm,
+      store,
+      clock: createManualClock(Date.UTC(2040, 0, 1)),
+    });
+    const results = [
+      await in2000.limit('k'),
+      await in2040.limit('k'),
+      await in2000.limit('k'),
+      await in2040.limit('k'),
+    ];
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    const now = Date.now();
+    for (const r of results) {
+      expect(r.resetAt).toBeGreaterThan(now - 5_000);
+      expect(r.resetAt).toBeLessThanOrEqual(now + 65_000);
+    }
+  });
+
+  it('every key written carries a TTL (no key can lock a client out forever)', async () => {
+    const keyPrefix = `${prefix}-ttl`;
+    const store = createRedisRateLimitStore({ client, prefix: keyPrefix });
+    const algorithms = [
+      fixedWindow({ limit: 1, windowMs: 60_000 }),
+      slidingWindowLog({ limit: 1, windowMs: 60_000 }),
+      slidingWindowCounter({ limit: 1, windowMs: 60_000 }),
+      tokenBucket({ capacity: 1, refillTokens: 1, refillIntervalMs: 60_000 }),
+      gcra({ limit: 1, periodMs: 60_000 }),
+      leakyBucket({ capacity: 1, leakPerSecond: 1 }),
+    ];
+    for (const algorithm of algorithms) {
+      const limiter = createRateLimiter({
+        name: `ttl-${algorithm.kind}`,
+        store,
+        policies: [{ name: 'p', algorithm, blockDurationMs: 30_000 }],
+      });
+      await limiter.limit('k');
+      await limiter.limit('k'); // denied: writes the block key
+    }
+    const lease = await createConcurrencyLimiter({
+      name: 'ttl-conc',
+      limit: 1,
+      leaseMs: 60_000,
+      store,
+    }).acquire('k');
+    expect(lease.allowed).toBe(true);
+    const [, keys] = await client.scan('0', 'MATCH', `${keyPrefix}:*`, 'COUNT', 10_000);
+    expect(keys.length).toBeGreaterThanOrEqual(6 * 2 + 1);
+    for (const key of keys) {
+      const ttl = await client.pttl(key);
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(2 * 60_000 + 1000); // the sliding counter keeps two windows
+    }
+  });
+
+  it('keys of one decision share a hash tag: per key for one dimension, per limiter across dimensions', async () => {
+    const keyPrefix = `${prefix}-tag`;
+    const store = createRedisRateLimitStore({ client, prefix: keyPrefix });
+    const algorithm = fixedWindow({ limit: 5, windowMs: 60_000 });
+    await createRateLimiter({ name: 'one', algorithm, store }).limit('user-1');
+    await createRateLimiter({
+      name: 'two',
+      store,
+      policies: [
+        { name: 'user', algorithm },
+        { name: 'all', by: 'global', algorithm },
+      ],
+    }).limit('user-1');
+    const [, keys] = await client.scan('0', 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+    expect(keys.sort()).toEqual([
+      `${keyPrefix}:rl:{one:user-1}:one:user-1:s`,
+      `${keyPrefix}:rl:{two}:all:*:s`,
+      `${keyPrefix}:rl:{two}:user:user-1:s`,
+    ]);
+  });
+
+  it('one decision over two policies is exactly one command from the client (MONITOR)', async () => {
+    const store = createRedisRateLimitStore({ client, prefix: `${prefix}-cmd` });
+    const limiter = createRateLimiter({
+      name: 'cmd',
+      store,
+      policies: [
+        { name: 'user', algorithm: gcra({ limit: 100, periodMs: 1000, burst: 10 }) },
+        { name: 'all', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
+      ],
+    });
+    await limiter.limit('warm-up'); // loads the script
+    const monitor = await client.monitor();
+    const fromClients: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (!source.includes('lua') && args[0]?.toLowerCase() !== 'monitor')
+        fromClients.push(args[0]?.toLowerCase() ?? '');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 20; i++) await limiter.limit(`u${i}`);
+    await new Promise((r) => setTimeout(r, 100));
+    monitor.disconnect();
+    expect(fromClients.filter((c) => c === 'evalsha')).toHaveLength(20);
+    expect(fromClients.filter((c) => c !== 'evalsha')).toEqual([]);
+  });
+
+  it('keeps deciding after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
+    const limiter = createRateLimiter({
+      name: 'flush',
+      algorithm: fixedWindow({ limit: 2, windowMs: 60_000 }),
+      store: createRedisRateLimitStore({ client, prefix }),
+    });
+    expect((await limiter.limit('k')).allowed).toBe(true);
+    await client.script('FLUSH');
+    expect(await limiter.limit('k')).toMatchObject({ allowed: true, degraded: false, remaining: 0 });
+    expect((await limiter.limit('k')).allowed).toBe(false);
+  });
+
+  it('refuses a client that is not an ioredis client', () => {
+    expect(() => createRedisRateLimitStore({ client: {} as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+    expect(() => createRedisRateLimitStore({ client, prefix: 'bad{prefix}' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+  });
+});
