@@ -26,6 +26,8 @@ export const entries: readonly PackageEntry[] = [
   },
   { subpath: './ratelimit', source: 'src/ratelimit/index.ts', out: 'ratelimit/index', adapter: false },
   { subpath: './ratelimit/redis', source: 'src/ratelimit/redis.ts', out: 'ratelimit/redis', adapter: true },
+  { subpath: './auth', source: 'src/auth/index.ts', out: 'auth/index', adapter: false },
+  { subpath: './auth/redis', source: 'src/auth/redis.ts', out: 'auth/redis', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */

@@ -1,6 +1,7 @@
 import type { DemoSection } from '../types.js';
+import { authSection } from './auth.js';
 import { coreSection } from './core.js';
 import { ratelimitSection } from './ratelimit.js';
 
 /** The tour, in order. Each landed module adds its section here. */
-export const sections: readonly DemoSection[] = [coreSection, ratelimitSection];
+export const sections: readonly DemoSection[] = [coreSection, ratelimitSection, authSection];

@@ -45,8 +45,11 @@ export interface Evaluation {
   readonly retryAfterMs: number;
   /** Leaky bucket: how long the admitted request should wait for its turn. */
   readonly delayMs: number;
-  /** Applies the request to the state and returns what to store; called only if the whole decision admits. */
-  commit(): EngineState;
+  /**
+   * The state to store if the whole decision admits the request. A sliding log is the same object as the
+   * stored one: {@link commitEvaluation} appends to it in place.
+   */
+  readonly next: EngineState;
   /** How long the stored state stays useful (its TTL). */
   readonly ttlMs: number;
 }
@@ -93,7 +96,7 @@ function fixedWindow(
     resetAfterMs: after > 0 ? untilWindowEndMs : 0,
     retryAfterMs: allowed ? 0 : untilWindowEndMs,
     delayMs: 0,
-    commit: () => ({ engine: 'fixed-window', windowStartMs, count: after }),
+    next: { engine: 'fixed-window', windowStartMs, count: after },
     ttlMs: untilWindowEndMs + TTL_SLACK_MS,
   };
 }
@@ -140,7 +143,7 @@ function slidingCounter(
     resetAfterMs,
     retryAfterMs,
     delayMs: 0,
-    commit: () => ({ engine: 'sliding-window-counter', windowStartMs, count: after, previousCount }),
+    next: { engine: 'sliding-window-counter', windowStartMs, count: after, previousCount },
     ttlMs: 2 * w - elapsedMs + TTL_SLACK_MS,
   };
 }
@@ -187,11 +190,7 @@ function slidingLog(
     resetAfterMs: live && newestMs !== undefined ? newestMs + a.windowMs - nowMs : 0,
     retryAfterMs,
     delayMs: 0,
-    commit() {
-      log.entries.push({ atMs: nowMs, cost });
-      log.total += cost;
-      return log;
-    },
+    next: log,
     ttlMs: a.windowMs + TTL_SLACK_MS,
   };
 }
@@ -215,7 +214,17 @@ function virtualScheduling(
     resetAfterMs: ceilDiv(debtUs, 1000),
     retryAfterMs: allowed ? 0 : ceilDiv(newTatUs - a.capacity * t - nowUs, 1000),
     delayMs: allowed && a.shaping ? ceilDiv(baseUs - nowUs, 1000) : 0,
-    commit: () => ({ engine: 'virtual-scheduling', tatUs: newTatUs }),
+    next: { engine: 'virtual-scheduling', tatUs: newTatUs },
     ttlMs: ceilDiv(debtUs, 1000) + TTL_SLACK_MS,
   };
+}
+
+/** Applies an admitted request: returns the state to store (appending to a sliding log in place). */
+export function commitEvaluation(evaluation: Evaluation, nowMs: number, cost: number): EngineState {
+  const next = evaluation.next;
+  if (next.engine === 'sliding-window-log') {
+    next.entries.push({ atMs: nowMs, cost });
+    next.total += cost;
+  }
+  return next;
 }

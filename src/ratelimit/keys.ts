@@ -29,6 +29,8 @@ export function createKeyResolver(
   limiter: string,
   policies: readonly NormalizedPolicy[],
   maxKeyLength: number,
+  /** False for in-process stores, which have no use for a hash tag: skip building it per call. */
+  needsHashTag = true,
 ) {
   const dimensions = [...new Set(policies.map((p) => p.by).filter((by) => by !== GLOBAL))];
   const tagPerKey = dimensions.length === 1 && policies.every((p) => p.by !== GLOBAL);
@@ -49,16 +51,31 @@ export function createKeyResolver(
     return value;
   };
 
+  // The common case, one policy counting by the plain string key, skips the general machinery.
+  const single = policies.length === 1 && policies[0]?.by === 'key' ? policies[0] : undefined;
+
   return (key: LimitKey, options: { includeGlobal: boolean }): ResolvedKey => {
+    if (single && typeof key === 'string') {
+      dimensionValue(key, 'key');
+      const check: PolicyCheck = {
+        policy: single.name,
+        key,
+        algorithm: single.algorithm,
+        blockDurationMs: single.blockDurationMs,
+      };
+      return { hashTag: needsHashTag ? `${limiter}:${key}` : limiter, checks: [check] };
+    }
     const values = new Map(dimensions.map((d) => [d, dimensionValue(key, d)]));
-    const checks = policies
-      .filter((p) => options.includeGlobal || p.by !== GLOBAL)
-      .map((p) => ({
+    const checks: PolicyCheck[] = [];
+    policies.forEach((p) => {
+      if (p.by === GLOBAL && !options.includeGlobal) return;
+      checks.push({
         policy: p.name,
-        key: `${p.name}:${p.by === GLOBAL ? '*' : values.get(p.by)}`,
+        key: p.by === GLOBAL ? '*' : (values.get(p.by) as string),
         algorithm: p.algorithm,
         blockDurationMs: p.blockDurationMs,
-      }));
+      });
+    });
     const onlyDimension = dimensions[0];
     const hashTag = tagPerKey && onlyDimension ? `${limiter}:${values.get(onlyDimension)}` : limiter;
     return { hashTag, checks };

@@ -145,8 +145,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const blockCache = createBlockCache(
     option.integer('localBlockCacheSize', options.localBlockCacheSize ?? 10_000, 0),
   );
-  const resolve = createKeyResolver(name, policies, maxKeyLength);
+
   const guard = createStoreGuard(clock, storeTimeoutMs, storeRetryAfterMs);
+  // An in-process store answers synchronously and cannot hang: no deadline, no promise round trips.
+  const decideSync = store.decideSync?.bind(store);
+  const resolve = createKeyResolver(name, policies, maxKeyLength, decideSync === undefined);
+  const timed = metrics !== noopMetrics;
   const maxCost = Math.min(...policies.map((p) => p.algorithm.quota));
   const firstPolicy = policies[0] as NormalizedPolicy;
 
@@ -179,10 +183,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   };
 
   const toResult = (resolved: ResolvedKey, response: DecideResponse): LimitResult => {
-    const results: PolicyResult[] = resolved.checks.map((check, i) => {
+    const results: PolicyResult[] = [];
+    let allowed = true;
+    let delayMs = 0;
+    let deciding: PolicyResult | undefined;
+    const checks = resolved.checks;
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i] as (typeof checks)[number];
       const d = response.decisions[i];
       if (!d) throw new StoreError('store answered fewer decisions than asked');
-      return {
+      const r: PolicyResult = {
         policy: check.policy,
         allowed: d.allowed,
         limit: check.algorithm.quota,
@@ -192,18 +202,24 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         windowMs: check.algorithm.windowMs,
         blocked: d.blocked,
       };
-    });
-    const allowed = results.every((r) => r.allowed);
-    const deciding = allowed
-      ? results.reduce((a, b) => (b.remaining < a.remaining ? b : a))
-      : results.filter((r) => !r.allowed).reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+      results.push(r);
+      if (d.delayMs > delayMs) delayMs = d.delayMs;
+      if (!r.allowed) {
+        // The denying policy with the longest wait decides.
+        if (allowed || (deciding && r.retryAfterMs > deciding.retryAfterMs)) deciding = r;
+        allowed = false;
+      } else if (allowed && (!deciding || r.remaining < deciding.remaining)) {
+        deciding = r; // among passing policies, the one with least left
+      }
+    }
+    if (!deciding) throw new StoreError('store answered no decisions');
     return {
       allowed,
       limit: deciding.limit,
       remaining: deciding.remaining,
       resetAt: deciding.resetAt,
       retryAfterMs: allowed ? 0 : deciding.retryAfterMs,
-      delayMs: allowed ? Math.max(0, ...response.decisions.map((d) => d.delayMs)) : 0,
+      delayMs: allowed ? delayMs : 0,
       policy: deciding.policy,
       policies: results,
       reason: allowed ? 'ok' : deciding.blocked ? 'blocked' : 'limit',
@@ -226,11 +242,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     degraded: true,
   });
 
+  const hasPenalties = policies.some((p) => p.blockDurationMs > 0);
   const locallyBlocked = (resolved: ResolvedKey): LimitResult | undefined => {
+    if (!hasPenalties) return undefined;
     const nowMs = clock.now();
     for (const check of resolved.checks) {
       if (check.blockDurationMs === 0) continue;
-      const untilMs = blockCache.get(check.key, nowMs);
+      const untilMs = blockCache.get(`${check.policy}:${check.key}`, nowMs);
       if (untilMs === undefined) continue;
       const blocked: PolicyResult = {
         policy: check.policy,
@@ -254,37 +272,66 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return undefined;
   };
 
-  const count = (outcome: 'allowed' | 'rejected' | 'error') =>
-    requests.add(1, { limiter: name, outcome, mode });
+  const durationLabels = { limiter: name };
+  const outcomeLabels = {
+    allowed: { limiter: name, outcome: 'allowed', mode },
+    rejected: { limiter: name, outcome: 'rejected', mode },
+    error: { limiter: name, outcome: 'error', mode },
+  } as const;
+  const count = (outcome: 'allowed' | 'rejected' | 'error') => requests.add(1, outcomeLabels[outcome]);
 
-  /** The store's decision, or undefined when the store failed (the caller applies `onStoreError`). */
-  const decide = async (key: LimitKey, cost: number, decideMode: 'consume' | 'peek') => {
-    const resolved = resolve(key, { includeGlobal: true });
-    const cached = decideMode === 'consume' ? locallyBlocked(resolved) : undefined;
-    if (cached) return cached;
-    const startedAt = performance.now();
-    const outcome = await guard.run(() =>
-      store.decide({
-        limiter: name,
-        hashTag: resolved.hashTag,
-        checks: resolved.checks,
-        cost,
-        mode: decideMode,
-      }),
-    );
-    storeDuration.record((performance.now() - startedAt) / 1000, { limiter: name });
-    if (!outcome.ok) return undefined;
+  /** Turns a store answer into a result and remembers blocked keys; undefined for a malformed answer. */
+  const finish = (resolved: ResolvedKey, response: DecideResponse): LimitResult | undefined => {
     let result: LimitResult;
     try {
-      result = toResult(resolved, outcome.value);
+      result = toResult(resolved, response);
     } catch {
       return undefined; // a malformed store answer is a store failure
     }
-    result.policies.forEach((p, i) => {
+    for (let i = 0; hasPenalties && i < result.policies.length; i++) {
+      const p = result.policies[i] as PolicyResult;
       const check = resolved.checks[i];
-      if (p.blocked && check) blockCache.set(check.key, clock.now() + p.retryAfterMs);
-    });
+      if (p.blocked && check) blockCache.set(`${check.policy}:${check.key}`, clock.now() + p.retryAfterMs);
+    }
     return result;
+  };
+
+  /**
+   * The store's decision, or undefined when the store failed (the caller applies `onStoreError`).
+   * In-process stores answer synchronously, which spares the promise round trips on the hot path.
+   */
+  const decide = (
+    key: LimitKey,
+    cost: number,
+    decideMode: 'consume' | 'peek',
+  ): LimitResult | undefined | Promise<LimitResult | undefined> => {
+    const resolved = resolve(key, { includeGlobal: true });
+    const cached = decideMode === 'consume' ? locallyBlocked(resolved) : undefined;
+    if (cached) return cached;
+    const request = {
+      limiter: name,
+      hashTag: resolved.hashTag,
+      checks: resolved.checks,
+      cost,
+      mode: decideMode,
+    };
+    const startedAt = timed ? performance.now() : 0;
+    if (decideSync) {
+      let response: DecideResponse;
+      try {
+        response = decideSync(request);
+      } catch {
+        return undefined;
+      }
+      if (timed) storeDuration.record((performance.now() - startedAt) / 1000, durationLabels);
+      return finish(resolved, response);
+    }
+    return guard
+      .run(() => store.decide(request))
+      .then((outcome) => {
+        if (timed) storeDuration.record((performance.now() - startedAt) / 1000, durationLabels);
+        return outcome.ok ? finish(resolved, outcome.value) : undefined;
+      });
   };
 
   const onFailure = async (key: LimitKey, limitOptions: LimitOptions | undefined, peek: boolean) => {
@@ -301,7 +348,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     name,
     async limit(key, limitOptions) {
       const cost = validateCost(limitOptions);
-      const result = await decide(key, cost, 'consume');
+      const pending = decide(key, cost, 'consume');
+      const result = pending instanceof Promise ? await pending : pending;
       if (result === undefined) {
         count('error');
         return onFailure(key, limitOptions, false);
@@ -311,11 +359,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return result;
     },
     async peek(key) {
-      return (await decide(key, 1, 'peek')) ?? onFailure(key, undefined, true);
+      const pending = decide(key, 1, 'peek');
+      return (pending instanceof Promise ? await pending : pending) ?? onFailure(key, undefined, true);
     },
     async reset(key) {
       const resolved = resolve(key, { includeGlobal: false });
-      for (const check of resolved.checks) blockCache.delete(check.key);
+      for (const check of resolved.checks) blockCache.delete(`${check.policy}:${check.key}`);
       const outcome = await guard.run(() =>
         store.reset({ limiter: name, hashTag: resolved.hashTag, checks: resolved.checks }),
       );

@@ -1,52 +1,53 @@
 /**
  * The in-memory store (the default): the same semantics as Redis under an injected clock, for one process.
- * Decisions are synchronous, hence atomic. Memory is bounded: expired entries are dropped when touched and
- * by a small sweep of the least recently used entries on every call; beyond `maxKeys` the least recently
- * used entry is evicted. No timers: expiry is a timestamp comparison, so it never depends on a timer firing
- * and never keeps the process alive.
+ * Decisions are synchronous, hence atomic. Memory is bounded (see expiring-table.ts): expired entries are
+ * dropped when touched and by a cursor that walks a few entries per call; beyond `maxKeys` an idle entry is
+ * evicted (CLOCK, an approximation of least-recently-used). No timers: expiry is a timestamp comparison, so
+ * it never depends on a timer firing and never keeps the process alive.
  */
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.js';
 import { option } from '../core/validate.js';
-import { type EngineState, evaluate } from './engine.js';
+import { commitEvaluation, type EngineState, type Evaluation, evaluate } from './engine.js';
+import { ExpiringTable } from './expiring-table.js';
 import type {
   DecideRequest,
   DecideResponse,
   LeaseHandle,
   LeaseRequest,
   LeaseResponse,
+  PolicyCheck,
   PolicyDecision,
   RateLimitStore,
-  ResetRequest,
 } from './store.js';
 
 /** Options of {@link createMemoryRateLimitStore}. */
 export interface MemoryRateLimitStoreOptions {
   /** Time source. Default: the system clock. */
   readonly clock?: Clock;
-  /** Most keys held at once; the least recently used is evicted beyond it. Default 100 000. */
+  /** Most keys held per policy of each limiter; beyond it an idle key is evicted. Default 100 000. */
   readonly maxKeys?: number;
 }
 
 /** The memory store, with a size readout for tests and monitoring. */
 export interface MemoryRateLimitStore extends RateLimitStore {
-  /** Entries currently held (state, blocks and lease sets). */
+  /** Entries currently held over all limiters (state, blocks and lease sets). */
   size(): number;
 }
 
-type Entry =
-  | { readonly type: 'state'; state: EngineState; expiresAtMs: number }
-  | { readonly type: 'block'; untilMs: number; expiresAtMs: number }
-  | {
-      readonly type: 'leases';
-      leases: Map<string, { expiresAtMs: number; cost: number }>;
-      expiresAtMs: number;
-    };
+type Lease = { expiresAtMs: number; cost: number };
+type StateEntry = { referenced: boolean; expiresAtMs: number; state: EngineState };
+type BlockEntry = { referenced: boolean; expiresAtMs: number; untilMs: number };
+type LeaseEntry = { referenced: boolean; expiresAtMs: number; leases: Map<string, Lease> };
 
-const SWEEP_PER_CALL = 2;
+/** One policy's state and penalty blocks, keyed by the policy's key (user id, IP, '*'). */
+interface PolicyTables {
+  readonly state: ExpiringTable<StateEntry>;
+  readonly blocks: ExpiringTable<BlockEntry>;
+}
 
 /**
- * Creates the in-memory rate-limit store.
+ * Creates the in-memory rate-limit store. `maxKeys` bounds each policy of each limiter separately.
  *
  * @example
  * ```ts
@@ -58,70 +59,126 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
   option.knownKeys('createMemoryRateLimitStore', options, ['clock', 'maxKeys']);
   const clock = options.clock ?? systemClock;
   const maxKeys = option.integer('maxKeys', options.maxKeys ?? 100_000, 1);
-  // Map order is recency order: touching an entry re-inserts it at the end.
-  const entries = new Map<string, Entry>();
+  // Two levels of maps keyed by the limiter's and the policy's own (constant) name strings: no key is built
+  // per call, and those strings' hashes are cached by the engine.
+  const policyTables = new Map<string, Map<string, PolicyTables>>();
+  const leaseTables = new Map<string, ExpiringTable<LeaseEntry>>();
 
-  const sweep = (nowMs: number) => {
-    let checked = 0;
-    for (const [key, entry] of entries) {
-      if (checked++ >= SWEEP_PER_CALL) break;
-      if (entry.expiresAtMs <= nowMs) entries.delete(key);
+  const tablesOf = (limiter: string, policy: string): PolicyTables => {
+    let byPolicy = policyTables.get(limiter);
+    if (!byPolicy) {
+      byPolicy = new Map();
+      policyTables.set(limiter, byPolicy);
     }
-  };
-  const get = (key: string, nowMs: number): Entry | undefined => {
-    const entry = entries.get(key);
-    if (!entry) return undefined;
-    entries.delete(key);
-    if (entry.expiresAtMs <= nowMs) return undefined;
-    entries.set(key, entry);
-    return entry;
-  };
-  const put = (key: string, entry: Entry) => {
-    entries.delete(key);
-    entries.set(key, entry);
-    while (entries.size > maxKeys) {
-      const oldest = entries.keys().next().value as string;
-      entries.delete(oldest);
+    let tables = byPolicy.get(policy);
+    if (!tables) {
+      tables = { state: new ExpiringTable(maxKeys), blocks: new ExpiringTable(maxKeys) };
+      byPolicy.set(policy, tables);
     }
+    return tables;
   };
-  const stateKey = (limiter: string, key: string) => `${limiter}\u0000s\u0000${key}`;
-  const blockKey = (limiter: string, key: string) => `${limiter}\u0000b\u0000${key}`;
-  const leaseKey = (limiter: string, key: string) => `${limiter}\u0000l\u0000${key}`;
+  const leasesTableOf = (limiter: string) => {
+    let table = leaseTables.get(limiter);
+    if (!table) {
+      table = new ExpiringTable<LeaseEntry>(maxKeys);
+      leaseTables.set(limiter, table);
+    }
+    return table;
+  };
 
-  const decideNow = (request: DecideRequest): DecideResponse => {
+  /** One policy, the common case: the same semantics as `decideNow`, straight-line and allocation-light. */
+  const decideOne = (request: DecideRequest, check: PolicyCheck): DecideResponse => {
     const nowMs = clock.now();
-    const nowUs = nowMs * 1000;
-    sweep(nowMs);
-    const blocks = request.checks.map((check) => {
-      if (check.blockDurationMs === 0) return 0;
-      const entry = get(blockKey(request.limiter, check.key), nowMs);
-      return entry?.type === 'block' && entry.untilMs > nowMs ? entry.untilMs - nowMs : 0;
-    });
     const cost = request.mode === 'peek' ? 1 : request.cost;
-    const evaluations = request.checks.map((check) => {
-      const entry = get(stateKey(request.limiter, check.key), nowMs);
-      return evaluate(check.algorithm, entry?.type === 'state' ? entry.state : undefined, nowMs, nowUs, cost);
-    });
-    const anyBlocked = blocks.some((ms) => ms > 0);
-    const allAllowed = !anyBlocked && evaluations.every((e) => e.allowed);
-    const charged = request.mode === 'consume' && allAllowed;
+    const t = tablesOf(request.limiter, check.policy);
+    t.state.sweep(nowMs);
+    let blockedMs = 0;
+    if (check.blockDurationMs > 0) {
+      const block = t.blocks.get(check.key, nowMs);
+      if (block && block.untilMs > nowMs) blockedMs = block.untilMs - nowMs;
+    }
+    const entry = t.state.get(check.key, nowMs);
+    const e = evaluate(check.algorithm, entry?.state, nowMs, nowMs * 1000, cost);
+    const charged = request.mode === 'consume' && blockedMs === 0 && e.allowed;
     if (charged) {
-      request.checks.forEach((check, i) => {
-        const e = evaluations[i]!;
-        put(stateKey(request.limiter, check.key), {
-          type: 'state',
-          state: e.commit(),
-          expiresAtMs: nowMs + e.ttlMs,
-        });
+      const state = commitEvaluation(e, nowMs, cost);
+      if (entry) {
+        entry.state = state; // in place: no map work on the hot path
+        entry.expiresAtMs = nowMs + e.ttlMs;
+      } else {
+        t.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false });
+      }
+    } else if (request.mode === 'consume' && blockedMs === 0 && check.blockDurationMs > 0) {
+      blockedMs = check.blockDurationMs;
+      t.blocks.set(check.key, {
+        untilMs: nowMs + blockedMs,
+        expiresAtMs: nowMs + blockedMs,
+        referenced: false,
       });
     }
-    const decisions = request.checks.map((check, i): PolicyDecision => {
-      const e = evaluations[i]!;
-      let blockedMs = blocks[i]!;
+    const decision: PolicyDecision = {
+      allowed: e.allowed && blockedMs === 0,
+      remaining: blockedMs > 0 ? 0 : e.allowed && !charged ? e.remaining + cost : e.remaining,
+      resetAfterMs: blockedMs > e.resetAfterMs ? blockedMs : e.resetAfterMs,
+      retryAfterMs: blockedMs > 0 ? Math.max(blockedMs, e.retryAfterMs) : e.retryAfterMs,
+      delayMs: blockedMs === 0 && e.allowed ? e.delayMs : 0,
+      blocked: blockedMs > 0,
+    };
+    return { nowMs, decisions: [decision] };
+  };
+
+  const decideNow = (request: DecideRequest): DecideResponse => {
+    const only = request.checks.length === 1 ? request.checks[0] : undefined;
+    if (only) return decideOne(request, only);
+    const nowMs = clock.now();
+    const nowUs = nowMs * 1000;
+    const { checks, limiter } = request;
+    const cost = request.mode === 'peek' ? 1 : request.cost;
+    const tables: PolicyTables[] = [];
+    const blocks: number[] = [];
+    const stored: (StateEntry | undefined)[] = [];
+    const evaluations: Evaluation[] = [];
+    let anyBlocked = false;
+    let allAllowed = true;
+    for (const check of checks) {
+      const t = tablesOf(limiter, check.policy);
+      t.state.sweep(nowMs);
+      let blockedMs = 0;
+      if (check.blockDurationMs > 0) {
+        const block = t.blocks.get(check.key, nowMs);
+        if (block && block.untilMs > nowMs) blockedMs = block.untilMs - nowMs;
+      }
+      const entry = t.state.get(check.key, nowMs);
+      const e = evaluate(check.algorithm, entry?.state, nowMs, nowUs, cost);
+      tables.push(t);
+      blocks.push(blockedMs);
+      stored.push(entry);
+      evaluations.push(e);
+      if (blockedMs > 0) anyBlocked = true;
+      if (!e.allowed) allAllowed = false;
+    }
+    if (anyBlocked) allAllowed = false;
+    const charged = request.mode === 'consume' && allAllowed;
+    if (charged) {
+      checks.forEach((check, i) => {
+        const e = evaluations[i] as Evaluation;
+        const entry = stored[i];
+        const state = commitEvaluation(e, nowMs, cost);
+        if (entry) {
+          entry.state = state; // in place: no map work on the hot path
+          entry.expiresAtMs = nowMs + e.ttlMs;
+        } else {
+          tables[i]?.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false });
+        }
+      });
+    }
+    const decisions = checks.map((check, i): PolicyDecision => {
+      const e = evaluations[i] as Evaluation;
+      let blockedMs = blocks[i] as number;
       if (request.mode === 'consume' && !anyBlocked && !e.allowed && check.blockDurationMs > 0) {
         blockedMs = check.blockDurationMs;
         const untilMs = nowMs + blockedMs;
-        put(blockKey(request.limiter, check.key), { type: 'block', untilMs, expiresAtMs: untilMs });
+        tables[i]?.blocks.set(check.key, { untilMs, expiresAtMs: untilMs, referenced: false });
       }
       // An evaluation that passed reports what is left after charging; if nothing was charged, add it back.
       const remaining = e.allowed && !charged ? e.remaining + cost : e.remaining;
@@ -138,36 +195,34 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
   };
 
   const leasesOf = (limiter: string, key: string, nowMs: number) => {
-    const entry = get(leaseKey(limiter, key), nowMs);
-    const leases =
-      entry?.type === 'leases' ? entry.leases : new Map<string, { expiresAtMs: number; cost: number }>();
+    const table = leasesTableOf(limiter);
+    table.sweep(nowMs);
+    const leases = table.get(key, nowMs)?.leases ?? new Map<string, Lease>();
     for (const [id, lease] of leases) if (lease.expiresAtMs <= nowMs) leases.delete(id);
     return leases;
   };
-  const saveLeases = (
-    limiter: string,
-    key: string,
-    leases: Map<string, { expiresAtMs: number; cost: number }>,
-  ) => {
+  const saveLeases = (limiter: string, key: string, leases: Map<string, Lease>) => {
+    const table = leasesTableOf(limiter);
     if (leases.size === 0) {
-      entries.delete(leaseKey(limiter, key));
+      table.delete(key);
       return;
     }
     const expiresAtMs = Math.max(...[...leases.values()].map((l) => l.expiresAtMs));
-    put(leaseKey(limiter, key), { type: 'leases', leases, expiresAtMs });
+    table.set(key, { leases, expiresAtMs, referenced: false });
   };
 
   return {
     decide: async (request) => decideNow(request),
+    decideSync: decideNow,
     async reset(request) {
       for (const check of request.checks) {
-        entries.delete(stateKey(request.limiter, check.key));
-        entries.delete(blockKey(request.limiter, check.key));
+        const t = tablesOf(request.limiter, check.policy);
+        t.state.delete(check.key);
+        t.blocks.delete(check.key);
       }
     },
     async acquireLease(request: LeaseRequest): Promise<LeaseResponse> {
       const nowMs = clock.now();
-      sweep(nowMs);
       const leases = leasesOf(request.limiter, request.key, nowMs);
       const inUse = [...leases.values()].reduce((sum, l) => sum + l.cost, 0);
       if (inUse + request.cost > request.limit) {
@@ -196,6 +251,13 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       saveLeases(handle.limiter, handle.key, leases);
       return lease?.expiresAtMs;
     },
-    size: () => entries.size,
+    size() {
+      let total = 0;
+      for (const byPolicy of policyTables.values()) {
+        for (const t of byPolicy.values()) total += t.state.size + t.blocks.size;
+      }
+      for (const t of leaseTables.values()) total += t.size;
+      return total;
+    },
   };
 }

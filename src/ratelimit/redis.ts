@@ -76,7 +76,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
   const keys = createKeyspace(options.prefix ?? 'bp', 'rl');
   const now = () => (clock ? String(clock.now()) : '');
   const policyKeys = (hashTag: string, check: PolicyCheck) => {
-    const base = keys.key(hashTag, check.key);
+    const base = keys.key(hashTag, check.policy, check.key);
     return [`${base}:s`, `${base}:a`, `${base}:b`];
   };
   const leaseKey = (hashTag: string, key: string) => `${keys.key(hashTag, key)}:l`;

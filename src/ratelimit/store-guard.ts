@@ -1,6 +1,9 @@
 /**
  * Guards store calls: a deadline per call, and a small circuit that stops calling a store which failed
  * several times in a row, so a dead Redis costs no latency. Shared by the rate and concurrency limiters.
+ *
+ * Every call of one guard has the same timeout, so deadlines expire in call order: one queue and at most
+ * one timer serve all calls in flight, instead of a timer per call on the hot path.
  */
 import type { Clock } from '../core/clock.js';
 import { StoreError, TimeoutError } from '../core/errors.js';
@@ -18,30 +21,78 @@ export interface StoreGuard {
   run<T>(call: () => Promise<T>): Promise<Guarded<T>>;
 }
 
-/** Creates a guard with `timeoutMs` per call and a circuit open for `retryAfterMs` after repeated failures. */
+interface Pending {
+  readonly deadline: number;
+  settled: boolean;
+  readonly expire: () => void;
+}
+
+/**
+ * Creates a guard with `timeoutMs` per call and a circuit open for `retryAfterMs` after repeated failures.
+ * `timeoutMs: 0` means no deadline (for in-process stores that cannot hang).
+ */
 export function createStoreGuard(clock: Clock, timeoutMs: number, retryAfterMs: number): StoreGuard {
   let consecutiveFailures = 0;
   let openUntilMs = 0;
+  const queue: Pending[] = [];
+  let head = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const withDeadline = <T>(call: () => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      // A real timer even under a manual clock: the deadline protects real requests from a real socket.
-      const timer = setTimeout(
-        () => reject(new TimeoutError(`store call exceeded ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      timer.unref?.();
+  // Deadlines use real time even under a manual clock: they protect real requests from a real socket.
+  const expireDue = () => {
+    timer = undefined;
+    const now = performance.now();
+    while (head < queue.length) {
+      const pending = queue[head] as Pending;
+      if (!pending.settled) {
+        if (pending.deadline > now) break;
+        pending.settled = true;
+        pending.expire();
+      }
+      head++;
+    }
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    schedule();
+  };
+  const schedule = () => {
+    while (head < queue.length && (queue[head] as Pending).settled) head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      return;
+    }
+    if (timer !== undefined) return;
+    timer = setTimeout(expireDue, Math.max(0, (queue[head] as Pending).deadline - performance.now()));
+    timer.unref?.();
+  };
+
+  const withDeadline = <T>(call: () => Promise<T>): Promise<T> => {
+    if (timeoutMs === 0) return call();
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        deadline: performance.now() + timeoutMs,
+        settled: false,
+        expire: () => reject(new TimeoutError(`store call exceeded ${timeoutMs} ms`)),
+      };
+      queue.push(pending);
+      if (timer === undefined) schedule();
       call().then(
         (value) => {
-          clearTimeout(timer);
+          if (pending.settled) return;
+          pending.settled = true;
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          if (pending.settled) return;
+          pending.settled = true;
           reject(error);
         },
       );
     });
+  };
 
   return {
     async run(call) {

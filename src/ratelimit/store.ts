@@ -9,7 +9,7 @@ import type { Algorithm } from './algorithms.js';
 export interface PolicyCheck {
   /** Policy name, unique within the limiter. */
   readonly policy: string;
-  /** Logical key of this policy's counter, unique within the limiter (e.g. `per-user:u1`). */
+  /** What this policy counts by: the key's value for its dimension (user id, IP), or `*` for a global policy. */
   readonly key: string;
   readonly algorithm: Algorithm;
   /** After a denial by this policy, block the key this long (0 = no penalty). */
@@ -90,6 +90,11 @@ export interface LeaseHandle {
 
 /** Storage of rate-limit state. Every method is atomic with respect to the keys it touches. */
 export interface RateLimitStore {
+  /**
+   * Optional, for in-process stores only: the same as `decide`, answered synchronously. Limiters use it when
+   * present and then skip the per-call deadline, which an in-process store cannot need.
+   */
+  decideSync?(request: DecideRequest): DecideResponse;
   /** Evaluates all checks; charges all of them only if all pass (and `mode` is `consume`). */
   decide(request: DecideRequest): Promise<DecideResponse>;
   /** Clears state and blocks of the given checks' keys. */

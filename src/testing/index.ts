@@ -22,4 +22,10 @@ export {
   rateLimitStoreContract,
   rateLimitTraces,
 } from './contracts/ratelimit-store.js';
+export { type RefreshStoreContractOptions, refreshStoreContract } from './contracts/refresh-store.js';
+export {
+  type RevocationStoreContractOptions,
+  revocationStoreContract,
+} from './contracts/revocation-store.js';
+export { type SessionStoreContractOptions, sessionStoreContract } from './contracts/session-store.js';
 export type { ContractTestApi, TestBody } from './contracts/test-api.js';

@@ -33,7 +33,7 @@ async function run(
   clock: ManualClock,
   steps: readonly { advanceMs: number; cost: number }[],
 ) {
-  const limiter = createRateLimiter({ name: 'prop', algorithm, store, clock });
+  const limiter = createRateLimiter({ name: 'prop', algorithm, store, clock, storeTimeoutMs: 10_000 });
   const admitted: { atMs: number; cost: number }[] = [];
   const results = [];
   for (const s of steps) {

@@ -16,6 +16,9 @@ const connect = (url: string) =>
 const ready = (client: Redis) =>
   waitFor('redis client ready', async () => client.status === 'ready' && (await client.ping()) === 'PONG');
 
+/** Generous deadline: these tests share a loaded machine; the failure tests kill the server instead. */
+const PATIENT_MS = 5000;
+
 describe.skipIf(noServer)('Redis stops mid-run and comes back', () => {
   let server: PrivateRedis;
   let client: Redis;
@@ -38,6 +41,7 @@ describe.skipIf(noServer)('Redis stops mid-run and comes back', () => {
       // The in-memory insurance limiter keeps limiting while Redis is away: 1 per minute here.
       () => ({
         fallback: createRateLimiter({
+          storeTimeoutMs: PATIENT_MS,
           name: 'insurance',
           algorithm: fixedWindow({ limit: 1, windowMs: 60_000 }),
         }),
@@ -50,6 +54,7 @@ describe.skipIf(noServer)('Redis stops mid-run and comes back', () => {
     it(`${label}: decides without Redis, counts the error, and returns to Redis when it is back`, async () => {
       const metrics = createMemoryMetrics();
       const limiter = createRateLimiter({
+        storeTimeoutMs: PATIENT_MS,
         name: `failover-${label}`,
         algorithm: fixedWindow({ limit: 2, windowMs: 60_000 }),
         store: createRedisRateLimitStore({ client, prefix: 'fail' }),
@@ -103,6 +108,7 @@ describe.skipIf(noServer)('Redis evicts limiter keys under memory pressure', () 
     try {
       await ready(client);
       const limiter = createRateLimiter({
+        storeTimeoutMs: PATIENT_MS,
         name: 'evict',
         algorithm: fixedWindow({ limit: 1, windowMs: 600_000 }),
         store: createRedisRateLimitStore({ client, prefix: 'ev' }),
@@ -130,6 +136,7 @@ describe.skipIf(noServer)('Redis evicts limiter keys under memory pressure', () 
       await ready(client);
       const metrics = createMemoryMetrics();
       const limiter = createRateLimiter({
+        storeTimeoutMs: PATIENT_MS,
         name: 'oom',
         algorithm: fixedWindow({ limit: 10, windowMs: 600_000 }),
         store: createRedisRateLimitStore({ client, prefix: 'oom' }),

@@ -1,5 +1,5 @@
 /** What is specific to the Redis store: Redis time, TTLs on every key, one command per decision. */
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createConcurrencyLimiter,
@@ -14,6 +14,10 @@ import {
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { startRedisServer } from '../support/redis-server.js';
+
+/** Generous deadline: these tests share a loaded machine; the failure tests kill the server instead. */
+const PATIENT_MS = 5000;
 
 describe.skipIf(noRedis)('redis store specifics', () => {
   let client: Redis;
@@ -30,12 +34,14 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     const store = createRedisRateLimitStore({ client, prefix });
     const algorithm = fixedWindow({ limit: 3, windowMs: 60_000 });
     const in2000 = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
       name: 'drift',
       algorithm,
       store,
       clock: createManualClock(Date.UTC(2000, 0, 1)),
     });
     const in2040 = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
       name: 'drift',
       algorithm,
       store,
@@ -68,6 +74,7 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     ];
     for (const algorithm of algorithms) {
       const limiter = createRateLimiter({
+        storeTimeoutMs: PATIENT_MS,
         name: `ttl-${algorithm.kind}`,
         store,
         policies: [{ name: 'p', algorithm, blockDurationMs: 30_000 }],
@@ -76,6 +83,7 @@ describe.skipIf(noRedis)('redis store specifics', () => {
       await limiter.limit('k'); // denied: writes the block key
     }
     const lease = await createConcurrencyLimiter({
+      storeTimeoutMs: PATIENT_MS,
       name: 'ttl-conc',
       limit: 1,
       leaseMs: 60_000,
@@ -95,8 +103,9 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     const keyPrefix = `${prefix}-tag`;
     const store = createRedisRateLimitStore({ client, prefix: keyPrefix });
     const algorithm = fixedWindow({ limit: 5, windowMs: 60_000 });
-    await createRateLimiter({ name: 'one', algorithm, store }).limit('user-1');
+    await createRateLimiter({ storeTimeoutMs: PATIENT_MS, name: 'one', algorithm, store }).limit('user-1');
     await createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
       name: 'two',
       store,
       policies: [
@@ -112,33 +121,41 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     ]);
   });
 
-  it('one decision over two policies is exactly one command from the client (MONITOR)', async () => {
-    const store = createRedisRateLimitStore({ client, prefix: `${prefix}-cmd` });
-    const limiter = createRateLimiter({
-      name: 'cmd',
-      store,
-      policies: [
-        { name: 'user', algorithm: gcra({ limit: 100, periodMs: 1000, burst: 10 }) },
-        { name: 'all', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
-      ],
-    });
-    await limiter.limit('warm-up'); // loads the script
-    const monitor = await client.monitor();
-    const fromClients: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (!source.includes('lua') && args[0]?.toLowerCase() !== 'monitor')
-        fromClients.push(args[0]?.toLowerCase() ?? '');
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 20; i++) await limiter.limit(`u${i}`);
-    await new Promise((r) => setTimeout(r, 100));
-    monitor.disconnect();
-    expect(fromClients.filter((c) => c === 'evalsha')).toHaveLength(20);
-    expect(fromClients.filter((c) => c !== 'evalsha')).toEqual([]);
+  it('one decision over two policies is exactly one command from the client (MONITOR, private server)', async () => {
+    // A private server: MONITOR on the shared one would also see every other test's commands.
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    try {
+      const limiter = createRateLimiter({
+        storeTimeoutMs: PATIENT_MS,
+        name: 'cmd',
+        store: createRedisRateLimitStore({ client: own, prefix }),
+        policies: [
+          { name: 'user', algorithm: gcra({ limit: 100, periodMs: 1000, burst: 10 }) },
+          { name: 'all', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
+        ],
+      });
+      await limiter.limit('warm-up'); // loads the script
+      const monitor = await own.monitor();
+      const fromClients: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (!source.includes('lua')) fromClients.push(args[0]?.toLowerCase() ?? '');
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 20; i++) await limiter.limit(`u${i}`);
+      await new Promise((r) => setTimeout(r, 100));
+      monitor.disconnect();
+      expect(fromClients.filter((c) => c === 'evalsha')).toHaveLength(20);
+      expect(fromClients.filter((c) => c !== 'evalsha' && c !== 'monitor')).toEqual([]);
+    } finally {
+      own.disconnect();
+      await server.stop();
+    }
   });
 
   it('keeps deciding after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
     const limiter = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
       name: 'flush',
       algorithm: fixedWindow({ limit: 2, windowMs: 60_000 }),
       store: createRedisRateLimitStore({ client, prefix }),

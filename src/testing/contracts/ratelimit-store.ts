@@ -41,6 +41,9 @@ interface Step {
   readonly delayMs?: number;
 }
 
+/** Contract runs share machines with other suites: a store call may be slow without being broken. */
+const PATIENT = { storeTimeoutMs: 10_000 } as const;
+
 /** Window-aligned start: divisible by every window used below. */
 const START_MS = 1_800_000_000_000;
 
@@ -151,7 +154,13 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
       t.it(
         `trace: ${trace.name}`,
         withStore(async (store, clock) => {
-          const limiter = createRateLimiter({ name: 'trace', algorithm: trace.algorithm, store, clock });
+          const limiter = createRateLimiter({
+            name: 'trace',
+            algorithm: trace.algorithm,
+            store,
+            clock,
+            ...PATIENT,
+          });
           for (const [i, step] of trace.steps.entries()) {
             clock.set(START_MS + step.atMs);
             const r = await limiter.limit('k', { cost: step.cost ?? 1 });
@@ -173,6 +182,7 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
           name: 'multi',
           store,
           clock,
+          ...PATIENT,
           policies: [
             { name: 'per-user', algorithm: fixedWindow({ limit: 5, windowMs: 60_000 }) },
             { name: 'global', by: 'global', algorithm: fixedWindow({ limit: 3, windowMs: 60_000 }) },
@@ -201,6 +211,7 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
           name: 'login',
           store,
           clock,
+          ...PATIENT,
           policies: [
             { name: 'account', by: 'account', algorithm: fixedWindow({ limit: 2, windowMs: 60_000 }) },
             { name: 'ip', by: 'ip', algorithm: fixedWindow({ limit: 3, windowMs: 60_000 }) },
@@ -230,6 +241,7 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
           name: 'pr',
           store,
           clock,
+          ...PATIENT,
           localBlockCacheSize: 0,
           policies: [
             { name: 'p', algorithm: fixedWindow({ limit: 2, windowMs: 1000 }), blockDurationMs: 10_000 },
@@ -257,6 +269,7 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
           name: 'blk',
           store,
           clock,
+          ...PATIENT,
           localBlockCacheSize: 0,
           policies: [
             { name: 'p', algorithm: fixedWindow({ limit: 1, windowMs: 1000 }), blockDurationMs: 5000 },
@@ -281,8 +294,8 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
       'limiters and keys do not share state',
       withStore(async (store, clock) => {
         const algorithm = fixedWindow({ limit: 1, windowMs: 1000 });
-        const a = createRateLimiter({ name: 'iso-a', algorithm, store, clock });
-        const b = createRateLimiter({ name: 'iso-b', algorithm, store, clock });
+        const a = createRateLimiter({ name: 'iso-a', algorithm, store, clock, ...PATIENT });
+        const b = createRateLimiter({ name: 'iso-b', algorithm, store, clock, ...PATIENT });
         assert.equal((await a.limit('k')).allowed, true);
         assert.equal((await a.limit('k')).allowed, false);
         assert.equal((await b.limit('k')).allowed, true);
@@ -304,6 +317,7 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
             algorithm,
             store,
             clock,
+            ...PATIENT,
             storeTimeoutMs: 10_000,
           });
           const results = await Promise.all(Array.from({ length: 200 }, () => limiter.limit('hot')));
@@ -315,7 +329,14 @@ export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitSto
     t.it(
       'leases: slots are taken, freed on release, freed by expiry, extended while held',
       withStore(async (store, clock) => {
-        const limiter = createConcurrencyLimiter({ name: 'conc', limit: 2, leaseMs: 10_000, store, clock });
+        const limiter = createConcurrencyLimiter({
+          name: 'conc',
+          limit: 2,
+          leaseMs: 10_000,
+          store,
+          clock,
+          ...PATIENT,
+        });
         const first = await limiter.acquire('k');
         const second = await limiter.acquire('k');
         assert.equal(first.allowed && second.allowed, true);

@@ -1,0 +1,113 @@
+/**
+ * Typed errors of the auth module. Callers branch on `code` (or `isBackendPatternsError(e, code)`);
+ * `reason` says which check failed, for logs and metrics. Messages never contain a token, key or secret.
+ */
+import { BackendPatternsError, type BackendPatternsErrorOptions } from '../core/errors.js';
+
+/** Codes raised by `backend-patterns/auth`. */
+export type AuthErrorCode =
+  | 'ERR_TOKEN_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_TOKEN_REUSED'
+  | 'ERR_FORBIDDEN';
+
+/**
+ * Which check rejected a token. Stable strings, safe to use as a metric label.
+ */
+export type TokenRejectionReason =
+  | 'malformed'
+  | 'too-large'
+  | 'alg'
+  | 'kid'
+  | 'typ'
+  | 'crit'
+  | 'header'
+  | 'signature'
+  | 'claims'
+  | 'iss'
+  | 'aud'
+  | 'nbf'
+  | 'iat'
+  | 'expired'
+  | 'revoked'
+  | 'reused'
+  | 'unknown';
+
+/** Options of the token error constructors. */
+export interface TokenErrorOptions extends BackendPatternsErrorOptions {
+  /** Which check failed. */
+  readonly reason: TokenRejectionReason;
+}
+
+/** Base of the token errors: carries the `reason`. */
+export abstract class TokenError extends BackendPatternsError {
+  /** Which check failed (also the `reason` label of `auth.tokens.rejected`). */
+  readonly reason: TokenRejectionReason;
+
+  protected constructor(code: AuthErrorCode, message: string, options: TokenErrorOptions) {
+    super(code, message, options);
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * The token is malformed, too large, wrongly signed, of the wrong kind, or fails a claim check.
+ *
+ * @example
+ * ```ts
+ * try { await tokens.verify(bearer); } catch (e) {
+ *   if (isBackendPatternsError(e, 'ERR_TOKEN_INVALID')) return unauthorized();
+ *   throw e;
+ * }
+ * ```
+ */
+export class TokenInvalidError extends TokenError {
+  constructor(message: string, options: TokenErrorOptions) {
+    super('ERR_TOKEN_INVALID', message, options);
+  }
+}
+
+/** The token's `exp` (or a refresh family's lifetime) has passed, beyond the clock tolerance. */
+export class TokenExpiredError extends TokenError {
+  constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
+    super('ERR_TOKEN_EXPIRED', message, { ...options, reason: 'expired' });
+  }
+}
+
+/** The token was revoked: its `jti` is denylisted, its user's version was bumped, or its family revoked. */
+export class TokenRevokedError extends TokenError {
+  constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
+    super('ERR_TOKEN_REVOKED', message, { ...options, reason: 'revoked' });
+  }
+}
+
+/**
+ * An already-rotated refresh token was presented again (outside the grace window): the whole family has
+ * been revoked, because one of its two holders is a thief.
+ */
+export class TokenReusedError extends TokenError {
+  constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
+    super('ERR_TOKEN_REUSED', message, { ...options, reason: 'reused' });
+  }
+}
+
+/**
+ * `rbac.assert` refused a permission. The message names the permission, never the resource.
+ *
+ * @example
+ * ```ts
+ * try { rbac.assert(user, 'post:delete', post); } catch (e) {
+ *   if (isBackendPatternsError(e, 'ERR_FORBIDDEN')) res.statusCode = 403;
+ * }
+ * ```
+ */
+export class ForbiddenError extends BackendPatternsError {
+  /** The permission that was refused, e.g. `post:delete`. */
+  readonly permission: string;
+
+  constructor(permission: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_FORBIDDEN', `permission \`${permission}\` denied`, options);
+    this.permission = permission;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * backend-patterns/auth — verify identity and control access. Short-lived signed access tokens on jose
+ * (algorithm pinned per key, explicit `typ`, every claim checked, size capped before parsing), a key ring
+ * with rotation and a public JWKS, opaque refresh tokens in rotating families with reuse detection,
+ * revocation by `jti` and per user, stateful sessions with idle/absolute timeouts and regeneration, RBAC
+ * with inheritance and deny-over-allow, and a login guard on a rate limiter. Stores default to memory;
+ * `backend-patterns/auth/redis` has the Redis ones.
+ */
+
+export { clearSessionCookie, readSessionCookie, type SessionCookieOptions, sessionCookie } from './cookie.js';
+export {
+  type AuthErrorCode,
+  ForbiddenError,
+  TokenError,
+  type TokenErrorOptions,
+  TokenExpiredError,
+  TokenInvalidError,
+  type TokenRejectionReason,
+  TokenReusedError,
+  TokenRevokedError,
+} from './errors.js';
+export {
+  createKeyRing,
+  generateSigningKey,
+  type ImportSigningKeyInput,
+  importSigningKey,
+  type KeyMaterial,
+  type KeyRing,
+  type KeyRingOptions,
+  type KeyRotation,
+  type SigningAlgorithm,
+  type SigningKey,
+  signingAlgorithms,
+} from './keys.js';
+export {
+  createLoginGuard,
+  ipKey,
+  type LoginAttempt,
+  type LoginFailureReason,
+  type LoginGuard,
+  type LoginGuardOptions,
+  type LoginLimitDecision,
+  type LoginLimiter,
+} from './login-guard.js';
+export { createMemoryRefreshStore, createMemoryRevocationStore, createMemorySessionStore } from './memory.js';
+export type { TokenServiceOptions } from './options.js';
+export {
+  createRbac,
+  type Rbac,
+  type RbacCondition,
+  type RbacPolicy,
+  type RbacRole,
+  type RbacRule,
+  type RbacSubject,
+} from './rbac.js';
+export {
+  createRemoteJwksVerifier,
+  type RemoteJwksVerifier,
+  type RemoteJwksVerifierOptions,
+} from './remote-jwks.js';
+export { timingSafeEqualString } from './secrets.js';
+export {
+  type CreatedSession,
+  createSessionManager,
+  type Session,
+  type SessionManager,
+  type SessionManagerOptions,
+  type SessionValidation,
+} from './sessions.js';
+export {
+  createTokenService,
+  type IssuedToken,
+  type IssueInput,
+  TOKEN_TYPES,
+  type TokenPair,
+  type TokenService,
+} from './tokens.js';
+export type {
+  Principal,
+  RefreshFamilyInput,
+  RefreshRotateInput,
+  RefreshRotation,
+  RefreshStore,
+  RevocationStatus,
+  RevocationStore,
+  SessionLookup,
+  SessionRecord,
+  SessionStore,
+  TokenKind,
+} from './types.js';

@@ -1,0 +1,198 @@
+/**
+ * Login guard: throttles login attempts per IP and per account on the RateLimiter, with growing lockouts
+ * (a short tier and a long tier), and reports `auth.login.failures{reason}`, the card's metric. Each
+ * attempt is counted *before* the password check, so a burst of parallel guesses cannot all slip past a
+ * "peek" before the first failure is recorded; a success clears the account's counter.
+ */
+import { isIPv6 } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import { InvalidOptionError } from '../core/errors.js';
+import { type Metrics, noopMetrics } from '../core/metrics.js';
+import { argument, option } from '../core/validate.js';
+// Only through the RateLimiter's public entry point: modules never reach into each other's internals.
+import {
+  createRateLimiter,
+  fixedWindow,
+  type RateLimitStore,
+  type StoreErrorPolicy,
+  slidingWindowCounter,
+  slidingWindowLog,
+} from '../ratelimit/index.js';
+import { userTag } from './secrets.js';
+
+/** A limiter decision, as the guard needs it. The RateLimiter's result satisfies it. */
+export interface LoginLimitDecision {
+  readonly allowed: boolean;
+  readonly retryAfterMs: number;
+}
+
+/**
+ * The slice of a rate limiter the guard uses. `createRateLimiter` from `backend-patterns/ratelimit`
+ * satisfies it; so can anything else with these two methods.
+ */
+export interface LoginLimiter {
+  /** Counts one attempt against `key` and says whether it may proceed. */
+  limit(key: string): Promise<LoginLimitDecision>;
+  /** Forgets `key` (after a successful login). */
+  reset(key: string): Promise<unknown>;
+}
+
+/** Why an attempt failed: the `reason` label of `auth.login.failures`. */
+export type LoginFailureReason = 'invalid-credentials' | 'locked-account' | 'throttled-ip';
+
+/** Outcome of {@link LoginGuard.attempt}. */
+export type LoginAttempt =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: LoginFailureReason; readonly retryAfterMs: number };
+
+/** Options of {@link createLoginGuard}. */
+export interface LoginGuardOptions {
+  /** Prefix of the two limiters' names (`<name>-account`, `<name>-ip`). Default `login`. */
+  readonly name?: string;
+  /**
+   * Limiter for per-account keys. Default: a RateLimiter with two tiers, 5 attempts per 15 min (then
+   * locked 15 min) and 20 per 24 h (then locked 24 h).
+   */
+  readonly accountLimiter?: LoginLimiter;
+  /** Limiter for per-IP keys. Default: a RateLimiter allowing 100 attempts per 15 min (then locked 15 min). */
+  readonly ipLimiter?: LoginLimiter;
+  /** Store of the default limiters (e.g. `createRedisRateLimitStore` from `backend-patterns/ratelimit/redis`). Default memory. */
+  readonly store?: RateLimitStore;
+  /** What the default limiters do when their store fails. Default `'fail-open'` (logins keep working). */
+  readonly onStoreError?: StoreErrorPolicy;
+  readonly clock?: Clock;
+  /** Receives `auth.login.failures{reason}` (and the default limiters' `ratelimit.*`). */
+  readonly metrics?: Metrics;
+}
+
+const MIN = 60_000;
+
+/** The default limiters: growing lockouts per account, a looser limit per IP. */
+function defaultLimiters(options: LoginGuardOptions, name: string) {
+  const shared = {
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    onStoreError: options.onStoreError ?? 'fail-open',
+  };
+  const accountLimiter: LoginLimiter =
+    options.accountLimiter ??
+    createRateLimiter({
+      ...shared,
+      name: `${name}-account`,
+      policies: [
+        {
+          name: 'account-15m',
+          algorithm: slidingWindowLog({ limit: 5, windowMs: 15 * MIN }),
+          blockDurationMs: 15 * MIN,
+        },
+        {
+          name: 'account-24h',
+          algorithm: fixedWindow({ limit: 20, windowMs: 24 * 60 * MIN }),
+          blockDurationMs: 24 * 60 * MIN,
+        },
+      ],
+    });
+  const ipLimiter: LoginLimiter =
+    options.ipLimiter ??
+    createRateLimiter({
+      ...shared,
+      name: `${name}-ip`,
+      policies: [
+        {
+          name: 'ip-15m',
+          algorithm: slidingWindowCounter({ limit: 100, windowMs: 15 * MIN }),
+          blockDurationMs: 15 * MIN,
+        },
+      ],
+    });
+  return { accountLimiter, ipLimiter };
+}
+
+/** Guards a login endpoint. */
+export interface LoginGuard {
+  /**
+   * Counts the attempt for `ip` and `account`; when neither is locked, runs `verify` (your password
+   * check) and reports the outcome. `verify` is not called while locked, so a locked account costs no
+   * password hashing.
+   */
+  attempt(
+    input: { readonly account: string; readonly ip: string },
+    verify: () => boolean | Promise<boolean>,
+  ): Promise<LoginAttempt>;
+}
+
+/**
+ * The limiter key of an IP: IPv4 as is, IPv6 by its /64 prefix (one host usually owns a whole /64).
+ */
+export function ipKey(ip: string): string {
+  if (!isIPv6(ip)) return `ip:${ip}`;
+  const [head = '', tail = ''] = ip.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = ip.includes('::') ? 8 - headGroups.length - tailGroups.length : 0;
+  const groups = [...headGroups, ...Array(Math.max(0, missing)).fill('0'), ...tailGroups];
+  return `ip6:${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
+ * Creates a login guard.
+ *
+ * @example
+ * ```ts
+ * const guard = createLoginGuard({ store: createRedisRateLimitStore({ client }), metrics });
+ * const outcome = await guard.attempt({ account: email, ip: req.socket.remoteAddress ?? '' }, () =>
+ *   user ? verifyPassword(user.hash, password) : verifyPassword(DUMMY_HASH, password).then(() => false),
+ * );
+ * if (!outcome.ok) return res.status(outcome.reason === 'invalid-credentials' ? 401 : 429).end();
+ * ```
+ */
+export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
+  option.knownKeys('createLoginGuard', options, [
+    'name',
+    'accountLimiter',
+    'ipLimiter',
+    'store',
+    'onStoreError',
+    'clock',
+    'metrics',
+  ]);
+  const name = option.name('name', options.name ?? 'login', 48);
+  const { accountLimiter, ipLimiter } = defaultLimiters(options, name);
+  for (const [label, limiter] of [
+    ['accountLimiter', accountLimiter],
+    ['ipLimiter', ipLimiter],
+  ] as const) {
+    if (typeof limiter?.limit !== 'function' || typeof limiter.reset !== 'function') {
+      throw new InvalidOptionError(`\`${label}\` must have limit(key) and reset(key)`);
+    }
+  }
+  const failures = (options.metrics ?? noopMetrics).counter('auth.login.failures', {
+    description: 'failed login attempts, by reason',
+    unit: '{attempt}',
+    labelNames: ['reason'],
+  });
+  const fail = (reason: LoginFailureReason, retryAfterMs: number): LoginAttempt => {
+    failures.add(1, { reason });
+    return { ok: false, reason, retryAfterMs };
+  };
+
+  return {
+    async attempt(input, verify) {
+      const account = argument.key('account', input?.account, 320);
+      const ip = argument.key('ip', input?.ip, 64);
+      // Account names (emails) never reach the limiter's keys or Redis.
+      const accountKey = `acct:${userTag(account)}`;
+      const byIp = await ipLimiter.limit(ipKey(ip));
+      if (!byIp.allowed) return fail('throttled-ip', byIp.retryAfterMs);
+      const byAccount = await accountLimiter.limit(accountKey);
+      if (!byAccount.allowed) return fail('locked-account', byAccount.retryAfterMs);
+      if ((await verify()) !== true) return fail('invalid-credentials', 0);
+      await accountLimiter.reset(accountKey);
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Stateful sessions: the other side of the card's trade-off. Revocation is immediate (delete the record)
+ * at the price of a shared store and one round trip per request. Ids are 256-bit random tokens stored
+ * only as SHA-256; idle and absolute timeouts are enforced server-side; ids are regenerated on login and
+ * privilege change; a per-user cap bounds storage.
+ */
+import { type Clock, systemClock } from '../core/clock.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
+import { argument, option } from '../core/validate.js';
+import { createMemorySessionStore } from './memory.js';
+import { randomToken, sha256 } from './secrets.js';
+import type { SessionRecord, SessionStore } from './types.js';
+
+/** Options of {@link createSessionManager}. */
+export interface SessionManagerOptions {
+  /** Default: a memory store. */
+  readonly store?: SessionStore;
+  /** Inactivity after which a session ends. Default 30 min (OWASP: 15–30 min for low-risk apps). */
+  readonly idleTimeoutMs?: number;
+  /** Lifetime regardless of activity. Default 8 h (OWASP: 4–8 h). */
+  readonly absoluteTimeoutMs?: number;
+  /** Sessions per user; creating one more evicts the oldest. Default 10. */
+  readonly maxSessionsPerUser?: number;
+  readonly clock?: Clock;
+}
+
+/** A session as the application sees it (no token). */
+export type Session = SessionRecord;
+
+/** A new session and the token to put in the cookie (shown once, never stored). */
+export interface CreatedSession {
+  readonly token: string;
+  readonly session: Session;
+}
+
+/** Result of {@link SessionManager.validate}. */
+export type SessionValidation =
+  | { readonly valid: true; readonly session: Session }
+  | { readonly valid: false; readonly reason: 'unknown' | 'idle-timeout' | 'absolute-timeout' };
+
+/** Stateful sessions. */
+export interface SessionManager {
+  /** Creates a session for `userId` (at login). */
+  create(input: {
+    readonly userId: string;
+    readonly data?: Readonly<Record<string, unknown>>;
+  }): Promise<CreatedSession>;
+  /** Validates a token and slides its idle deadline. One store round trip. */
+  validate(token: string): Promise<SessionValidation>;
+  /**
+   * Replaces a session by a new id (login, privilege change): the old id stops working first. Keeps the
+   * data (merged with `data`) and the absolute deadline, unless `userId` changes (a new login).
+   * Returns undefined when the old session is not valid.
+   */
+  regenerate(
+    token: string,
+    changes?: { readonly userId?: string; readonly data?: Readonly<Record<string, unknown>> },
+  ): Promise<CreatedSession | undefined>;
+  /** Ends the session of a token (logout); false when it was not live. */
+  destroy(token: string): Promise<boolean>;
+  /** The user's live sessions ("your devices"), oldest first. */
+  list(userId: string): Promise<readonly Session[]>;
+  /** Ends one session by id (from `list`). */
+  revoke(sessionId: string): Promise<boolean>;
+  /** Ends every session of a user. Returns how many. */
+  revokeAllForUser(userId: string): Promise<number>;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const MAX_USER_ID_CHARS = 256;
+const MAX_DATA_BYTES = 4_096;
+
+const checkData = (data: unknown): Readonly<Record<string, unknown>> => {
+  if (data === undefined) return {};
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InvalidArgumentError('`data` must be a plain object');
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(data);
+  } catch {
+    throw new InvalidArgumentError('`data` must be JSON-serialisable');
+  }
+  if (Buffer.byteLength(json) > MAX_DATA_BYTES) {
+    throw new InvalidArgumentError(`\`data\` is larger than ${MAX_DATA_BYTES} bytes as JSON`);
+  }
+  return JSON.parse(json) as Record<string, unknown>;
+};
+
+/** The store id of a token, or undefined when the token cannot be one of ours. */
+const idOf = (token: unknown) => (typeof token === 'string' && TOKEN.test(token) ? sha256(token) : undefined);
+
+/**
+ * Creates a session manager.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessionManager({ store: createRedisSessionStore({ client, prefix: 'app' }) });
+ * const { token } = await sessions.create({ userId: 'user-1' });
+ * res.setHeader('Set-Cookie', sessionCookie(token));
+ * const check = await sessions.validate(readSessionCookie(req.headers.cookie) ?? '');
+ * ```
+ */
+export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
+  option.knownKeys('createSessionManager', options, [
+    'store',
+    'idleTimeoutMs',
+    'absoluteTimeoutMs',
+    'maxSessionsPerUser',
+    'clock',
+  ]);
+  const store = options.store ?? createMemorySessionStore();
+  const idleTimeoutMs = option.integer('idleTimeoutMs', options.idleTimeoutMs ?? 30 * 60_000, 1_000);
+  const absoluteTimeoutMs = option.integer(
+    'absoluteTimeoutMs',
+    options.absoluteTimeoutMs ?? 8 * 3_600_000,
+    1_000,
+  );
+  if (absoluteTimeoutMs < idleTimeoutMs) {
+    throw new InvalidOptionError('`absoluteTimeoutMs` must be >= `idleTimeoutMs`');
+  }
+  const maxSessionsPerUser = option.integer('maxSessionsPerUser', options.maxSessionsPerUser ?? 10, 1, 1_000);
+  const clock = options.clock ?? systemClock;
+
+  const start = async (
+    userId: string,
+    data: Readonly<Record<string, unknown>>,
+    absoluteExpiresAtMs?: number,
+  ) => {
+    const token = randomToken(32);
+    const nowMs = clock.now();
+    const session: Session = {
+      id: sha256(token),
+      userId,
+      data,
+      createdAtMs: nowMs,
+      lastActiveAtMs: nowMs,
+      idleTimeoutMs,
+      absoluteExpiresAtMs: absoluteExpiresAtMs ?? nowMs + absoluteTimeoutMs,
+    };
+    await store.create(session, maxSessionsPerUser);
+    return { token, session };
+  };
+
+  return {
+    async create(input) {
+      const userId = argument.key('userId', input?.userId, MAX_USER_ID_CHARS);
+      return start(userId, checkData(input.data));
+    },
+    async validate(token) {
+      const id = idOf(token);
+      if (id === undefined) return { valid: false, reason: 'unknown' };
+      const lookup = await store.touch(id, clock.now());
+      return lookup.status === 'active'
+        ? { valid: true, session: lookup.record }
+        : { valid: false, reason: lookup.status };
+    },
+    async regenerate(token, changes = {}) {
+      const newUserId =
+        changes.userId === undefined ? undefined : argument.key('userId', changes.userId, MAX_USER_ID_CHARS);
+      const data = checkData(changes.data);
+      const id = idOf(token);
+      if (id === undefined) return undefined;
+      // Delete first: a crash between the two steps logs the user out instead of keeping a fixed id alive.
+      const old = await store.take(id, clock.now());
+      if (old === undefined) return undefined;
+      const loggedInAgain = newUserId !== undefined && newUserId !== old.userId;
+      return start(
+        newUserId ?? old.userId,
+        checkData({ ...old.data, ...data }),
+        loggedInAgain ? undefined : old.absoluteExpiresAtMs,
+      );
+    },
+    async destroy(token) {
+      const id = idOf(token);
+      return id === undefined ? false : store.delete(id);
+    },
+    list: async (userId) => store.listByUser(argument.key('userId', userId, MAX_USER_ID_CHARS), clock.now()),
+    revoke: async (sessionId) => store.delete(argument.key('sessionId', sessionId, 64)),
+    revokeAllForUser: async (userId) => store.deleteByUser(argument.key('userId', userId, MAX_USER_ID_CHARS)),
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * TokenService: short-lived signed access tokens (and reset / verify-email tokens) on jose, opaque
+ * refresh tokens in rotating families, and revocation by `jti` and per user.
+ */
+import { SignJWT } from 'jose';
+import { InvalidArgumentError } from '../core/errors.js';
+import { argument } from '../core/validate.js';
+import {
+  TokenError,
+  TokenExpiredError,
+  TokenInvalidError,
+  TokenReusedError,
+  TokenRevokedError,
+} from './errors.js';
+import { resolveTokenOptions, type TokenServiceOptions } from './options.js';
+import { randomToken, sha256 } from './secrets.js';
+import type { Principal, TokenKind } from './types.js';
+import { verifyCompact } from './verify-core.js';
+
+/** The `typ` header of each kind (RFC 9068 for access tokens; the others are ours). */
+export const TOKEN_TYPES: Readonly<Record<TokenKind, string>> = {
+  access: 'at+jwt',
+  reset: 'reset+jwt',
+  'verify-email': 'verify-email+jwt',
+};
+
+const RESERVED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'jti', 'ver'];
+// `<familyId>.<secret>`: 128-bit family id, 256-bit secret, base64url.
+const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/;
+const MAX_SUB_CHARS = 256;
+
+/** A signed token and when it expires. */
+export interface IssuedToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly expiresAtMs: number;
+}
+
+/** An access token with the refresh token that renews it. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly accessExpiresAtMs: number;
+  readonly refreshToken: string;
+  /** End of the refresh family's lifetime. */
+  readonly refreshExpiresAtMs: number;
+}
+
+/** What to put in a token. */
+export interface IssueInput {
+  /** The user id (`sub`), 1..256 characters. */
+  readonly sub: string;
+  /** Extra claims (roles, tenant...). Registered claims cannot be overridden. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** The TokenService. */
+export interface TokenService {
+  /** Signs an access token (`typ: at+jwt`). */
+  issue(input: IssueInput): Promise<IssuedToken>;
+  /** Signs a token of another kind (reset, verify-email); it is never accepted as an access token. */
+  issueKind(kind: TokenKind, input: IssueInput): Promise<IssuedToken>;
+  /** Verifies a token of `kind` (default access) and returns its principal, or throws a typed error. */
+  verify(token: string, options?: { readonly kind?: TokenKind }): Promise<Principal>;
+  /** An access token plus a new refresh family. */
+  issuePair(input: IssueInput): Promise<TokenPair>;
+  /**
+   * Rotates a refresh token; reuse of a rotated one revokes its family (`ERR_TOKEN_REUSED`). The family
+   * keeps only the user id, so pass the new access token's `claims` (roles...) re-read from your user store.
+   */
+  refresh(
+    refreshToken: string,
+    options?: { readonly claims?: Readonly<Record<string, unknown>> },
+  ): Promise<TokenPair>;
+  /** Denylists a token's `jti` until it expires (idempotent; an expired token needs nothing). */
+  revoke(token: string, options?: { readonly kind?: TokenKind }): Promise<void>;
+  /** Revokes the family of a refresh token (logout); false when it was not live. */
+  revokeRefresh(refreshToken: string): Promise<boolean>;
+  /** Invalidates every token and refresh family of a user issued so far. */
+  revokeAllForUser(sub: string): Promise<void>;
+}
+
+/**
+ * Creates a TokenService.
+ *
+ * @example
+ * ```ts
+ * const keys = await createKeyRing();
+ * const tokens = createTokenService({ issuer: 'https://api.example.com', audience: 'app', keys });
+ * const { accessToken, refreshToken } = await tokens.issuePair({ sub: 'user-1', claims: { roles: ['editor'] } });
+ * const principal = await tokens.verify(accessToken);
+ * const renewed = await tokens.refresh(refreshToken);
+ * ```
+ */
+export function createTokenService(options: TokenServiceOptions): TokenService {
+  const o = resolveTokenOptions(options);
+  const rejected = o.metrics.counter('auth.tokens.rejected', {
+    description: 'tokens rejected by verify or refresh, by reason',
+    labelNames: ['reason', 'kind'],
+  });
+  const reuse = o.metrics.counter('auth.refresh.reuse_detected', {
+    description: 'rotated refresh tokens presented again (the family was revoked)',
+    labelNames: [],
+  });
+  const longestTtlMs = Math.max(...Object.values(o.ttlMs)) + o.clockToleranceMs;
+  const algorithms = ['EdDSA', 'ES256', 'PS256', 'RS256', 'HS256'];
+
+  const checkKind = (kind: unknown) => {
+    if (typeof kind !== 'string' || !Object.hasOwn(TOKEN_TYPES, kind)) {
+      throw new InvalidArgumentError(`\`kind\` must be one of ${Object.keys(TOKEN_TYPES).join(', ')}`);
+    }
+  };
+
+  const checkInput = (input: IssueInput) => {
+    if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('`input` is required');
+    const sub = argument.key('sub', input.sub, MAX_SUB_CHARS);
+    const claims = input.claims ?? {};
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw new InvalidArgumentError('`claims` must be an object');
+    }
+    for (const name of Object.keys(claims)) {
+      if (RESERVED_CLAIMS.includes(name)) {
+        throw new InvalidArgumentError(
+          `claim \`${name}\` is set by the token service and cannot be overridden`,
+        );
+      }
+    }
+    return { sub, claims };
+  };
+
+  const sign = async (kind: TokenKind, input: IssueInput): Promise<IssuedToken> => {
+    checkKind(kind);
+    const { sub, claims } = checkInput(input);
+    const nowMs = o.clock.now();
+    const version = o.checkRevocation ? await o.revocationStore.userVersion(sub, nowMs) : 0;
+    const key = o.keys.active();
+    const jti = randomToken(16);
+    const iat = Math.floor(nowMs / 1000);
+    const exp = Math.floor((nowMs + o.ttlMs[kind]) / 1000);
+    const token = await new SignJWT({ ...claims, ver: version })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TOKEN_TYPES[kind] })
+      .setIssuer(o.issuer)
+      .setAudience(o.audiences.length === 1 ? (o.audiences[0] as string) : [...o.audiences])
+      .setSubject(sub)
+      .setJti(jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(key.signKey);
+    return { token, jti, expiresAtMs: exp * 1000 };
+  };
+
+  const verify = async (token: string, kind: TokenKind): Promise<Principal> => {
+    // An unknown kind must not mean "no typ check".
+    checkKind(kind);
+    const nowMs = o.clock.now();
+    try {
+      const { header, payload } = await verifyCompact(token, {
+        maxTokenBytes: o.maxTokenBytes,
+        algorithms,
+        typ: TOKEN_TYPES[kind],
+        issuer: o.issuer,
+        audience: o.audiences,
+        clockToleranceMs: o.clockToleranceMs,
+        nowMs,
+        resolveKey: (h) => {
+          const key = o.keys.find(h.kid);
+          return key && { key: key.verifyKey, pinnedAlg: key.alg };
+        },
+      });
+      const version = payload.ver;
+      if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+        throw new TokenInvalidError('token `ver` is missing or malformed', { reason: 'claims' });
+      }
+      if (o.checkRevocation) {
+        const status = await o.revocationStore.check(payload.sub, payload.jti, nowMs);
+        if (status.jtiRevoked) throw new TokenRevokedError('token has been revoked');
+        if (version < status.userVersion) throw new TokenRevokedError("token predates the user's revocation");
+      }
+      return {
+        sub: payload.sub,
+        jti: payload.jti,
+        kind,
+        issuedAtMs: payload.iat * 1000,
+        expiresAtMs: payload.exp * 1000,
+        kid: header.kid,
+        claims: payload,
+      };
+    } catch (error) {
+      if (error instanceof TokenError) rejected.add(1, { reason: error.reason, kind });
+      throw error;
+    }
+  };
+
+  const startFamily = async (sub: string, nowMs: number) => {
+    const familyId = randomToken(16);
+    const refreshToken = `${familyId}.${randomToken(32)}`;
+    const expiresAtMs = nowMs + o.refreshTtlMs;
+    await o.refreshStore.createFamily({
+      familyId,
+      userId: sub,
+      tokenHash: sha256(refreshToken),
+      nowMs,
+      expiresAtMs,
+    });
+    return { refreshToken, refreshExpiresAtMs: expiresAtMs };
+  };
+
+  const parseRefresh = (refreshToken: unknown) => {
+    const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
+    if (match === null) {
+      rejected.add(1, { reason: 'malformed', kind: 'refresh' });
+      throw new TokenInvalidError('refresh token is malformed', { reason: 'malformed' });
+    }
+    return { familyId: match[1] as string, hash: sha256(refreshToken as string) };
+  };
+
+  return {
+    issue: (input) => sign('access', input),
+    issueKind: (kind, input) => sign(kind, input),
+    verify: (token, verifyOptions) => verify(token, verifyOptions?.kind ?? 'access'),
+    async issuePair(input) {
+      const { sub } = checkInput(input);
+      const access = await sign('access', input);
+      return {
+        accessToken: access.token,
+        accessExpiresAtMs: access.expiresAtMs,
+        ...(await startFamily(sub, o.clock.now())),
+      };
+    },
+    async refresh(refreshToken, refreshOptions) {
+      const { familyId, hash } = parseRefresh(refreshToken);
+      const next = `${familyId}.${randomToken(32)}`;
+      const result = await o.refreshStore.rotate({
+        familyId,
+        presentedHash: hash,
+        nextHash: sha256(next),
+        nowMs: o.clock.now(),
+        graceMs: o.refreshGraceMs,
+      });
+      switch (result.status) {
+        case 'rotated':
+        case 'grace': {
+          const access = await sign('access', { sub: result.userId, claims: refreshOptions?.claims ?? {} });
+          return {
+            accessToken: access.token,
+            accessExpiresAtMs: access.expiresAtMs,
+            refreshToken: next,
+            refreshExpiresAtMs: result.expiresAtMs,
+          };
+        }
+        case 'reused':
+          reuse.add(1, {});
+          rejected.add(1, { reason: 'reused', kind: 'refresh' });
+          throw new TokenReusedError('refresh token was already used; its family has been revoked');
+        case 'revoked':
+          rejected.add(1, { reason: 'revoked', kind: 'refresh' });
+          throw new TokenRevokedError('refresh token has been revoked');
+        case 'expired':
+          rejected.add(1, { reason: 'expired', kind: 'refresh' });
+          throw new TokenExpiredError('refresh token has expired');
+        default:
+          rejected.add(1, { reason: 'unknown', kind: 'refresh' });
+          throw new TokenInvalidError('refresh token is not known', { reason: 'unknown' });
+      }
+    },
+    async revoke(token, revokeOptions) {
+      let principal: Principal;
+      try {
+        principal = await verify(token, revokeOptions?.kind ?? 'access');
+      } catch (error) {
+        // Already revoked or already expired: nothing left to do.
+        if (error instanceof TokenRevokedError || error instanceof TokenExpiredError) return;
+        throw error;
+      }
+      await o.revocationStore.revokeJti(
+        principal.sub,
+        principal.jti,
+        principal.expiresAtMs + o.clockToleranceMs,
+        o.clock.now(),
+      );
+    },
+    async revokeRefresh(refreshToken) {
+      const { familyId, hash } = parseRefresh(refreshToken);
+      return o.refreshStore.revokeFamily(familyId, o.clock.now(), hash);
+    },
+    async revokeAllForUser(sub) {
+      const userId = argument.key('sub', sub, MAX_SUB_CHARS);
+      const nowMs = o.clock.now();
+      await o.revocationStore.bumpUserVersion(userId, longestTtlMs, nowMs);
+      await o.refreshStore.revokeUser(userId, nowMs);
+    },
+  };
+}

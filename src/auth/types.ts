@@ -1,0 +1,143 @@
+/**
+ * Ports of the auth module: the three stores (refresh families, revocations, sessions) that have a
+ * memory adapter (default) and a Redis adapter, plus the shared value types.
+ */
+
+/** The kinds of signed token. Each has its own `typ`, so none can stand in for another. */
+export type TokenKind = 'access' | 'reset' | 'verify-email';
+
+/** A verified token. */
+export interface Principal {
+  /** Subject (user id). */
+  readonly sub: string;
+  /** Token id, the denylist key. */
+  readonly jti: string;
+  /** Which kind of token was verified. */
+  readonly kind: TokenKind;
+  /** `iat` in epoch ms. */
+  readonly issuedAtMs: number;
+  /** `exp` in epoch ms. */
+  readonly expiresAtMs: number;
+  /** `kid` of the key that signed it. */
+  readonly kid: string;
+  /** Every claim of the payload, registered ones included. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Outcome of presenting a refresh token to {@link RefreshStore.rotate}. */
+export type RefreshRotation =
+  /** The current token: the family moved to a new generation and `nextHash` is its token. */
+  | { readonly status: 'rotated'; readonly userId: string; readonly expiresAtMs: number }
+  /** The previous token within the grace window, first time: `nextHash` became a sibling of the current one. */
+  | { readonly status: 'grace'; readonly userId: string; readonly expiresAtMs: number }
+  /** Any older token, or a second grace use: the family is now revoked. */
+  | { readonly status: 'reused'; readonly userId: string }
+  /** The family was revoked before. */
+  | { readonly status: 'revoked' }
+  /** The family's lifetime is over. */
+  | { readonly status: 'expired' }
+  /** No such family, or a token hash it never issued. */
+  | { readonly status: 'unknown' };
+
+/** A new refresh family. */
+export interface RefreshFamilyInput {
+  /** Random id, also the first part of every token of the family. */
+  readonly familyId: string;
+  readonly userId: string;
+  /** SHA-256 (base64url) of the first token. */
+  readonly tokenHash: string;
+  readonly nowMs: number;
+  /** End of the family's lifetime (absolute). */
+  readonly expiresAtMs: number;
+}
+
+/** Input of {@link RefreshStore.rotate}. */
+export interface RefreshRotateInput {
+  readonly familyId: string;
+  /** SHA-256 (base64url) of the presented token. */
+  readonly presentedHash: string;
+  /** SHA-256 (base64url) of the token to issue if the rotation succeeds. */
+  readonly nextHash: string;
+  readonly nowMs: number;
+  /** How long after a rotation the previous token may still be used, once. */
+  readonly graceMs: number;
+}
+
+/**
+ * Port: refresh-token families. `rotate` must be atomic per family (two concurrent calls with the same
+ * token: at most one `rotated` and at most one `grace`).
+ */
+export interface RefreshStore {
+  /** Creates a family with its first token, indexed under its user. */
+  createFamily(input: RefreshFamilyInput): Promise<void>;
+  /** Presents a token: rotates, uses the grace window, or detects reuse and revokes the family. */
+  rotate(input: RefreshRotateInput): Promise<RefreshRotation>;
+  /**
+   * Revokes one live family; false when it does not exist, has expired, or (with `tokenHash`) never
+   * issued that token, so a guessed family id alone cannot log anyone out.
+   */
+  revokeFamily(familyId: string, nowMs: number, tokenHash?: string): Promise<boolean>;
+  /** Revokes every live family of a user; returns how many. */
+  revokeUser(userId: string, nowMs: number): Promise<number>;
+}
+
+/** Result of {@link RevocationStore.check}. */
+export interface RevocationStatus {
+  /** The `jti` is on the denylist. */
+  readonly jtiRevoked: boolean;
+  /** The user's current token version (0 when never bumped). */
+  readonly userVersion: number;
+}
+
+/**
+ * Port: revocations. `check` answers both questions in one round trip.
+ */
+export interface RevocationStore {
+  /** Denylists `jti` of `userId` until `expiresAtMs`. */
+  revokeJti(userId: string, jti: string, expiresAtMs: number, nowMs: number): Promise<void>;
+  /**
+   * Increments the user's token version, kept for at least `keepMs` (the longest token lifetime).
+   * Returns the new version.
+   */
+  bumpUserVersion(userId: string, keepMs: number, nowMs: number): Promise<number>;
+  /** The user's current token version (0 when never bumped or forgotten). */
+  userVersion(userId: string, nowMs: number): Promise<number>;
+  /** Denylist entry and user version together. */
+  check(userId: string, jti: string, nowMs: number): Promise<RevocationStatus>;
+}
+
+/** A stored session. `id` is SHA-256 of the token; the token itself is never stored. */
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  /** Application data (JSON-serialisable). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAtMs: number;
+  readonly lastActiveAtMs: number;
+  readonly idleTimeoutMs: number;
+  readonly absoluteExpiresAtMs: number;
+}
+
+/** Result of {@link SessionStore.touch}. */
+export type SessionLookup =
+  | { readonly status: 'active'; readonly record: SessionRecord }
+  | { readonly status: 'unknown' | 'idle-timeout' | 'absolute-timeout' };
+
+/**
+ * Port: stateful sessions. Each method is atomic per session; the per-user index may briefly point at a
+ * deleted session (listing skips it), never the reverse.
+ */
+export interface SessionStore {
+  /** Stores `record`, indexes it under its user, evicts (deletes) the oldest beyond `maxPerUser`. */
+  create(record: SessionRecord, maxPerUser: number): Promise<{ readonly evictedIds: readonly string[] }>;
+  /** Validates and slides: expired records are deleted and reported; active ones get `lastActiveAtMs = nowMs`. */
+  touch(id: string, nowMs: number): Promise<SessionLookup>;
+  /** Deletes and returns a session (for regenerate); undefined when absent or expired. */
+  take(id: string, nowMs: number): Promise<SessionRecord | undefined>;
+  /** Deletes one session; false when absent. */
+  delete(id: string): Promise<boolean>;
+  /** The user's live sessions, oldest first. */
+  listByUser(userId: string, nowMs: number): Promise<readonly SessionRecord[]>;
+  /** Deletes every session of a user; returns how many. */
+  deleteByUser(userId: string): Promise<number>;
+}

@@ -1,0 +1,139 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLoginGuard, ipKey, type LoginLimiter, timingSafeEqualString } from '../../src/auth/index.js';
+import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
+import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
+import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { T0 } from './fixtures.js';
+
+const MIN = 60_000;
+const wrong = () => false;
+const right = () => true;
+
+function setup(extra = {}) {
+  const clock = createManualClock(T0);
+  const metrics = createMemoryMetrics({ clock });
+  return { clock, metrics, guard: createLoginGuard({ clock, metrics, ...extra }) };
+}
+
+describe('createLoginGuard (default RateLimiter tiers, memory store)', () => {
+  it('locks an account after 5 failures for 15 minutes, without calling verify while locked', async () => {
+    const { guard, clock, metrics } = setup();
+    const who = { account: 'alice@example.com', ip: '203.0.113.7' };
+    for (let i = 0; i < 5; i++)
+      expect(await guard.attempt(who, wrong)).toMatchObject({ reason: 'invalid-credentials' });
+    let called = false;
+    const locked = await guard.attempt(who, () => {
+      called = true;
+      return true;
+    });
+    expect(locked).toMatchObject({ ok: false, reason: 'locked-account' });
+    expect(called).toBe(false);
+    if (!locked.ok) expect(locked.retryAfterMs).toBeGreaterThan(0);
+    expect(metrics.counterValue('auth.login.failures', { reason: 'invalid-credentials' })).toBe(5);
+    expect(metrics.counterValue('auth.login.failures', { reason: 'locked-account' })).toBe(1);
+    // another account from the same IP is not affected
+    expect(await guard.attempt({ ...who, account: 'bob@example.com' }, right)).toEqual({ ok: true });
+    // the lockout expires
+    clock.advance(15 * MIN);
+    expect(await guard.attempt(who, right)).toEqual({ ok: true });
+  });
+
+  it('lockouts grow: after 20 failures in a day the account is locked for 24 h', async () => {
+    const { guard, clock } = setup();
+    const who = { account: 'carol', ip: '198.51.100.1' };
+    let failures = 0;
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 5; i++) {
+        expect((await guard.attempt(who, wrong)).ok).toBe(false);
+        failures += 1;
+      }
+      clock.advance(15 * MIN);
+    }
+    expect(failures).toBe(20);
+    const locked = await guard.attempt(who, right);
+    expect(locked).toMatchObject({ ok: false, reason: 'locked-account' });
+    if (!locked.ok) expect(locked.retryAfterMs).toBeGreaterThan(15 * MIN);
+    clock.advance(24 * 60 * MIN);
+    expect(await guard.attempt(who, right)).toEqual({ ok: true });
+  });
+
+  it('a success clears the account counter', async () => {
+    const { guard } = setup();
+    const who = { account: 'dave', ip: '192.0.2.1' };
+    for (let i = 0; i < 4; i++) await guard.attempt(who, wrong);
+    expect(await guard.attempt(who, right)).toEqual({ ok: true });
+    for (let i = 0; i < 5; i++)
+      expect(await guard.attempt(who, wrong)).toMatchObject({ reason: 'invalid-credentials' });
+  });
+
+  it('throttles an IP spraying many accounts (100 attempts per 15 min)', async () => {
+    const { guard, metrics } = setup();
+    for (let i = 0; i < 100; i++) await guard.attempt({ account: `user-${i}`, ip: '203.0.113.99' }, wrong);
+    expect(await guard.attempt({ account: 'fresh', ip: '203.0.113.99' }, right)).toMatchObject({
+      ok: false,
+      reason: 'throttled-ip',
+    });
+    expect(metrics.counterValue('auth.login.failures', { reason: 'throttled-ip' })).toBe(1);
+    expect(await guard.attempt({ account: 'fresh', ip: '203.0.113.100' }, right)).toEqual({ ok: true });
+  });
+
+  it('accepts any limiter with limit/reset (the port), and validates inputs', async () => {
+    const calls: string[] = [];
+    const fake: LoginLimiter = {
+      limit: async (key) => {
+        calls.push(key);
+        return { allowed: true, retryAfterMs: 0 };
+      },
+      reset: async () => undefined,
+    };
+    const guard = createLoginGuard({ accountLimiter: fake, ipLimiter: fake });
+    await guard.attempt({ account: 'Alice@Example.com', ip: '10.0.0.1' }, right);
+    expect(calls[0]).toBe('ip:10.0.0.1');
+    expect(calls[1]).toMatch(/^acct:[A-Za-z0-9_-]{22}$/); // the email never reaches the limiter
+    await expect(guard.attempt({ account: '', ip: '1.1.1.1' }, right)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(guard.attempt({ account: 'a', ip: 'x'.repeat(65) }, right)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    expect(() => createLoginGuard({ accountLimiter: {} as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+    expect(() => createLoginGuard({ limiter: fake } as never)).toThrow(/limiter/);
+  });
+
+  it('groups IPv6 addresses by /64', () => {
+    expect(ipKey('2001:db8:1:2:aaaa::1')).toBe(ipKey('2001:0db8:0001:0002:ffff:1:2:3'));
+    expect(ipKey('2001:db8::1')).toBe('ip6:2001:db8:0:0::/64');
+    expect(ipKey('2001:db8:1:3::1')).not.toBe(ipKey('2001:db8:1:2::1'));
+    expect(ipKey('192.0.2.1')).toBe('ip:192.0.2.1');
+  });
+
+  it('timingSafeEqualString compares by value, whatever the lengths', () => {
+    expect(timingSafeEqualString('secret', 'secret')).toBe(true);
+    expect(timingSafeEqualString('secret', 'secreT')).toBe(false);
+    expect(timingSafeEqualString('short', 'a much longer string')).toBe(false);
+  });
+});
+
+describe.skipIf(noRedis)('createLoginGuard on the Redis rate-limit store', () => {
+  const client = noRedis ? undefined : connectRedis();
+  const prefix = randomPrefix('auth-guard');
+  afterAll(async () => {
+    if (!client) return;
+    await deleteByPrefix(client, prefix);
+    client.disconnect();
+  });
+
+  it('locks after 5 failures and unlocks after 15 minutes of the injected clock', async () => {
+    const clock = createManualClock(T0);
+    const store = createRedisRateLimitStore({ client: client!, prefix, clock });
+    const guard = createLoginGuard({ clock, store });
+    const who = { account: 'erin', ip: '203.0.113.5' };
+    for (let i = 0; i < 5; i++)
+      expect(await guard.attempt(who, wrong)).toMatchObject({ reason: 'invalid-credentials' });
+    expect(await guard.attempt(who, right)).toMatchObject({ ok: false, reason: 'locked-account' });
+    clock.advance(15 * MIN);
+    expect(await guard.attempt(who, right)).toEqual({ ok: true });
+  });
+});
