@@ -119,7 +119,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     const decision: PolicyDecision = {
       allowed: e.allowed && blockedMs === 0,
       remaining: blockedMs > 0 ? 0 : e.allowed && !charged ? e.remaining + cost : e.remaining,
-      resetAfterMs: blockedMs > e.resetAfterMs ? blockedMs : e.resetAfterMs,
+      resetAfterMs: Math.max(blockedMs, e.resetAfterMs),
       retryAfterMs: blockedMs > 0 ? Math.max(blockedMs, e.retryAfterMs) : e.retryAfterMs,
       delayMs: blockedMs === 0 && e.allowed ? e.delayMs : 0,
       blocked: blockedMs > 0,

@@ -9,6 +9,7 @@ import { InvalidOptionError, StoreError } from '../core/errors.js';
 import { createKeyspace } from '../core/redis/keys.js';
 import { type RedisScriptClient, runScript } from '../core/redis/script.js';
 import { option } from '../core/validate.js';
+import type { Algorithm } from './algorithms.js';
 import { decideScript } from './lua/decide.js';
 import { acquireLeaseScript, extendLeaseScript, releaseLeaseScript } from './lua/lease.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   PolicyCheck,
   PolicyDecision,
   RateLimitStore,
+  ResetRequest,
 } from './store.js';
 
 /** Options of {@link createRedisRateLimitStore}. */
@@ -40,14 +42,20 @@ const ENGINE_CODES = {
   'virtual-scheduling': 'vs',
 } as const;
 
-function policyArgs(check: PolicyCheck): (string | number)[] {
+/** The five script arguments of an algorithm, computed once per (frozen) algorithm value. */
+const algorithmArgs = new WeakMap<Algorithm, readonly (string | number)[]>();
+
+function policyArgs(check: PolicyCheck, into: (string | number)[]): void {
   const a = check.algorithm;
-  const head = [ENGINE_CODES[a.engine]];
-  const params =
-    a.engine === 'virtual-scheduling'
-      ? [a.capacity, a.intervalUs, a.shaping ? 1 : 0]
-      : [a.limit, a.windowMs, 0];
-  return [...head, ...params, check.blockDurationMs];
+  let head = algorithmArgs.get(a);
+  if (!head) {
+    head =
+      a.engine === 'virtual-scheduling'
+        ? [ENGINE_CODES[a.engine], a.capacity, a.intervalUs, a.shaping ? 1 : 0]
+        : [ENGINE_CODES[a.engine], a.limit, a.windowMs, 0];
+    algorithmArgs.set(a, head);
+  }
+  into.push(...head, check.blockDurationMs);
 }
 
 const toNumbers = (reply: unknown, what: string): number[] => {
@@ -75,50 +83,56 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
   }
   const keys = createKeyspace(options.prefix ?? 'bp', 'rl');
   const now = () => (clock ? String(clock.now()) : '');
-  const policyKeys = (hashTag: string, check: PolicyCheck) => {
-    const base = keys.key(hashTag, check.policy, check.key);
-    return [`${base}:s`, `${base}:a`, `${base}:b`];
-  };
   const leaseKey = (hashTag: string, key: string) => `${keys.key(hashTag, key)}:l`;
 
-  const decide = async (request: DecideRequest): Promise<DecideResponse> => {
-    const reply = toNumbers(
-      await runScript(
-        client,
-        decideScript,
-        request.checks.flatMap((check) => policyKeys(request.hashTag, check)),
-        [now(), request.cost, request.mode, request.checks.length, ...request.checks.flatMap(policyArgs)],
-      ),
-      decideScript.name,
+  /**
+   * KEYS and ARGV of the decide script (see lua/decide.ts), built with plain loops: this is the hot path.
+   * The state key names its engine, so changing a policy's algorithm starts from fresh state instead of
+   * misreading the old one.
+   */
+  const scriptInput = (request: DecideRequest | ResetRequest, cost: number, mode: 'c' | 'p' | 'r') => {
+    const keyList: string[] = [];
+    const args: (string | number)[] = [now(), cost, mode, request.checks.length];
+    for (const check of request.checks) {
+      const base = keys.key(request.hashTag, check.policy, check.key);
+      const engine = ENGINE_CODES[check.algorithm.engine];
+      keyList.push(`${base}:${engine}`);
+      if (engine === 'log') keyList.push(`${base}:n`);
+      if (check.blockDurationMs > 0) keyList.push(`${base}:b`);
+      policyArgs(check, args);
+    }
+    return { keyList, args };
+  };
+
+  const parseDecisions = (reply: unknown, checks: number): DecideResponse => {
+    const values = toNumbers(reply, decideScript.name);
+    if (values.length !== 1 + 6 * checks) throw new StoreError('unexpected reply from ratelimit-decide');
+    const decisions: PolicyDecision[] = [];
+    for (let i = 1; i < values.length; i += 6) {
+      decisions.push({
+        allowed: values[i] === 1,
+        remaining: values[i + 1] as number,
+        resetAfterMs: values[i + 2] as number,
+        retryAfterMs: values[i + 3] as number,
+        delayMs: values[i + 4] as number,
+        blocked: values[i + 5] === 1,
+      });
+    }
+    return { nowMs: values[0] as number, decisions };
+  };
+
+  const decide = (request: DecideRequest): Promise<DecideResponse> => {
+    const { keyList, args } = scriptInput(request, request.cost, request.mode === 'peek' ? 'p' : 'c');
+    return runScript(client, decideScript, keyList, args).then((reply) =>
+      parseDecisions(reply, request.checks.length),
     );
-    if (reply.length !== 1 + 6 * request.checks.length)
-      throw new StoreError('unexpected reply from ratelimit-decide');
-    const decisions = request.checks.map((_, i): PolicyDecision => {
-      const [allowed, remaining, resetAfterMs, retryAfterMs, delayMs, blocked] = reply.slice(
-        1 + 6 * i,
-        7 + 6 * i,
-      );
-      return {
-        allowed: allowed === 1,
-        remaining: remaining ?? 0,
-        resetAfterMs: resetAfterMs ?? 0,
-        retryAfterMs: retryAfterMs ?? 0,
-        delayMs: delayMs ?? 0,
-        blocked: blocked === 1,
-      };
-    });
-    return { nowMs: reply[0] ?? 0, decisions };
   };
 
   return {
     decide,
     async reset(request) {
-      await runScript(
-        client,
-        decideScript,
-        request.checks.flatMap((check) => policyKeys(request.hashTag, check)),
-        [now(), 1, 'reset', request.checks.length, ...request.checks.flatMap(policyArgs)],
-      );
+      const { keyList, args } = scriptInput(request, 1, 'r');
+      await runScript(client, decideScript, keyList, args);
     },
     async acquireLease(request) {
       const leaseId = `${randomBytes(12).toString('base64url')}.${request.cost}`;

@@ -94,23 +94,34 @@ export function createStoreGuard(clock: Clock, timeoutMs: number, retryAfterMs: 
     });
   };
 
+  const succeeded = <T>(value: T): Guarded<T> => {
+    consecutiveFailures = 0;
+    return { ok: true, value };
+  };
+  const failed = (error: unknown): Guarded<never> => {
+    consecutiveFailures++;
+    if (consecutiveFailures >= FAILURES_TO_OPEN) openUntilMs = clock.now() + retryAfterMs;
+    return {
+      ok: false,
+      error: error instanceof Error ? error : new StoreError('store failed', { cause: error }),
+    };
+  };
+
   return {
-    async run(call) {
+    run<T>(call: () => Promise<T>): Promise<Guarded<T>> {
       if (consecutiveFailures >= FAILURES_TO_OPEN && clock.now() < openUntilMs) {
-        return { ok: false, error: new StoreError('store circuit open after repeated failures') };
-      }
-      try {
-        const value = await withDeadline(call);
-        consecutiveFailures = 0;
-        return { ok: true, value };
-      } catch (error) {
-        consecutiveFailures++;
-        if (consecutiveFailures >= FAILURES_TO_OPEN) openUntilMs = clock.now() + retryAfterMs;
-        return {
+        return Promise.resolve({
           ok: false,
-          error: error instanceof Error ? error : new StoreError('store failed', { cause: error }),
-        };
+          error: new StoreError('store circuit open after repeated failures'),
+        });
       }
+      let started: Promise<T>;
+      try {
+        started = withDeadline(call);
+      } catch (error) {
+        return Promise.resolve(failed(error)); // a store that throws instead of rejecting
+      }
+      return started.then(succeeded, failed);
     },
   };
 }

@@ -115,9 +115,9 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     }).limit('user-1');
     const [, keys] = await client.scan('0', 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
     expect(keys.sort()).toEqual([
-      `${keyPrefix}:rl:{one:user-1}:one:user-1:s`,
-      `${keyPrefix}:rl:{two}:all:*:s`,
-      `${keyPrefix}:rl:{two}:user:user-1:s`,
+      `${keyPrefix}:rl:{one:user-1}:one:user-1:fw`,
+      `${keyPrefix}:rl:{two}:all:*:fw`,
+      `${keyPrefix}:rl:{two}:user:user-1:fw`,
     ]);
   });
 
@@ -151,6 +151,41 @@ describe.skipIf(noRedis)('redis store specifics', () => {
       own.disconnect();
       await server.stop();
     }
+  });
+
+  it('changing a policy’s algorithm starts from fresh state instead of misreading the old one', async () => {
+    const store = createRedisRateLimitStore({ client, prefix: `${prefix}-swap` });
+    const before = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
+      name: 'swap',
+      algorithm: slidingWindowLog({ limit: 1, windowMs: 60_000 }),
+      store,
+    });
+    expect((await before.limit('k')).allowed).toBe(true);
+    const after = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
+      name: 'swap',
+      algorithm: tokenBucket({ capacity: 2, refillTokens: 1, refillIntervalMs: 60_000 }),
+      store,
+    });
+    expect(await after.limit('k')).toMatchObject({ allowed: true, degraded: false, remaining: 1 });
+  });
+
+  it('a fixed-window key holds only the current window, however sparse the traffic', async () => {
+    const clock = createManualClock(1_800_000_000_000);
+    const keyPrefix = `${prefix}-fields`;
+    const limiter = createRateLimiter({
+      storeTimeoutMs: PATIENT_MS,
+      name: 'fields',
+      algorithm: fixedWindow({ limit: 5, windowMs: 100 }),
+      store: createRedisRateLimitStore({ client, prefix: keyPrefix, clock }),
+      clock,
+    });
+    for (let i = 0; i < 20; i++) {
+      await limiter.limit('k');
+      clock.advance(250); // skips windows; the key outlives them thanks to its TTL slack
+    }
+    expect(await client.hlen(`${keyPrefix}:rl:{fields:k}:fields:k:fw`)).toBe(1);
   });
 
   it('keeps deciding after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {

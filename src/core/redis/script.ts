@@ -40,26 +40,23 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
  * Runs `script` with EVALSHA, and with EVAL when Redis answers NOSCRIPT. Redis errors are wrapped in a
  * `StoreError` naming the script; the Redis message is kept as `cause`.
  */
-export async function runScript(
+export function runScript(
   client: RedisScriptClient,
   script: RedisScript,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
   if (script.numberOfKeys !== 'variadic' && keys.length !== script.numberOfKeys) {
-    throw new InvalidArgumentError(
-      `script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`,
+    return Promise.reject(
+      new InvalidArgumentError(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`),
     );
   }
-  try {
-    try {
-      return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return await client.eval(script.source, keys.length, ...keys, ...args);
-    }
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
+  const wrap = (error: unknown) => {
     throw new StoreError(`redis script ${script.name} failed`, { cause: error });
-  }
+  };
+  // One promise chain, no async wrapper: this runs once per rate-limit decision.
+  return client.evalsha(script.sha1, keys.length, ...keys, ...args).catch((error: unknown) => {
+    if (!isNoScript(error)) return wrap(error);
+    return client.eval(script.source, keys.length, ...keys, ...args).catch(wrap);
+  });
 }

@@ -4,15 +4,16 @@ import { TIME_PRELUDE } from './time.js';
 /**
  * One rate-limit decision over any number of policies, all-or-nothing. Mirrors engine.ts line for line.
  *
- * KEYS, per policy i (3 keys each): [3i-2] state, [3i-1] log total (sliding log only), [3i] penalty block.
+ * KEYS, per policy in order: its state key; then, for a sliding log only, its total key; then, when its
+ *   blockDurationMs > 0 only, its penalty-block key. (Fewer keys per call: less to send and to parse.)
  * ARGV[1] now in ms, or '' to use Redis TIME
  * ARGV[2] cost (>= 1)
- * ARGV[3] mode: 'consume' | 'peek' | 'reset'
+ * ARGV[3] mode: 'c' consume | 'p' peek | 'r' reset (deletes every key given)
  * ARGV[4] number of policies n
  * ARGV[5 + 5(i-1) ..] per policy: engine ('fw' | 'swc' | 'log' | 'vs'), p1, p2, p3, blockDurationMs
  *   fw, swc, log: p1 = limit, p2 = windowMs, p3 = 0;  vs: p1 = capacity, p2 = intervalUs, p3 = shaping (0|1)
  * Returns { nowMs, then per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, delayMs, blocked (0|1) }
- * State values: fw 'windowStart:count', swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
+ * State values: fw a hash windowStart → count, swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
  * 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
  */
 export const decideScript = defineScript(
@@ -22,21 +23,19 @@ export const decideScript = defineScript(
 local mode = ARGV[3]
 local n = tonumber(ARGV[4])
 local cost = tonumber(ARGV[2])
-if mode == 'peek' then cost = 1 end
+if mode == 'p' then cost = 1 end
 
-if mode == 'reset' then
-  for i = 1, n do redis.call('DEL', KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]) end
+if mode == 'r' then
+  if #KEYS > 0 then redis.call('DEL', unpack(KEYS)) end
   return { nowMs }
 end
 
 local function fixed_window(sk, limit, w)
+  -- A hash with one field, the current window's start: reading is one HGET and charging one HINCRBY,
+  -- cheaper than rewriting a 'start:count' string. The first charge of a window clears older windows.
   local ws = nowMs - (nowMs % w)
-  local count = 0
-  local v = redis.call('GET', sk)
-  if v then
-    local sw, sc = string.match(v, '^(%d+):(%d+)$')
-    if tonumber(sw) == ws then count = tonumber(sc) end
-  end
+  local field = fmt(ws)
+  local count = tonumber(redis.call('HGET', sk, field) or '0')
   local allowed = count + cost <= limit
   local after = count
   if allowed then after = count + cost end
@@ -46,7 +45,15 @@ local function fixed_window(sk, limit, w)
   local retry = 0
   if not allowed then retry = untilEnd end
   return { allowed, limit - after, reset, retry, 0, function()
-    redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after), 'PX', fmt(untilEnd + SLACK_MS))
+    -- HINCRBY is the first write, so under maxmemory with noeviction the whole call fails cleanly (a
+    -- script that already wrote is let through by Redis, which would leave it half-applied).
+    redis.call('HINCRBY', sk, field, cost)
+    if count == 0 then
+      for _, old in ipairs(redis.call('HKEYS', sk)) do
+        if old ~= field then redis.call('HDEL', sk, old) end
+      end
+      redis.call('PEXPIRE', sk, fmt(untilEnd + SLACK_MS))
+    end
   end }
 end
 
@@ -137,13 +144,18 @@ local function virtual_scheduling(sk, capacity, t, shaping)
   end }
 end
 
-local evals, blocks = {}, {}
+local evals, blocks, blockKeys = {}, {}, {}
 local anyBlocked, allAllowed = false, true
+local ki = 1
 for i = 1, n do
   local a = 4 + (i - 1) * 5
   local engine, p1, p2, p3 = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local blockMs = tonumber(ARGV[a + 5])
-  local sk, ak, bk = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local sk, ak, bk = KEYS[ki], nil, nil
+  ki = ki + 1
+  if engine == 'log' then ak = KEYS[ki]; ki = ki + 1 end
+  if blockMs > 0 then bk = KEYS[ki]; ki = ki + 1 end
+  blockKeys[i] = bk
   local b = 0
   if blockMs > 0 then
     local untilMs = redis.call('GET', bk)
@@ -160,7 +172,7 @@ for i = 1, n do
   if not r[1] then allAllowed = false end
 end
 if anyBlocked then allAllowed = false end
-local charged = mode == 'consume' and allAllowed
+local charged = mode == 'c' and allAllowed
 if charged then
   for i = 1, n do evals[i][6]() end
 end
@@ -171,9 +183,9 @@ for i = 1, n do
   local b = blocks[i]
   local a = 4 + (i - 1) * 5
   local blockMs = tonumber(ARGV[a + 5])
-  if mode == 'consume' and not anyBlocked and not r[1] and blockMs > 0 then
+  if mode == 'c' and not anyBlocked and not r[1] and blockMs > 0 then
     b = blockMs
-    redis.call('SET', KEYS[3 * i], fmt(nowMs + blockMs), 'PX', fmt(blockMs))
+    redis.call('SET', blockKeys[i], fmt(nowMs + blockMs), 'PX', fmt(blockMs))
   end
   local allowed, remaining, retry = 0, 0, r[4]
   if r[1] and b == 0 then allowed = 1 end
