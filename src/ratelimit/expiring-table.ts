@@ -1,6 +1,7 @@
 /**
  * A bounded map whose entries carry their own expiry, for the memory store. No timers: expired entries go
- * when read, and a persistent cursor walks the map a few entries per call, dropping the expired ones.
+ * when read, and a persistent cursor walks the map a few entries per insertion, dropping the expired ones
+ * (only insertions grow the map, so sweeping on them keeps it bounded without taxing the hot path).
  * Beyond `maxEntries`, the CLOCK algorithm picks a victim: entries read since the cursor last passed are
  * spared once, so hot keys survive and idle ones go (an O(1) approximation of least-recently-used).
  *
@@ -41,8 +42,9 @@ export class ExpiringTable<V extends Expiring> {
     return value;
   }
 
-  set(key: string, value: V): void {
+  set(key: string, value: V, nowMs: number): void {
     const isNew = !this.map.has(key);
+    if (isNew) this.sweep(nowMs);
     this.map.set(key, value);
     if (isNew && this.map.size > this.maxEntries) this.evictOne();
   }
@@ -52,7 +54,7 @@ export class ExpiringTable<V extends Expiring> {
   }
 
   /** Moves the hand a few entries: drops the expired ones, clears the others' reference bit. */
-  sweep(nowMs: number): void {
+  private sweep(nowMs: number): void {
     for (let i = 0; i < SWEEP_STEPS; i++) {
       const next = this.advance();
       if (!next) return;

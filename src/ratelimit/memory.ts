@@ -91,7 +91,6 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     const nowMs = clock.now();
     const cost = request.mode === 'peek' ? 1 : request.cost;
     const t = tablesOf(request.limiter, check.policy);
-    t.state.sweep(nowMs);
     let blockedMs = 0;
     if (check.blockDurationMs > 0) {
       const block = t.blocks.get(check.key, nowMs);
@@ -106,15 +105,15 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
         entry.state = state; // in place: no map work on the hot path
         entry.expiresAtMs = nowMs + e.ttlMs;
       } else {
-        t.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false });
+        t.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false }, nowMs);
       }
     } else if (request.mode === 'consume' && blockedMs === 0 && check.blockDurationMs > 0) {
       blockedMs = check.blockDurationMs;
-      t.blocks.set(check.key, {
-        untilMs: nowMs + blockedMs,
-        expiresAtMs: nowMs + blockedMs,
-        referenced: false,
-      });
+      t.blocks.set(
+        check.key,
+        { untilMs: nowMs + blockedMs, expiresAtMs: nowMs + blockedMs, referenced: false },
+        nowMs,
+      );
     }
     const decision: PolicyDecision = {
       allowed: e.allowed && blockedMs === 0,
@@ -142,7 +141,6 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     let allAllowed = true;
     for (const check of checks) {
       const t = tablesOf(limiter, check.policy);
-      t.state.sweep(nowMs);
       let blockedMs = 0;
       if (check.blockDurationMs > 0) {
         const block = t.blocks.get(check.key, nowMs);
@@ -168,7 +166,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
           entry.state = state; // in place: no map work on the hot path
           entry.expiresAtMs = nowMs + e.ttlMs;
         } else {
-          tables[i]?.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false });
+          tables[i]?.state.set(check.key, { state, expiresAtMs: nowMs + e.ttlMs, referenced: false }, nowMs);
         }
       });
     }
@@ -178,7 +176,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       if (request.mode === 'consume' && !anyBlocked && !e.allowed && check.blockDurationMs > 0) {
         blockedMs = check.blockDurationMs;
         const untilMs = nowMs + blockedMs;
-        tables[i]?.blocks.set(check.key, { untilMs, expiresAtMs: untilMs, referenced: false });
+        tables[i]?.blocks.set(check.key, { untilMs, expiresAtMs: untilMs, referenced: false }, nowMs);
       }
       // An evaluation that passed reports what is left after charging; if nothing was charged, add it back.
       const remaining = e.allowed && !charged ? e.remaining + cost : e.remaining;
@@ -196,7 +194,6 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
 
   const leasesOf = (limiter: string, key: string, nowMs: number) => {
     const table = leasesTableOf(limiter);
-    table.sweep(nowMs);
     const leases = table.get(key, nowMs)?.leases ?? new Map<string, Lease>();
     for (const [id, lease] of leases) if (lease.expiresAtMs <= nowMs) leases.delete(id);
     return leases;
@@ -208,7 +205,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       return;
     }
     const expiresAtMs = Math.max(...[...leases.values()].map((l) => l.expiresAtMs));
-    table.set(key, { leases, expiresAtMs, referenced: false });
+    table.set(key, { leases, expiresAtMs, referenced: false }, clock.now());
   };
 
   return {
