@@ -1,16 +1,18 @@
 /**
- * Redis adapter of the RateLimitStore port (`backend-patterns/ratelimit/redis`). One EVALSHA per decision,
- * time from Redis `TIME`, every key under the decision's hash tag with its TTL set in the same script.
- * Works with an ioredis `Redis` or `Cluster` that you build and pass in.
+ * Redis adapter of the RateLimitStore port (`backend-patterns/ratelimit/redis`). At most one EVALSHA per
+ * decision: decisions issued in the same tick are sent together in one script call (one round trip for
+ * all of them), grouped by Cluster slot. Time comes from Redis `TIME`; every key of a decision is under its
+ * hash tag and gets its TTL in the same script. Works with an ioredis `Redis` or `Cluster` you pass in.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { InvalidOptionError, StoreError } from '../core/errors.js';
 import { createKeyspace } from '../core/redis/keys.js';
 import { type RedisScriptClient, runScript } from '../core/redis/script.js';
+import { keySlot } from '../core/redis/slot.js';
 import { option } from '../core/validate.js';
 import type { Algorithm } from './algorithms.js';
-import { decideScript } from './lua/decide.js';
+import { decideScript, resetScript } from './lua/decide.js';
 import { acquireLeaseScript, extendLeaseScript, releaseLeaseScript } from './lua/lease.js';
 import type {
   DecideRequest,
@@ -26,8 +28,13 @@ import type {
 export interface RedisRateLimitStoreOptions {
   /** An ioredis `Redis` or `Cluster` (anything with `evalsha` and `eval`). */
   readonly client: RedisScriptClient;
-  /** Key prefix, no braces. Default `bp`. Keys look like `bp:rl:{api:u1}:per-user:u1:s`. */
+  /** Key prefix, no braces. Default `bp`. Keys look like `bp:rl:{api:u1}:per-user:u1:fw`. */
   readonly prefix?: string;
+  /**
+   * Most decisions sent in one script call when many are issued in the same tick. Default 64; 1 sends every
+   * decision on its own (exactly one command per decision).
+   */
+  readonly maxBatchSize?: number;
   /**
    * Only for deterministic tests: decide at this clock's time instead of Redis `TIME`. In production leave it
    * unset, so that app servers with drifting clocks still agree.
@@ -42,10 +49,10 @@ const ENGINE_CODES = {
   'virtual-scheduling': 'vs',
 } as const;
 
-/** The five script arguments of an algorithm, computed once per (frozen) algorithm value. */
+/** The script arguments of an algorithm, computed once per (frozen) algorithm value. */
 const algorithmArgs = new WeakMap<Algorithm, readonly (string | number)[]>();
 
-function policyArgs(check: PolicyCheck, into: (string | number)[]): void {
+function pushPolicyArgs(check: PolicyCheck, into: (string | number)[]): void {
   const a = check.algorithm;
   let head = algorithmArgs.get(a);
   if (!head) {
@@ -65,6 +72,14 @@ const toNumbers = (reply: unknown, what: string): number[] => {
   return reply as number[];
 };
 
+interface Pending {
+  readonly request: DecideRequest;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+  readonly resolve: (response: DecideResponse) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Creates the Redis rate-limit store.
  *
@@ -76,63 +91,111 @@ const toNumbers = (reply: unknown, what: string): number[] => {
  */
 export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): RateLimitStore {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options are required');
-  option.knownKeys('createRedisRateLimitStore', options, ['client', 'prefix', 'clock']);
+  option.knownKeys('createRedisRateLimitStore', options, ['client', 'prefix', 'clock', 'maxBatchSize']);
   const { client, clock } = options;
   if (!client || typeof client.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new InvalidOptionError('`client` must be an ioredis client (Redis or Cluster)');
   }
+  const maxBatchSize = option.integer('maxBatchSize', options.maxBatchSize ?? 64, 1, 1000);
+  // A Cluster can only run one script over keys of one slot: batches are formed per slot there.
+  const isCluster = (client as { isCluster?: unknown }).isCluster === true;
   const keys = createKeyspace(options.prefix ?? 'bp', 'rl');
   const now = () => (clock ? String(clock.now()) : '');
-  const leaseKey = (hashTag: string, key: string) => `${keys.key(hashTag, key)}:l`;
 
   /**
-   * KEYS and ARGV of the decide script (see lua/decide.ts), built with plain loops: this is the hot path.
-   * The state key names its engine, so changing a policy's algorithm starts from fresh state instead of
-   * misreading the old one.
+   * KEYS and ARGV of one decision (see lua/decide.ts). The state key names its engine, so changing a
+   * policy's algorithm starts from fresh state instead of misreading the old one.
    */
-  const scriptInput = (request: DecideRequest | ResetRequest, cost: number, mode: 'c' | 'p' | 'r') => {
+  const decisionInput = (request: DecideRequest | ResetRequest, mode: 'c' | 'p', cost: number) => {
     const keyList: string[] = [];
-    const args: (string | number)[] = [now(), cost, mode, request.checks.length];
+    const args: (string | number)[] = [mode, cost, request.checks.length];
     for (const check of request.checks) {
       const base = keys.key(request.hashTag, check.policy, check.key);
       const engine = ENGINE_CODES[check.algorithm.engine];
       keyList.push(`${base}:${engine}`);
       if (engine === 'log') keyList.push(`${base}:n`);
       if (check.blockDurationMs > 0) keyList.push(`${base}:b`);
-      policyArgs(check, args);
+      pushPolicyArgs(check, args);
     }
     return { keyList, args };
   };
 
-  const parseDecisions = (reply: unknown, checks: number): DecideResponse => {
-    const values = toNumbers(reply, decideScript.name);
-    if (values.length !== 1 + 6 * checks) throw new StoreError('unexpected reply from ratelimit-decide');
-    const decisions: PolicyDecision[] = [];
-    for (let i = 1; i < values.length; i += 6) {
-      decisions.push({
-        allowed: values[i] === 1,
-        remaining: values[i + 1] as number,
-        resetAfterMs: values[i + 2] as number,
-        retryAfterMs: values[i + 3] as number,
-        delayMs: values[i + 4] as number,
-        blocked: values[i + 5] === 1,
-      });
+  const send = (batch: readonly Pending[]) => {
+    const allKeys: string[] = [];
+    const allArgs: (string | number)[] = [now(), batch.length];
+    for (const p of batch) {
+      allKeys.push(...p.keys);
+      allArgs.push(...p.args);
     }
-    return { nowMs: values[0] as number, decisions };
-  };
-
-  const decide = (request: DecideRequest): Promise<DecideResponse> => {
-    const { keyList, args } = scriptInput(request, request.cost, request.mode === 'peek' ? 'p' : 'c');
-    return runScript(client, decideScript, keyList, args).then((reply) =>
-      parseDecisions(reply, request.checks.length),
+    runScript(client, decideScript, allKeys, allArgs).then(
+      (reply) => {
+        let values: number[];
+        try {
+          values = toNumbers(reply, decideScript.name);
+          const expected = 1 + 6 * batch.reduce((sum, p) => sum + p.request.checks.length, 0);
+          if (values.length !== expected) throw new StoreError('unexpected reply from ratelimit-decide');
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+          return;
+        }
+        const nowMs = values[0] as number;
+        let at = 1;
+        for (const p of batch) {
+          const decisions: PolicyDecision[] = [];
+          for (let i = 0; i < p.request.checks.length; i++, at += 6) {
+            decisions.push({
+              allowed: values[at] === 1,
+              remaining: values[at + 1] as number,
+              resetAfterMs: values[at + 2] as number,
+              retryAfterMs: values[at + 3] as number,
+              delayMs: values[at + 4] as number,
+              blocked: values[at + 5] === 1,
+            });
+          }
+          p.resolve({ nowMs, decisions });
+        }
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
     );
   };
+
+  // Decisions issued in the same tick wait for one microtask and leave together.
+  let queued: Pending[] = [];
+  const flush = () => {
+    const all = queued;
+    queued = [];
+    const groups = new Map<number, Pending[]>();
+    for (const p of all) {
+      const slot = isCluster ? keySlot(p.keys[0] as string) : 0;
+      let group = groups.get(slot);
+      if (!group) {
+        group = [];
+        groups.set(slot, group);
+      }
+      group.push(p);
+      if (group.length === maxBatchSize) {
+        send(group);
+        groups.set(slot, []);
+      }
+    }
+    for (const group of groups.values()) if (group.length) send(group);
+  };
+
+  const decide = (request: DecideRequest): Promise<DecideResponse> =>
+    new Promise((resolve, reject) => {
+      const { keyList, args } = decisionInput(request, request.mode === 'peek' ? 'p' : 'c', request.cost);
+      if (queued.length === 0) queueMicrotask(flush);
+      queued.push({ request, keys: keyList, args, resolve, reject });
+    });
+
+  const leaseKey = (hashTag: string, key: string) => `${keys.key(hashTag, key)}:l`;
 
   return {
     decide,
     async reset(request) {
-      const { keyList, args } = scriptInput(request, 1, 'r');
-      await runScript(client, decideScript, keyList, args);
+      await runScript(client, resetScript, decisionInput(request, 'c', 1).keyList, []);
     },
     async acquireLease(request) {
       const leaseId = `${randomBytes(12).toString('base64url')}.${request.cost}`;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keySlot } from '../../src/core/redis/slot.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { rateLimitStoreContract } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
@@ -36,6 +37,20 @@ describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
     client?.disconnect();
     await cluster?.stop();
   });
+  it('our slot arithmetic matches CLUSTER KEYSLOT (batches are formed per slot)', async () => {
+    const keys = [
+      'plain',
+      '{tag}:a',
+      'x{tag}y',
+      '{}empty',
+      'a{b}c{d}',
+      'bp:rl:{api:ü-ñ}:p:ü-ñ:fw',
+      'no}brace{',
+    ];
+    for (let i = 0; i < 50; i++) keys.push(`bp:rl:{limiter:user-${i}}:p:user-${i}:vs`);
+    for (const key of keys) expect(keySlot(key), key).toBe(await client!.cluster('KEYSLOT', key));
+  });
+
   let n = 0;
   rateLimitStoreContract(
     { describe, it },

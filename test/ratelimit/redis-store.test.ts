@@ -188,6 +188,33 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(await client.hlen(`${keyPrefix}:rl:{fields:k}:fields:k:fw`)).toBe(1);
   });
 
+  it('decisions issued in the same tick share one script call; maxBatchSize: 1 sends each alone', async () => {
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    try {
+      const count = async (maxBatchSize: number) => {
+        const limiter = createRateLimiter({
+          storeTimeoutMs: PATIENT_MS,
+          name: `batch-${maxBatchSize}`,
+          algorithm: fixedWindow({ limit: 1, windowMs: 60_000 }),
+          store: createRedisRateLimitStore({ client: own, prefix, maxBatchSize }),
+        });
+        await limiter.limit('warm-up');
+        await own.config('RESETSTAT');
+        const results = await Promise.all(Array.from({ length: 64 }, (_, i) => limiter.limit(`k${i % 32}`)));
+        const info = await own.info('commandstats');
+        expect(results.filter((r) => r.allowed)).toHaveLength(32); // 32 keys, limit 1 each
+        return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+      };
+      expect(await count(64)).toBe(1);
+      expect(await count(16)).toBe(4);
+      expect(await count(1)).toBe(64);
+    } finally {
+      own.disconnect();
+      await server.stop();
+    }
+  });
+
   it('keeps deciding after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
     const limiter = createRateLimiter({
       storeTimeoutMs: PATIENT_MS,

@@ -2,33 +2,28 @@ import { defineScript } from '../../core/redis/script.js';
 import { TIME_PRELUDE } from './time.js';
 
 /**
- * One rate-limit decision over any number of policies, all-or-nothing. Mirrors engine.ts line for line.
+ * A batch of rate-limit decisions, each over any number of policies and each all-or-nothing, evaluated one
+ * after the other at one Redis time. The store batches the decisions issued in the same tick (one round
+ * trip, one script call for many decisions); a batch of one is the plain case. Mirrors engine.ts.
  *
- * KEYS, per policy in order: its state key; then, for a sliding log only, its total key; then, when its
- *   blockDurationMs > 0 only, its penalty-block key. (Fewer keys per call: less to send and to parse.)
+ * KEYS, per decision in order, per policy in order: its state key; then, for a sliding log only, its total
+ *   key; then, when its blockDurationMs > 0 only, its penalty-block key.
  * ARGV[1] now in ms, or '' to use Redis TIME
- * ARGV[2] cost (>= 1)
- * ARGV[3] mode: 'c' consume | 'p' peek | 'r' reset (deletes every key given)
- * ARGV[4] number of policies n
- * ARGV[5 + 5(i-1) ..] per policy: engine ('fw' | 'swc' | 'log' | 'vs'), p1, p2, p3, blockDurationMs
- *   fw, swc, log: p1 = limit, p2 = windowMs, p3 = 0;  vs: p1 = capacity, p2 = intervalUs, p3 = shaping (0|1)
- * Returns { nowMs, then per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, delayMs, blocked (0|1) }
- * State values: fw a hash windowStart → count, swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
+ * ARGV[2] number of decisions m
+ * then per decision: mode ('c' consume | 'p' peek), cost (>= 1), number of policies n,
+ *   and per policy: engine ('fw' | 'swc' | 'log' | 'vs'), p1, p2, p3, blockDurationMs
+ *   (fw, swc, log: p1 = limit, p2 = windowMs, p3 = 0;  vs: p1 = capacity, p2 = intervalUs, p3 = shaping 0|1)
+ * Returns { nowMs, then per decision, per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs,
+ *   delayMs, blocked (0|1) }
+ * State: fw a hash { windowStart → count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
  * 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
  */
 export const decideScript = defineScript(
   'ratelimit-decide',
   'variadic',
   `${TIME_PRELUDE}
-local mode = ARGV[3]
-local n = tonumber(ARGV[4])
-local cost = tonumber(ARGV[2])
-if mode == 'p' then cost = 1 end
-
-if mode == 'r' then
-  if #KEYS > 0 then redis.call('DEL', unpack(KEYS)) end
-  return { nowMs }
-end
+-- The decision being evaluated; the engine functions read these upvalues.
+local cost, mode
 
 local function fixed_window(sk, limit, w)
   -- A hash with one field, the current window's start: reading is one HGET and charging one HINCRBY,
@@ -144,63 +139,89 @@ local function virtual_scheduling(sk, capacity, t, shaping)
   end }
 end
 
-local evals, blocks, blockKeys = {}, {}, {}
-local anyBlocked, allAllowed = false, true
-local ki = 1
-for i = 1, n do
-  local a = 4 + (i - 1) * 5
-  local engine, p1, p2, p3 = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local blockMs = tonumber(ARGV[a + 5])
-  local sk, ak, bk = KEYS[ki], nil, nil
-  ki = ki + 1
-  if engine == 'log' then ak = KEYS[ki]; ki = ki + 1 end
-  if blockMs > 0 then bk = KEYS[ki]; ki = ki + 1 end
-  blockKeys[i] = bk
-  local b = 0
-  if blockMs > 0 then
-    local untilMs = redis.call('GET', bk)
-    if untilMs and tonumber(untilMs) > nowMs then b = tonumber(untilMs) - nowMs end
+local function decide(ki, ai, out)
+  local n = tonumber(ARGV[ai + 2])
+  local evals, blocks, blockKeys, blockMss = {}, {}, {}, {}
+  local anyBlocked, allAllowed = false, true
+  ai = ai + 3
+  for i = 1, n do
+    local engine, p1, p2, p3 = ARGV[ai], tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3])
+    local blockMs = tonumber(ARGV[ai + 4])
+    ai = ai + 5
+    local sk, ak, bk = KEYS[ki], nil, nil
+    ki = ki + 1
+    if engine == 'log' then ak = KEYS[ki]; ki = ki + 1 end
+    if blockMs > 0 then bk = KEYS[ki]; ki = ki + 1 end
+    blockKeys[i] = bk
+    blockMss[i] = blockMs
+    local b = 0
+    if blockMs > 0 then
+      local untilMs = redis.call('GET', bk)
+      if untilMs and tonumber(untilMs) > nowMs then b = tonumber(untilMs) - nowMs end
+    end
+    blocks[i] = b
+    if b > 0 then anyBlocked = true end
+    local r
+    if engine == 'fw' then r = fixed_window(sk, p1, p2)
+    elseif engine == 'swc' then r = sliding_counter(sk, p1, p2)
+    elseif engine == 'log' then r = sliding_log(sk, ak, p1, p2)
+    else r = virtual_scheduling(sk, p1, p2, p3) end
+    evals[i] = r
+    if not r[1] then allAllowed = false end
   end
-  blocks[i] = b
-  if b > 0 then anyBlocked = true end
-  local r
-  if engine == 'fw' then r = fixed_window(sk, p1, p2)
-  elseif engine == 'swc' then r = sliding_counter(sk, p1, p2)
-  elseif engine == 'log' then r = sliding_log(sk, ak, p1, p2)
-  else r = virtual_scheduling(sk, p1, p2, p3) end
-  evals[i] = r
-  if not r[1] then allAllowed = false end
-end
-if anyBlocked then allAllowed = false end
-local charged = mode == 'c' and allAllowed
-if charged then
-  for i = 1, n do evals[i][6]() end
+  if anyBlocked then allAllowed = false end
+  local charged = mode == 'c' and allAllowed
+  if charged then
+    for i = 1, n do evals[i][6]() end
+  end
+  for i = 1, n do
+    local r = evals[i]
+    local b = blocks[i]
+    if mode == 'c' and not anyBlocked and not r[1] and blockMss[i] > 0 then
+      b = blockMss[i]
+      redis.call('SET', blockKeys[i], fmt(nowMs + b), 'PX', fmt(b))
+    end
+    local allowed, remaining, retry = 0, 0, r[4]
+    if r[1] and b == 0 then allowed = 1 end
+    -- A passing evaluation reports what is left after charging; if nothing was charged, add it back.
+    if b == 0 then
+      remaining = r[2]
+      if r[1] and not charged then remaining = r[2] + cost end
+    else retry = math.max(b, r[4]) end
+    local delay = 0
+    if allAllowed then delay = r[5] end
+    local blocked = 0
+    if b > 0 then blocked = 1 end
+    out[#out + 1] = allowed
+    out[#out + 1] = remaining
+    out[#out + 1] = math.max(r[3], b)
+    out[#out + 1] = retry
+    out[#out + 1] = delay
+    out[#out + 1] = blocked
+  end
+  return ki, ai
 end
 
 local out = { nowMs }
-for i = 1, n do
-  local r = evals[i]
-  local b = blocks[i]
-  local a = 4 + (i - 1) * 5
-  local blockMs = tonumber(ARGV[a + 5])
-  if mode == 'c' and not anyBlocked and not r[1] and blockMs > 0 then
-    b = blockMs
-    redis.call('SET', blockKeys[i], fmt(nowMs + blockMs), 'PX', fmt(blockMs))
-  end
-  local allowed, remaining, retry = 0, 0, r[4]
-  if r[1] and b == 0 then allowed = 1 end
-  -- A passing evaluation reports what is left after charging; if nothing was charged, add it back.
-  if b == 0 then
-    remaining = r[2]
-    if r[1] and not charged then remaining = r[2] + cost end
-  else retry = math.max(b, r[4]) end
-  local delay = 0
-  if allAllowed then delay = r[5] end
-  local blocked = 0
-  if b > 0 then blocked = 1 end
-  local rest = { allowed, remaining, math.max(r[3], b), retry, delay, blocked }
-  for j = 1, 6 do out[#out + 1] = rest[j] end
+local ki, ai = 1, 3
+for _ = 1, tonumber(ARGV[2]) do
+  mode = ARGV[ai]
+  cost = tonumber(ARGV[ai + 1])
+  if mode == 'p' then cost = 1 end
+  ki, ai = decide(ki, ai, out)
 end
 return out
+`,
+);
+
+/**
+ * Clears keys of one limiter key (state, totals, blocks).
+ * KEYS: the keys to delete (all share one hash tag). No ARGV. Returns the number deleted.
+ */
+export const resetScript = defineScript(
+  'ratelimit-reset',
+  'variadic',
+  `if #KEYS == 0 then return 0 end
+return redis.call('DEL', unpack(KEYS))
 `,
 );
