@@ -31,8 +31,9 @@ export interface RedisRateLimitStoreOptions {
   /** Key prefix, no braces. Default `bp`. Keys look like `bp:rl:{api:u1}:per-user:u1:fw`. */
   readonly prefix?: string;
   /**
-   * Most decisions sent in one script call when many are issued in the same tick. Default 64; 1 sends every
-   * decision on its own (exactly one command per decision).
+   * Most decisions sent in one script call when many are issued in the same tick. Default 16: large enough
+   * to save round trips, small enough that several batches overlap on the wire. 1 sends every decision on
+   * its own (exactly one command per decision).
    */
   readonly maxBatchSize?: number;
   /**
@@ -96,7 +97,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
   if (!client || typeof client.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new InvalidOptionError('`client` must be an ioredis client (Redis or Cluster)');
   }
-  const maxBatchSize = option.integer('maxBatchSize', options.maxBatchSize ?? 64, 1, 1000);
+  const maxBatchSize = option.integer('maxBatchSize', options.maxBatchSize ?? 16, 1, 1000);
   // A Cluster can only run one script over keys of one slot: batches are formed per slot there.
   const isCluster = (client as { isCluster?: unknown }).isCluster === true;
   const keys = createKeyspace(options.prefix ?? 'bp', 'rl');
