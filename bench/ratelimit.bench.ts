@@ -8,17 +8,24 @@
  * ours, peer, ...) and the medians are reported, so that load drifting on a shared machine hits both sides.
  * Plus the ceiling: redis-benchmark running EVALSHA of our decide script at the same concurrency.
  *
+ * It measures the built package (dist/, built by `npm run bench`), as users run it.
  * BENCH_ROUNDS (default 5) and BENCH_MS (per round, default 1500) tune the run.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { type Algorithm, createRateLimiter, fixedWindow, gcra, tokenBucket } from '../src/ratelimit/index.js';
+import type * as RateLimitModule from '../src/ratelimit/index.js';
+import type { Algorithm } from '../src/ratelimit/index.js';
 import { decideScript } from '../src/ratelimit/lua/decide.js';
-import { createRedisRateLimitStore } from '../src/ratelimit/redis.js';
+import type * as RateLimitRedisModule from '../src/ratelimit/redis.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { importBuilt } from './support/built.js';
 import { type BenchRow, compare, percentile, report } from './support/results.js';
+
+const { createRateLimiter, fixedWindow, gcra, tokenBucket } =
+  await importBuilt<typeof RateLimitModule>('ratelimit/index.js');
+const { createRedisRateLimitStore } = await importBuilt<typeof RateLimitRedisModule>('ratelimit/redis.js');
 
 const run = promisify(execFile);
 const IN_FLIGHT = 64;

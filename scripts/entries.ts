@@ -28,6 +28,8 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './ratelimit/redis', source: 'src/ratelimit/redis.ts', out: 'ratelimit/redis', adapter: true },
   { subpath: './auth', source: 'src/auth/index.ts', out: 'auth/index', adapter: false },
   { subpath: './auth/redis', source: 'src/auth/redis.ts', out: 'auth/redis', adapter: true },
+  { subpath: './jobs', source: 'src/jobs/index.ts', out: 'jobs/index', adapter: false },
+  { subpath: './jobs/redis', source: 'src/jobs/redis.ts', out: 'jobs/redis', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */

@@ -1,7 +1,8 @@
 import type { DemoSection } from '../types.js';
 import { authSection } from './auth.js';
 import { coreSection } from './core.js';
+import { jobsSection } from './jobs.js';
 import { ratelimitSection } from './ratelimit.js';
 
 /** The tour, in order. Each landed module adds its section here. */
-export const sections: readonly DemoSection[] = [coreSection, ratelimitSection, authSection];
+export const sections: readonly DemoSection[] = [coreSection, ratelimitSection, authSection, jobsSection];

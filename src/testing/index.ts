@@ -12,6 +12,11 @@ export {
   type MetricSeriesSnapshot,
 } from '../core/memory-metrics.js';
 export {
+  type JobBackendContractOptions,
+  type JobBackendContractSubject,
+  jobBackendContract,
+} from './contracts/jobs.js';
+export {
   type MetricsContractOptions,
   type MetricsContractSubject,
   metricsContract,

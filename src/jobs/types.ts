@@ -1,0 +1,306 @@
+/**
+ * Types of the jobs module: the `JobBackend` port (one atomic state change per method), the records
+ * it stores, and the public shapes of jobs, queues and workers.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Metrics } from '../core/metrics.js';
+
+/** The delivery trade-off of a job (see docs/jobs.md). */
+export type Delivery = 'at-least-once' | 'at-most-once';
+
+/** Where a job is in its life. */
+export type JobState = 'delayed' | 'ready' | 'active' | 'completed' | 'dead';
+
+/** What `add` does when the queue is at `maxDepth`. */
+export type OverflowPolicy = 'reject' | 'drop-oldest' | 'dead-letter';
+
+/** A job's error as stored: plain data, so it survives JSON and Redis. */
+export interface JobError {
+  readonly message: string;
+  readonly name?: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+/** One failed attempt in a job's history. */
+export interface AttemptRecord {
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly error: JobError;
+}
+
+/** Backoff as stored with the job; a function backoff is stored as `custom` (it cannot run in Redis). */
+export type StoredBackoff =
+  | {
+      readonly type: 'exponential';
+      readonly delayMs: number;
+      readonly maxDelayMs: number;
+      readonly jitter: number;
+    }
+  | { readonly type: 'fixed'; readonly delayMs: number }
+  | { readonly type: 'custom' };
+
+/** Backoff between queue-level retries. */
+export type BackoffOption =
+  | {
+      readonly type: 'exponential';
+      /** Delay before the first retry, doubled each retry. Default 1000. */
+      readonly delayMs?: number;
+      /** Cap of the delay. Default 300000. */
+      readonly maxDelayMs?: number;
+      /** 0..1: the share of the delay that is randomised away. Default 0.5. */
+      readonly jitter?: number;
+    }
+  | { readonly type: 'fixed'; readonly delayMs: number }
+  | ((attempt: number, error: unknown) => number);
+
+/** Options of one job. */
+export interface JobOptions {
+  /** Run no sooner than this many ms from now. Exclusive with `runAt`. */
+  readonly delayMs?: number;
+  /** Run no sooner than this epoch ms. Exclusive with `delayMs`. */
+  readonly runAt?: number;
+  /** 0..1000; lower runs first. Default 0. */
+  readonly priority?: number;
+  /** The retry budget: total attempts allowed, 1..1000. Default 3 (1 for at-most-once). */
+  readonly attempts?: number;
+  /** Backoff between retries. Default exponential, 1 s, capped at 5 min, jitter 0.5. */
+  readonly backoff?: BackoffOption;
+  /** Per-attempt limit; default the worker's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** A second add with this key within the queue's `idempotencyWindowMs` returns the first job. */
+  readonly idempotencyKey?: string;
+  /** Default `'at-least-once'`. */
+  readonly delivery?: Delivery;
+}
+
+/** A job as read from a queue. */
+export interface Job<P = unknown> {
+  readonly id: string;
+  /** What kind of work, e.g. `welcome-email`; chosen by the producer. */
+  readonly type: string;
+  /** The producer's data, as it went in (JSON-safe). */
+  readonly payload: P;
+  readonly state: JobState;
+  /** 0..1000, lower runs first. */
+  readonly priority: number;
+  /** The retry budget. */
+  readonly attempts: number;
+  /** Attempts started or charged so far. */
+  readonly attemptsMade: number;
+  readonly delivery: Delivery;
+  readonly createdAtMs: number;
+  /** When it became (or becomes) ready to run. */
+  readonly readyAtMs: number;
+  /** Per-attempt limit, if set on the job. */
+  readonly timeoutMs?: number;
+  readonly idempotencyKey?: string;
+  /** The last value passed to `ctx.progress()`. */
+  readonly progress?: unknown;
+  /** The handler's resolved value, for completed jobs kept by `keepCompletedMs`. */
+  readonly result?: unknown;
+  /** The last error, for failed and dead jobs. */
+  readonly error?: JobError;
+  /** Failed attempts, oldest first (the last 20). */
+  readonly history: readonly AttemptRecord[];
+  readonly finishedAtMs?: number;
+}
+
+/** What `add` returns. */
+export interface AddedJob {
+  readonly id: string;
+  /** True when an earlier job with the same `idempotencyKey` was returned instead. */
+  readonly duplicate: boolean;
+  /** `dead` when the queue was full with `overflow: 'dead-letter'`. */
+  readonly state: JobState;
+}
+
+/** Job counts by state. */
+export interface JobCounts {
+  readonly ready: number;
+  readonly delayed: number;
+  readonly active: number;
+  readonly dead: number;
+  readonly paused: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The port
+
+/** A job as stored by a backend: payload, result and progress are JSON strings. */
+export interface JobRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly payloadJson: string;
+  readonly state: JobState;
+  readonly priority: number;
+  readonly attempts: number;
+  readonly attemptsMade: number;
+  readonly delivery: Delivery;
+  /** 0 when the job has no own timeout. */
+  readonly timeoutMs: number;
+  readonly backoff: StoredBackoff;
+  readonly createdAtMs: number;
+  readonly readyAtMs: number;
+  readonly idempotencyKey?: string;
+  readonly progressJson?: string;
+  readonly resultJson?: string;
+  readonly error?: JobError;
+  readonly history: readonly AttemptRecord[];
+  readonly finishedAtMs?: number;
+}
+
+/** A job handed to a worker by `claim`. */
+export interface ClaimedJob extends JobRecord {
+  /** Fencing token of this claim; empty for at-most-once jobs (nothing to fence). */
+  readonly token: string;
+  readonly startedAtMs: number;
+}
+
+/** One job to insert (validated and encoded by the queue). */
+export interface NewJob {
+  /** Generated by the queue; sortable by creation within a process. */
+  readonly id: string;
+  readonly type: string;
+  readonly payloadJson: string;
+  readonly priority: number;
+  readonly attempts: number;
+  readonly delivery: Delivery;
+  readonly timeoutMs: number;
+  readonly backoff: StoredBackoff;
+  /** >= 0, relative to the backend's time. */
+  readonly delayMs: number;
+  readonly idempotencyKey?: string;
+}
+
+/** Limits applied atomically with an add. */
+export interface AddLimits {
+  /** 0 for no limit. */
+  readonly maxDepth: number;
+  readonly overflow: OverflowPolicy;
+  readonly idempotencyWindowMs: number;
+}
+
+/** Result of a backend add: nothing was written when `rejected` is true. */
+export interface AddBatchResult {
+  readonly rejected: boolean;
+  /** Jobs deleted by `drop-oldest`. */
+  readonly dropped: number;
+  readonly jobs: readonly { readonly id: string; readonly status: 'added' | 'duplicate' | 'dead' }[];
+}
+
+/** Result of a claim. */
+export interface ClaimResult {
+  readonly jobs: readonly ClaimedJob[];
+  /** Ms until the next delayed job is due or lease expires; null when there is none. */
+  readonly nextWakeMs: number | null;
+  /** Expired leases recovered by this claim. */
+  readonly stalledRetried: number;
+  readonly stalledDead: number;
+  readonly paused: boolean;
+}
+
+/** A failed attempt to record. */
+export interface FailInput {
+  readonly id: string;
+  readonly token: string;
+  readonly error: JobError;
+  /** Delay before the retry, or null to dead-letter now. The backend still enforces the budget. */
+  readonly retryDelayMs: number | null;
+  /** In-process retries to charge to the budget on top of this attempt. */
+  readonly chargedAttempts: number;
+}
+
+/** A successful attempt to record. */
+export interface CompleteInput {
+  readonly id: string;
+  readonly token: string;
+  readonly resultJson: string;
+  readonly chargedAttempts: number;
+  /** 0 deletes the job at once. */
+  readonly keepCompletedMs: number;
+}
+
+/** A claim for one worker: up to `count` jobs, each leased for `leaseMs`, fenced by tokens from `token`. */
+export interface ClaimRequest {
+  readonly count: number;
+  readonly leaseMs: number;
+  readonly token: string;
+}
+
+/** Result of `settle`: per completion whether it applied, and the follow-up claim if one was asked. */
+export interface SettleResult {
+  readonly completed: boolean[];
+  readonly claimed?: ClaimResult;
+}
+
+/**
+ * The storage port of the jobs module. Every mutating method is one atomic state change; methods that
+ * take a `token` apply only while that claim still holds an unexpired lease.
+ */
+export interface JobBackend {
+  /** Adapter name, e.g. `memory`, `redis`. */
+  readonly kind: string;
+  /** Inserts a batch with idempotency and the depth limit decided together; `rejected` writes nothing. */
+  add(queue: string, jobs: readonly NewJob[], limits: AddLimits): Promise<AddBatchResult>;
+  /** Promotes due delayed jobs, recovers expired leases, then claims up to `count` ready jobs. */
+  claim(queue: string, request: ClaimRequest): Promise<ClaimResult>;
+  /** Extends leases; true per lease still held. */
+  renew(queue: string, leases: readonly { id: string; token: string }[], leaseMs: number): Promise<boolean[]>;
+  /** Stores progress while the lease is held; false when it is not. */
+  progress(queue: string, id: string, token: string, progressJson: string): Promise<boolean>;
+  /** False when the lease was lost (nothing applied). */
+  complete(queue: string, input: CompleteInput): Promise<boolean>;
+  /**
+   * Completes a batch (each completion fenced and applied on its own), then claims for the same worker
+   * when `claim` is given: the worker's hot path, one round trip per batch.
+   */
+  settle(queue: string, completions: readonly CompleteInput[], claim?: ClaimRequest): Promise<SettleResult>;
+  /** Records a failed attempt: retried (budget left), dead-lettered, or `lost` (lease gone, nothing applied). */
+  fail(queue: string, input: FailInput): Promise<'retried' | 'dead' | 'lost'>;
+  /** Puts a leased job back at the front of the queue without charging the attempt. */
+  release(queue: string, id: string, token: string): Promise<boolean>;
+  /** Pauses or resumes claiming for the queue (adds still work). */
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  /** One job in any state, or undefined. */
+  getJob(queue: string, id: string): Promise<JobRecord | undefined>;
+  /** Jobs by state. */
+  counts(queue: string): Promise<JobCounts>;
+  /** Age in ms of the oldest job ready to run (0 when none). */
+  lagMs(queue: string): Promise<number>;
+  /** Dead jobs, oldest death first. */
+  listDead(queue: string, offset: number, limit: number): Promise<JobRecord[]>;
+  /** Moves these dead jobs back to ready with a fresh budget; returns how many moved. */
+  redrive(queue: string, ids: readonly string[]): Promise<number>;
+  /** Deletes up to `limit` dead jobs; returns how many. */
+  purgeDead(queue: string, limit: number): Promise<number>;
+  /**
+   * Resolves when work may be available (an add, a retry, a release) or after `maxWaitMs`, whichever
+   * comes first; rejects with the signal's reason on abort. Never polls.
+   */
+  waitForWork(queue: string, maxWaitMs: number, signal: AbortSignal): Promise<void>;
+  /** Releases connections the backend opened itself (never the client it was given). */
+  close(): Promise<void>;
+}
+
+/** Options of `createJobQueue`. */
+export interface JobQueueOptions {
+  /** `[A-Za-z0-9._-]{1,128}`; the Redis hash tag of the queue's keys. */
+  readonly name: string;
+  /** Default: a memory backend on `clock`. */
+  readonly backend?: JobBackend;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  /** Max waiting jobs (ready + delayed). Default none. */
+  readonly maxDepth?: number;
+  /** Default `'reject'`. */
+  readonly overflow?: OverflowPolicy;
+  /** Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** How long completed jobs stay readable. Default 1 h; 0 deletes at once. */
+  readonly keepCompletedMs?: number;
+  /** How long an idempotency key maps to its first job. Default 24 h. */
+  readonly idempotencyWindowMs?: number;
+}
