@@ -14,16 +14,17 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { jwtVerify, SignJWT } from 'jose';
-import {
-  createKeyRing,
-  createSessionManager,
-  createTokenService,
-  generateSigningKey,
-  type SigningAlgorithm,
-} from '../src/auth/index.js';
-import { createRedisSessionStore } from '../src/auth/redis.js';
+import type * as AuthModule from '../src/auth/index.js';
+import type { SigningAlgorithm } from '../src/auth/index.js';
+import type * as AuthRedisModule from '../src/auth/redis.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { importBuilt } from './support/built.js';
 import { type BenchRow, compare, percentile, report } from './support/results.js';
+
+// The built package (dist/), as users run it; npm run bench builds it first.
+const { createKeyRing, createSessionManager, createTokenService, generateSigningKey } =
+  await importBuilt<typeof AuthModule>('auth/index.js');
+const { createRedisSessionStore } = await importBuilt<typeof AuthRedisModule>('auth/redis.js');
 
 const ROUNDS = 15;
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);

@@ -17,10 +17,16 @@ import { resolve } from 'node:path';
 import { Worker as BullWorker, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Counter, Metrics } from '../src/core/metrics.js';
-import { createJobQueue, createWorker, type JobQueue } from '../src/jobs/index.js';
-import { createRedisJobBackend } from '../src/jobs/redis.js';
+import type * as JobsModule from '../src/jobs/index.js';
+import type { JobQueue } from '../src/jobs/index.js';
+import type * as JobsRedisModule from '../src/jobs/redis.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { importBuilt } from './support/built.js';
 import { type BenchRow, compare, percentile, report } from './support/results.js';
+
+// The built package (dist/), as users run it; npm run bench builds it first.
+const { createJobQueue, createWorker } = await importBuilt<typeof JobsModule>('jobs/index.js');
+const { createRedisJobBackend } = await importBuilt<typeof JobsRedisModule>('jobs/redis.js');
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
 const WARMUP_JOBS = 1000;

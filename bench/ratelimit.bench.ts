@@ -193,6 +193,15 @@ async function bytesPerKey(client: Redis, pattern: string): Promise<number> {
   return sample.length ? bytes / Math.min(200, sample.length) : Number.NaN;
 }
 
+/**
+ * Bytes per key right after writing 200 fresh keys: bucket keys of a barely used, very large bucket expire
+ * within a second, so sampling after the run would find none.
+ */
+async function probeBytesPerKey(client: Redis, write: (key: string) => Promise<unknown>, pattern: string) {
+  await Promise.all(Array.from({ length: 200 }, (_, i) => write(`probe-${i}`)));
+  return bytesPerKey(client, pattern);
+}
+
 const algorithms: [string, Algorithm][] = [
   ['fixed window', fixedWindow({ limit: HIGH_LIMIT, windowMs: 60_000 })],
   ['token bucket', tokenBucket({ capacity: HIGH_LIMIT, refillTokens: HIGH_LIMIT, refillIntervalMs: 60_000 })],
@@ -320,8 +329,8 @@ async function main() {
           `redis ${label}: bytes per key`,
           'bytes/key',
           'lower-is-better',
-          await bytesPerKey(client, `ours:rl:{${name}:*`),
-          await bytesPerKey(client, 'rlflx:*'),
+          await probeBytesPerKey(client, (key) => ours.limit(key), `ours:rl:{${name}:probe-*`),
+          await probeBytesPerKey(client, (key) => peer.consume(key), 'rlflx:probe-*'),
           peerRedisName,
         ),
       );
