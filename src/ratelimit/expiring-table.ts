@@ -21,6 +21,7 @@ const SWEEP_STEPS = 2;
 /** Most referenced entries spared while looking for an eviction victim. */
 const MAX_SECOND_CHANCES = 64;
 
+/** The table described above; one per policy of each limiter in the memory store. */
 export class ExpiringTable<V extends Expiring> {
   private readonly map = new Map<string, V>();
   private cursor: IterableIterator<[string, V]> | undefined;
