@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import {
   createMemoryRefreshStore,
   createMemoryRevocationStore,
@@ -12,7 +11,7 @@ import {
   sessionStoreContract,
 } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
-import { canStartCluster, type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.js';
 
 const api = { describe, it };
 
@@ -45,15 +44,6 @@ describe.skipIf(noRedis)('redis stores (single server)', () => {
 });
 
 describe.skipIf(!canStartCluster())('redis stores (3-node cluster)', () => {
-  let cluster: LocalRedisCluster | undefined;
-  let client: InstanceType<typeof Redis.Cluster> | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    client = new Redis.Cluster([...cluster.nodes]);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
-  redisContracts('redis cluster', () => client!, randomPrefix('auth'));
+  const cluster = useLocalRedisCluster();
+  redisContracts('redis cluster', () => cluster(), randomPrefix('auth'));
 });

@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createRedisJobBackend } from '../../src/jobs/redis.js';
 import { createManualClock, jobBackendContract } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
-import { canStartCluster, type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.js';
 
 describe.skipIf(noRedis)('jobs on Redis', () => {
   let redis: Redis;
@@ -29,16 +29,7 @@ describe.skipIf(noRedis)('jobs on Redis', () => {
 });
 
 describe.skipIf(!canStartCluster())('jobs on a 3-node Redis Cluster', () => {
-  let cluster: LocalRedisCluster | undefined;
-  let client: InstanceType<typeof Redis.Cluster> | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    client = new Redis.Cluster([...cluster.nodes]);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const cluster = useLocalRedisCluster();
 
   jobBackendContract(
     { describe, it },
@@ -46,7 +37,7 @@ describe.skipIf(!canStartCluster())('jobs on a 3-node Redis Cluster', () => {
       name: 'redis cluster',
       setup: () => {
         const clock = createManualClock(Date.UTC(2026, 0, 1));
-        return { clock, backend: createRedisJobBackend({ client: client!, prefix: 'cl', clock }) };
+        return { clock, backend: createRedisJobBackend({ client: cluster(), prefix: 'cl', clock }) };
       },
     },
   );

@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/core/redis/slot.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { rateLimitStoreContract } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
-import { canStartCluster, type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.js';
 
 describe.skipIf(noRedis)('redis (single server)', () => {
   const client = noRedis ? undefined : connectRedis();
@@ -27,16 +26,7 @@ describe.skipIf(noRedis)('redis (single server)', () => {
 });
 
 describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
-  let cluster: LocalRedisCluster | undefined;
-  let client: InstanceType<typeof Redis.Cluster> | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    client = new Redis.Cluster([...cluster.nodes]);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const cluster = useLocalRedisCluster();
   it('our slot arithmetic matches CLUSTER KEYSLOT (batches are formed per slot)', async () => {
     const keys = [
       'plain',
@@ -48,7 +38,7 @@ describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
       'no}brace{',
     ];
     for (let i = 0; i < 50; i++) keys.push(`bp:rl:{limiter:user-${i}}:p:user-${i}:vs`);
-    for (const key of keys) expect(keySlot(key), key).toBe(await client!.cluster('KEYSLOT', key));
+    for (const key of keys) expect(keySlot(key), key).toBe(await cluster().cluster('KEYSLOT', key));
   });
 
   let n = 0;
@@ -57,7 +47,7 @@ describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
     {
       name: 'redis cluster',
       setup: (clock) => ({
-        store: createRedisRateLimitStore({ client: client!, prefix: `cl-${n++}`, clock }),
+        store: createRedisRateLimitStore({ client: cluster(), prefix: `cl-${n++}`, clock }),
       }),
     },
   );

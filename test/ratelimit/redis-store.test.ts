@@ -13,8 +13,12 @@ import {
 } from '../../src/ratelimit/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock } from '../../src/testing/index.js';
+import { onPath } from '../support/processes.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
+
+/** These tests start their own server (MONITOR and INFO must not see other suites' traffic). */
+const noServerBinary = !onPath('redis-server');
 
 /** Generous deadline: these tests share a loaded machine; the failure tests kill the server instead. */
 const PATIENT_MS = 5000;
@@ -132,37 +136,40 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     ]);
   });
 
-  it('one decision over two policies is exactly one command from the client (MONITOR, private server)', async () => {
-    // A private server: MONITOR on the shared one would also see every other test's commands.
-    const server = await startRedisServer();
-    const own = new Redis(server.url);
-    try {
-      const limiter = createRateLimiter({
-        storeTimeoutMs: PATIENT_MS,
-        name: 'cmd',
-        store: createRedisRateLimitStore({ client: own, prefix }),
-        policies: [
-          { name: 'user', algorithm: gcra({ limit: 100, periodMs: 1000, burst: 10 }) },
-          { name: 'all', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
-        ],
-      });
-      await limiter.limit('warm-up'); // loads the script
-      const monitor = await own.monitor();
-      const fromClients: string[] = [];
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (!source.includes('lua')) fromClients.push(args[0]?.toLowerCase() ?? '');
-      });
-      await new Promise((r) => setTimeout(r, 50));
-      for (let i = 0; i < 20; i++) await limiter.limit(`u${i}`);
-      await new Promise((r) => setTimeout(r, 100));
-      monitor.disconnect();
-      expect(fromClients.filter((c) => c === 'evalsha')).toHaveLength(20);
-      expect(fromClients.filter((c) => c !== 'evalsha' && c !== 'monitor')).toEqual([]);
-    } finally {
-      own.disconnect();
-      await server.stop();
-    }
-  });
+  it.skipIf(noServerBinary)(
+    'one decision over two policies is exactly one command from the client (MONITOR, private server)',
+    async () => {
+      // A private server: MONITOR on the shared one would also see every other test's commands.
+      const server = await startRedisServer();
+      const own = new Redis(server.url);
+      try {
+        const limiter = createRateLimiter({
+          storeTimeoutMs: PATIENT_MS,
+          name: 'cmd',
+          store: createRedisRateLimitStore({ client: own, prefix }),
+          policies: [
+            { name: 'user', algorithm: gcra({ limit: 100, periodMs: 1000, burst: 10 }) },
+            { name: 'all', by: 'global', algorithm: fixedWindow({ limit: 1000, windowMs: 1000 }) },
+          ],
+        });
+        await limiter.limit('warm-up'); // loads the script
+        const monitor = await own.monitor();
+        const fromClients: string[] = [];
+        monitor.on('monitor', (_time: string, args: string[], source: string) => {
+          if (!source.includes('lua')) fromClients.push(args[0]?.toLowerCase() ?? '');
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 20; i++) await limiter.limit(`u${i}`);
+        await new Promise((r) => setTimeout(r, 100));
+        monitor.disconnect();
+        expect(fromClients.filter((c) => c === 'evalsha')).toHaveLength(20);
+        expect(fromClients.filter((c) => c !== 'evalsha' && c !== 'monitor')).toEqual([]);
+      } finally {
+        own.disconnect();
+        await server.stop();
+      }
+    },
+  );
 
   it('changing a policy’s algorithm starts from fresh state instead of misreading the old one', async () => {
     const store = createRedisRateLimitStore({ client, prefix: `${prefix}-swap` });
@@ -199,32 +206,37 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(await client.hlen(`${keyPrefix}:rl:{fields:k}:fields:k:fw`)).toBe(1);
   });
 
-  it('decisions issued in the same tick share one script call; maxBatchSize: 1 sends each alone', async () => {
-    const server = await startRedisServer();
-    const own = new Redis(server.url);
-    try {
-      const count = async (maxBatchSize: number) => {
-        const limiter = createRateLimiter({
-          storeTimeoutMs: PATIENT_MS,
-          name: `batch-${maxBatchSize}`,
-          algorithm: fixedWindow({ limit: 1, windowMs: 60_000 }),
-          store: createRedisRateLimitStore({ client: own, prefix, maxBatchSize }),
-        });
-        await limiter.limit('warm-up');
-        await own.config('RESETSTAT');
-        const results = await Promise.all(Array.from({ length: 64 }, (_, i) => limiter.limit(`k${i % 32}`)));
-        const info = await own.info('commandstats');
-        expect(results.filter((r) => r.allowed)).toHaveLength(32); // 32 keys, limit 1 each
-        return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
-      };
-      expect(await count(64)).toBe(1);
-      expect(await count(16)).toBe(4); // the default
-      expect(await count(1)).toBe(64);
-    } finally {
-      own.disconnect();
-      await server.stop();
-    }
-  });
+  it.skipIf(noServerBinary)(
+    'decisions issued in the same tick share one script call; maxBatchSize: 1 sends each alone',
+    async () => {
+      const server = await startRedisServer();
+      const own = new Redis(server.url);
+      try {
+        const count = async (maxBatchSize: number) => {
+          const limiter = createRateLimiter({
+            storeTimeoutMs: PATIENT_MS,
+            name: `batch-${maxBatchSize}`,
+            algorithm: fixedWindow({ limit: 1, windowMs: 60_000 }),
+            store: createRedisRateLimitStore({ client: own, prefix, maxBatchSize }),
+          });
+          await limiter.limit('warm-up');
+          await own.config('RESETSTAT');
+          const results = await Promise.all(
+            Array.from({ length: 64 }, (_, i) => limiter.limit(`k${i % 32}`)),
+          );
+          const info = await own.info('commandstats');
+          expect(results.filter((r) => r.allowed)).toHaveLength(32); // 32 keys, limit 1 each
+          return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+        };
+        expect(await count(64)).toBe(1);
+        expect(await count(16)).toBe(4); // the default
+        expect(await count(1)).toBe(64);
+      } finally {
+        own.disconnect();
+        await server.stop();
+      }
+    },
+  );
 
   it('keeps deciding after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
     const limiter = createRateLimiter({

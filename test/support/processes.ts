@@ -36,6 +36,8 @@ export function spawnTracked(
     }
   }
   const child = spawn(command, args, { stdio: 'ignore', ...options });
+  // A missing binary is reported by the caller's own readiness wait, not as an uncaught 'error' event.
+  child.on('error', () => children.delete(child));
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;

@@ -4,6 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { type Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, onPath, waitFor } from './processes.js';
 import { type PrivateRedis, startRedisServer } from './redis-server.js';
 
@@ -62,5 +64,26 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     stop: async () => {
       await Promise.all(servers.map((s) => s.stop()));
     },
+  };
+}
+
+/**
+ * For use inside a `describe`: starts a local cluster before the suite and stops it after, even when a test
+ * fails. Returns a getter for a connected ioredis Cluster client (valid once the suite has started).
+ */
+export function useLocalRedisCluster(): () => Cluster {
+  let cluster: LocalRedisCluster | undefined;
+  let client: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    client = new Redis.Cluster([...cluster.nodes]);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+  return () => {
+    if (!client) throw new Error('the local cluster is not started yet');
+    return client;
   };
 }

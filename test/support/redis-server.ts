@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnTracked, waitFor } from './processes.js';
+import { freePort, onPath, spawnTracked, waitFor } from './processes.js';
 import { pingRedis } from './redis-service.js';
 
 /** A running private Redis. */
@@ -41,6 +41,9 @@ const exited = (child: ChildProcess) =>
 
 /** Starts a private `redis-server` on a free loopback port with persistence off unless `args` say otherwise. */
 export async function startRedisServer(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  if (!onPath('redis-server')) {
+    throw new Error('redis-server is not on PATH: install it (apt-get install redis-server) for this test');
+  }
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'bp-redis-'));
   const url = `redis://127.0.0.1:${port}`;
