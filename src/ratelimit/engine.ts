@@ -7,15 +7,15 @@ import type { Algorithm, BucketAlgorithm, WindowAlgorithm } from './algorithms.j
 
 /** Stored state of one policy key, by engine. */
 export type EngineState =
-  | { readonly engine: 'fixed-window'; readonly windowStartMs: number; readonly count: number }
+  | { readonly engine: 'fixed-window'; windowStartMs: number; count: number }
   | {
       readonly engine: 'sliding-window-counter';
-      readonly windowStartMs: number;
-      readonly count: number;
-      readonly previousCount: number;
+      windowStartMs: number;
+      count: number;
+      previousCount: number;
     }
   | SlidingLogState
-  | { readonly engine: 'virtual-scheduling'; readonly tatUs: number };
+  | { readonly engine: 'virtual-scheduling'; tatUs: number };
 
 /** One admitted request in a sliding log. */
 export interface LogEntry {
@@ -46,10 +46,16 @@ export interface Evaluation {
   /** Leaky bucket: how long the admitted request should wait for its turn. */
   readonly delayMs: number;
   /**
-   * The state to store if the whole decision admits the request. A sliding log is the same object as the
-   * stored one: {@link commitEvaluation} appends to it in place.
+   * The state after admitting, as plain numbers (no object per decision): {@link commitEvaluation} writes
+   * them into the stored state, or a new one. Window engines use the window start and counts, buckets the
+   * theoretical arrival time; a sliding log is updated in place through `log`.
    */
-  readonly next: EngineState;
+  readonly engine: EngineState['engine'];
+  readonly nextWindowStartMs: number;
+  readonly nextCount: number;
+  readonly nextPreviousCount: number;
+  readonly nextTatUs: number;
+  readonly log?: SlidingLogState;
   /** How long the stored state stays useful (its TTL). */
   readonly ttlMs: number;
 }
@@ -96,7 +102,11 @@ function fixedWindow(
     resetAfterMs: after > 0 ? untilWindowEndMs : 0,
     retryAfterMs: allowed ? 0 : untilWindowEndMs,
     delayMs: 0,
-    next: { engine: 'fixed-window', windowStartMs, count: after },
+    engine: 'fixed-window',
+    nextWindowStartMs: windowStartMs,
+    nextCount: after,
+    nextPreviousCount: 0,
+    nextTatUs: 0,
     ttlMs: untilWindowEndMs + TTL_SLACK_MS,
   };
 }
@@ -143,7 +153,11 @@ function slidingCounter(
     resetAfterMs,
     retryAfterMs,
     delayMs: 0,
-    next: { engine: 'sliding-window-counter', windowStartMs, count: after, previousCount },
+    engine: 'sliding-window-counter',
+    nextWindowStartMs: windowStartMs,
+    nextCount: after,
+    nextPreviousCount: previousCount,
+    nextTatUs: 0,
     ttlMs: 2 * w - elapsedMs + TTL_SLACK_MS,
   };
 }
@@ -190,7 +204,12 @@ function slidingLog(
     resetAfterMs: live && newestMs !== undefined ? newestMs + a.windowMs - nowMs : 0,
     retryAfterMs,
     delayMs: 0,
-    next: log,
+    engine: 'sliding-window-log',
+    nextWindowStartMs: 0,
+    nextCount: 0,
+    nextPreviousCount: 0,
+    nextTatUs: 0,
+    log,
     ttlMs: a.windowMs + TTL_SLACK_MS,
   };
 }
@@ -214,17 +233,57 @@ function virtualScheduling(
     resetAfterMs: ceilDiv(debtUs, 1000),
     retryAfterMs: allowed ? 0 : ceilDiv(newTatUs - a.capacity * t - nowUs, 1000),
     delayMs: allowed && a.shaping ? ceilDiv(baseUs - nowUs, 1000) : 0,
-    next: { engine: 'virtual-scheduling', tatUs: newTatUs },
+    engine: 'virtual-scheduling',
+    nextWindowStartMs: 0,
+    nextCount: 0,
+    nextPreviousCount: 0,
+    nextTatUs: newTatUs,
     ttlMs: ceilDiv(debtUs, 1000) + TTL_SLACK_MS,
   };
 }
 
-/** Applies an admitted request: returns the state to store (appending to a sliding log in place). */
-export function commitEvaluation(evaluation: Evaluation, nowMs: number, cost: number): EngineState {
-  const next = evaluation.next;
-  if (next.engine === 'sliding-window-log') {
-    next.entries.push({ atMs: nowMs, cost });
-    next.total += cost;
+/**
+ * Applies an admitted request and returns the state to store: `stored` updated in place when it is of the
+ * same engine (no allocation on the hot path), otherwise a new state.
+ */
+export function commitEvaluation(
+  e: Evaluation,
+  stored: EngineState | undefined,
+  nowMs: number,
+  cost: number,
+): EngineState {
+  switch (e.engine) {
+    case 'fixed-window':
+      if (stored?.engine === 'fixed-window') {
+        stored.windowStartMs = e.nextWindowStartMs;
+        stored.count = e.nextCount;
+        return stored;
+      }
+      return { engine: 'fixed-window', windowStartMs: e.nextWindowStartMs, count: e.nextCount };
+    case 'sliding-window-counter':
+      if (stored?.engine === 'sliding-window-counter') {
+        stored.windowStartMs = e.nextWindowStartMs;
+        stored.count = e.nextCount;
+        stored.previousCount = e.nextPreviousCount;
+        return stored;
+      }
+      return {
+        engine: 'sliding-window-counter',
+        windowStartMs: e.nextWindowStartMs,
+        count: e.nextCount,
+        previousCount: e.nextPreviousCount,
+      };
+    case 'virtual-scheduling':
+      if (stored?.engine === 'virtual-scheduling') {
+        stored.tatUs = e.nextTatUs;
+        return stored;
+      }
+      return { engine: 'virtual-scheduling', tatUs: e.nextTatUs };
+    case 'sliding-window-log': {
+      const log = e.log as SlidingLogState;
+      log.entries.push({ atMs: nowMs, cost });
+      log.total += cost;
+      return log;
+    }
   }
-  return next;
 }

@@ -100,7 +100,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     const e = evaluate(check.algorithm, entry?.state, nowMs, nowMs * 1000, cost);
     const charged = request.mode === 'consume' && blockedMs === 0 && e.allowed;
     if (charged) {
-      const state = commitEvaluation(e, nowMs, cost);
+      const state = commitEvaluation(e, entry?.state, nowMs, cost);
       if (entry) {
         entry.state = state; // in place: no map work on the hot path
         entry.expiresAtMs = nowMs + e.ttlMs;
@@ -161,7 +161,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       checks.forEach((check, i) => {
         const e = evaluations[i] as Evaluation;
         const entry = stored[i];
-        const state = commitEvaluation(e, nowMs, cost);
+        const state = commitEvaluation(e, entry?.state, nowMs, cost);
         if (entry) {
           entry.state = state; // in place: no map work on the hot path
           entry.expiresAtMs = nowMs + e.ttlMs;
