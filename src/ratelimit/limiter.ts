@@ -5,11 +5,11 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidOptionError, StoreError } from '../core/errors.js';
 import { type Metrics, noopMetrics } from '../core/metrics.js';
-import { option } from '../core/validate.js';
+import { argument, option } from '../core/validate.js';
 import { isAlgorithm } from './algorithms.js';
 import { createKeyResolver, type NormalizedPolicy, type ResolvedKey } from './keys.js';
 import { createMemoryRateLimitStore } from './memory.js';
-import type { DecideResponse, RateLimitStore } from './store.js';
+import type { DecideRequest, DecideResponse, PolicyCheck, RateLimitStore } from './store.js';
 import { createStoreGuard } from './store-guard.js';
 import type {
   LimitKey,
@@ -104,6 +104,36 @@ function createBlockCache(size: number) {
       if (blocked.size > size) blocked.delete(blocked.keys().next().value as string);
     },
     delete: (key: string) => blocked.delete(key),
+  };
+}
+
+/** Reusable check, resolved key and request for one-policy limiters on an in-process store. */
+function createScratch(limiter: string, policy: NormalizedPolicy, maxKeyLength: number) {
+  const check: { -readonly [K in keyof PolicyCheck]: PolicyCheck[K] } = {
+    policy: policy.name,
+    key: '',
+    algorithm: policy.algorithm,
+    blockDurationMs: policy.blockDurationMs,
+  };
+  const resolved: ResolvedKey = { hashTag: limiter, checks: [check] };
+  const request: { -readonly [K in keyof DecideRequest]: DecideRequest[K] } = {
+    limiter,
+    hashTag: limiter,
+    checks: resolved.checks,
+    cost: 1,
+    mode: 'consume',
+  };
+  return {
+    fill(key: string): ResolvedKey {
+      check.key = argument.key('key', key, maxKeyLength);
+      return resolved;
+    },
+    owns: (candidate: ResolvedKey) => candidate === resolved,
+    request(cost: number, mode: DecideRequest['mode']): DecideRequest {
+      request.cost = cost;
+      request.mode = mode;
+      return request;
+    },
   };
 }
 
@@ -297,6 +327,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   };
 
   /**
+   * One policy on an in-process store, the hot case: the check and the request are reused from call to
+   * call instead of allocated, which is safe because `decideSync` answers before the next call starts and
+   * keeps nothing of the request but the key string.
+   */
+  const scratch =
+    decideSync && policies.length === 1 && firstPolicy.by === 'key'
+      ? createScratch(name, firstPolicy, maxKeyLength)
+      : undefined;
+
+  /**
    * The store's decision, or undefined when the store failed (the caller applies `onStoreError`).
    * In-process stores answer synchronously, which spares the promise round trips on the hot path.
    */
@@ -305,16 +345,19 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     cost: number,
     decideMode: 'consume' | 'peek',
   ): LimitResult | undefined | Promise<LimitResult | undefined> => {
-    const resolved = resolve(key, { includeGlobal: true });
+    const resolved =
+      scratch && typeof key === 'string' ? scratch.fill(key) : resolve(key, { includeGlobal: true });
     const cached = decideMode === 'consume' ? locallyBlocked(resolved) : undefined;
     if (cached) return cached;
-    const request = {
-      limiter: name,
-      hashTag: resolved.hashTag,
-      checks: resolved.checks,
-      cost,
-      mode: decideMode,
-    };
+    const request = scratch?.owns(resolved)
+      ? scratch.request(cost, decideMode)
+      : {
+          limiter: name,
+          hashTag: resolved.hashTag,
+          checks: resolved.checks,
+          cost,
+          mode: decideMode,
+        };
     const startedAt = timed ? performance.now() : 0;
     if (decideSync) {
       let response: DecideResponse;
