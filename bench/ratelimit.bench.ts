@@ -9,7 +9,7 @@
  * Plus the ceiling: redis-benchmark running EVALSHA of our decide script at the same concurrency.
  *
  * It measures the built package (dist/, built by `npm run bench`), as users run it.
- * BENCH_ROUNDS (default 5) and BENCH_MS (per round, default 1500) tune the run.
+ * BENCH_ROUNDS (default 9) and BENCH_MS (per round, default 1500) tune the run.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -30,7 +30,7 @@ const { createRedisRateLimitStore } = await importBuilt<typeof RateLimitRedisMod
 const run = promisify(execFile);
 const IN_FLIGHT = 64;
 const KEYS = 10_000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const ROUND_MS = Number(process.env.BENCH_MS ?? 1500);
 const WARMUP_MS = 300;
 const HIGH_LIMIT = 1_000_000;
