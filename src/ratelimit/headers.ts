@@ -8,8 +8,6 @@ import type { LimitResult } from './types.js';
 export interface RateLimitHeaderOptions {
   /** Also emit `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds). */
   readonly legacy?: boolean;
-  /** Time base for `t` and `Retry-After`. Default `Date.now()`; pass your clock's time in tests. */
-  readonly nowMs?: number;
 }
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
@@ -27,7 +25,6 @@ export function rateLimitHeaders(
   result: LimitResult,
   options: RateLimitHeaderOptions = {},
 ): Record<string, string> {
-  const nowMs = options.nowMs ?? Date.now();
   const headers: Record<string, string> = {};
   if (result.policies.length > 0) {
     // Policy names are restricted to [A-Za-z0-9._-], so they need no escaping inside sf-strings.
@@ -35,7 +32,7 @@ export function rateLimitHeaders(
       .map((p) => `"${p.policy}";q=${p.limit};w=${Math.max(1, seconds(p.windowMs))}`)
       .join(', ');
     headers.RateLimit = result.policies
-      .map((p) => `"${p.policy}";r=${Math.max(0, p.remaining)};t=${seconds(p.resetAt - nowMs)}`)
+      .map((p) => `"${p.policy}";r=${Math.max(0, p.remaining)};t=${seconds(p.resetAfterMs)}`)
       .join(', ');
     if (options.legacy) {
       headers['X-RateLimit-Limit'] = String(result.limit);

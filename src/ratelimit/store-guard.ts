@@ -29,7 +29,6 @@ interface Pending {
 
 /**
  * Creates a guard with `timeoutMs` per call and a circuit open for `retryAfterMs` after repeated failures.
- * `timeoutMs: 0` means no deadline (for in-process stores that cannot hang).
  */
 export function createStoreGuard(clock: Clock, timeoutMs: number, retryAfterMs: number): StoreGuard {
   let consecutiveFailures = 0;
@@ -70,7 +69,6 @@ export function createStoreGuard(clock: Clock, timeoutMs: number, retryAfterMs: 
   };
 
   const withDeadline = <T>(call: () => Promise<T>): Promise<T> => {
-    if (timeoutMs === 0) return call();
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = {
         deadline: performance.now() + timeoutMs,

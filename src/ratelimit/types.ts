@@ -73,6 +73,8 @@ export interface PolicyResult {
   readonly remaining: number;
   /** Epoch ms when this policy is fully replenished. */
   readonly resetAt: number;
+  /** The same moment relative to the decision, in ms (what the `t` header parameter needs). */
+  readonly resetAfterMs: number;
   readonly retryAfterMs: number;
   /** Quota window for headers, in ms. */
   readonly windowMs: number;
