@@ -9,6 +9,7 @@ export { type Clock, systemClock } from './core/clock.js';
 export {
   BackendPatternsError,
   type BackendPatternsErrorOptions,
+  CORE_ERROR_CODES,
   type CoreErrorCode,
   InvalidArgumentError,
   InvalidOptionError,

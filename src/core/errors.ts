@@ -6,8 +6,19 @@
 /** Brand shared by every copy of this library loaded in a process (ESM + CJS, or two versions). */
 const ERROR_BRAND = Symbol.for('backend-patterns.error');
 
-/** Codes raised by the core itself. Modules add their own (`ERR_RATELIMIT_*`, `ERR_TOKEN_*`, ...). */
-export type CoreErrorCode = 'ERR_INVALID_OPTION' | 'ERR_INVALID_ARGUMENT' | 'ERR_TIMEOUT' | 'ERR_STORE';
+/** Codes raised by the core itself, every one of them listed (the docs check reads this list). */
+export const CORE_ERROR_CODES = [
+  'ERR_INVALID_OPTION',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_TIMEOUT',
+  'ERR_STORE',
+] as const;
+
+/**
+ * Codes raised by the core itself. Each module exports its own list and union (`JOBS_ERROR_CODES`,
+ * `JobsErrorCode`), and its errors are typed `code: <Module>ErrorCode | CoreErrorCode`.
+ */
+export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
 /** Options accepted by every error constructor of this library. */
 export interface BackendPatternsErrorOptions {
@@ -26,11 +37,11 @@ export interface BackendPatternsErrorOptions {
  * }
  * ```
  */
-export class BackendPatternsError extends Error {
+export class BackendPatternsError<Code extends string = string> extends Error {
   /** Stable machine-readable code, e.g. `ERR_INVALID_OPTION`. */
-  readonly code: string;
+  readonly code: Code;
 
-  constructor(code: string, message: string, options: BackendPatternsErrorOptions = {}) {
+  constructor(code: Code, message: string, options: BackendPatternsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
@@ -39,28 +50,28 @@ export class BackendPatternsError extends Error {
 }
 
 /** An option given to a factory is missing, of the wrong type or out of range. Thrown at construction. */
-export class InvalidOptionError extends BackendPatternsError {
+export class InvalidOptionError extends BackendPatternsError<'ERR_INVALID_OPTION'> {
   constructor(message: string, options?: BackendPatternsErrorOptions) {
     super('ERR_INVALID_OPTION', message, options);
   }
 }
 
 /** An argument given to a method call is invalid (bad key, negative cost, ...). Thrown at the call. */
-export class InvalidArgumentError extends BackendPatternsError {
+export class InvalidArgumentError extends BackendPatternsError<'ERR_INVALID_ARGUMENT'> {
   constructor(message: string, options?: BackendPatternsErrorOptions) {
     super('ERR_INVALID_ARGUMENT', message, options);
   }
 }
 
 /** An operation did not finish within its deadline. */
-export class TimeoutError extends BackendPatternsError {
+export class TimeoutError extends BackendPatternsError<'ERR_TIMEOUT'> {
   constructor(message: string, options?: BackendPatternsErrorOptions) {
     super('ERR_TIMEOUT', message, options);
   }
 }
 
 /** A backing store (Redis, PostgreSQL, ...) failed or answered with something unexpected. */
-export class StoreError extends BackendPatternsError {
+export class StoreError extends BackendPatternsError<'ERR_STORE'> {
   constructor(message: string, options?: BackendPatternsErrorOptions) {
     super('ERR_STORE', message, options);
   }
@@ -74,7 +85,10 @@ export class StoreError extends BackendPatternsError {
  * if (isBackendPatternsError(err, 'ERR_TOKEN_EXPIRED')) res.statusCode = 401;
  * ```
  */
-export function isBackendPatternsError(error: unknown, code?: string): error is BackendPatternsError {
+export function isBackendPatternsError<Code extends string = string>(
+  error: unknown,
+  code?: Code,
+): error is BackendPatternsError<Code> {
   if (typeof error !== 'object' || error === null) return false;
   if ((error as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
   return code === undefined || (error as BackendPatternsError).code === code;

@@ -33,4 +33,18 @@ export {
   revocationStoreContract,
 } from './contracts/revocation-store.js';
 export { type SessionStoreContractOptions, sessionStoreContract } from './contracts/session-store.js';
-export type { ContractTestApi, TestBody } from './contracts/test-api.js';
+export {
+  type DifferentialOptions,
+  type DifferentialRandom,
+  runDifferential,
+  seededRandom,
+} from './contracts/differential.js';
+export {
+  CONTRACT_START_MS,
+  type ContractFixture,
+  type ContractOptions,
+  type ContractSetup,
+  type ContractTestApi,
+  type TestBody,
+  withFixture,
+} from './contracts/test-api.js';

@@ -7,10 +7,10 @@
  * use of the previous generation is spent), rev (1 = revoked), exp (ms, end of life), and one field
  * `t:<token hash>` per token ever issued, holding the generation it was issued at.
  */
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 
 /** Creates a family hash with its first token and its TTL. */
-export const createFamilyScript = defineScript(
+export const createFamilyScript = defineRawScript(
   'auth-refresh-create-1',
   1,
   `-- KEYS[1] family hash
@@ -24,7 +24,7 @@ return 1`,
 );
 
 /** Rotates, takes the grace path once, or detects reuse and revokes: the whole decision, atomically. */
-export const rotateScript = defineScript(
+export const rotateScript = defineRawScript(
   'auth-refresh-rotate-1',
   1,
   `-- KEYS[1] family hash
@@ -55,7 +55,7 @@ return {'reused', f[1]}`,
 );
 
 /** Revokes a live family (optionally only for a holder of one of its tokens). */
-export const revokeFamilyScript = defineScript(
+export const revokeFamilyScript = defineRawScript(
   'auth-refresh-revoke-1',
   1,
   `-- KEYS[1] family hash
@@ -74,7 +74,7 @@ return 1`,
 );
 
 /** Adds a family id to its user's set and stretches the set's TTL. */
-export const indexAddScript = defineScript(
+export const indexAddScript = defineRawScript(
   'auth-user-index-add-1',
   1,
   `-- KEYS[1] set of a user's family ids
@@ -86,7 +86,7 @@ return 1`,
 );
 
 /** Lists a user's family ids. */
-export const indexMembersScript = defineScript(
+export const indexMembersScript = defineRawScript(
   'auth-user-index-members-1',
   1,
   `-- KEYS[1] set of a user's family ids

@@ -2,10 +2,10 @@
  * Lua scripts of the Redis revocation store. A user's version and denylist entries share the user's
  * hash tag, so `check` reads both in one script (one round trip, one Cluster slot).
  */
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 
 /** Denylists one jti until the token expires. */
-export const revokeJtiScript = defineScript(
+export const revokeJtiScript = defineRawScript(
   'auth-revoke-jti-1',
   1,
   `-- KEYS[1] denylist entry of one jti
@@ -17,7 +17,7 @@ return 1`,
 );
 
 /** Increments a user's token version and keeps it for the longest token lifetime. */
-export const bumpVersionScript = defineScript(
+export const bumpVersionScript = defineRawScript(
   'auth-user-version-bump-1',
   1,
   `-- KEYS[1] user token version
@@ -28,7 +28,7 @@ return v`,
 );
 
 /** Reads a user's token version. */
-export const getVersionScript = defineScript(
+export const getVersionScript = defineRawScript(
   'auth-user-version-get-1',
   1,
   `-- KEYS[1] user token version
@@ -37,7 +37,7 @@ return tonumber(redis.call('GET', KEYS[1]) or '0')`,
 );
 
 /** Reads the denylist entry and the user version in one round trip. */
-export const checkScript = defineScript(
+export const checkScript = defineRawScript(
   'auth-revocation-check-2',
   2,
   `-- KEYS[1] user token version, KEYS[2] denylist entry of the jti

@@ -5,10 +5,10 @@
  *
  * Session hash fields: uid, data (JSON), created, last, idle, abs (ms).
  */
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 
 /** Writes a session hash with a TTL of its nearer deadline. */
-export const writeSessionScript = defineScript(
+export const writeSessionScript = defineRawScript(
   'auth-session-write-1',
   1,
   `-- KEYS[1] session hash
@@ -23,7 +23,7 @@ return 1`,
 );
 
 /** Validates a session and slides its idle deadline, or deletes it when expired. */
-export const touchSessionScript = defineScript(
+export const touchSessionScript = defineRawScript(
   'auth-session-touch-1',
   1,
   `-- KEYS[1] session hash
@@ -48,7 +48,7 @@ return {'active', f[1], f[2], f[3], ARGV[1], f[5], f[6]}`,
 );
 
 /** Reads (and optionally deletes) a live session. */
-export const takeSessionScript = defineScript(
+export const takeSessionScript = defineRawScript(
   'auth-session-take-1',
   1,
   `-- KEYS[1] session hash
@@ -65,7 +65,7 @@ return f`,
 );
 
 /** Deletes a session and returns its user id (to update the index). */
-export const deleteSessionScript = defineScript(
+export const deleteSessionScript = defineRawScript(
   'auth-session-delete-1',
   1,
   `-- KEYS[1] session hash
@@ -77,7 +77,7 @@ return uid`,
 );
 
 /** Indexes a session under its user and evicts the oldest beyond the cap. */
-export const indexAddSessionScript = defineScript(
+export const indexAddSessionScript = defineRawScript(
   'auth-session-index-add-1',
   1,
   `-- KEYS[1] user's session index (sorted set, score = absolute deadline ms)
@@ -100,7 +100,7 @@ return evicted`,
 );
 
 /** Lists a user's session ids whose absolute deadline is ahead (optionally deleting the index). */
-export const indexListScript = defineScript(
+export const indexListScript = defineRawScript(
   'auth-session-index-list-1',
   1,
   `-- KEYS[1] user's session index
@@ -113,7 +113,7 @@ return ids`,
 );
 
 /** Removes ids from a user's session index. */
-export const indexRemoveScript = defineScript(
+export const indexRemoveScript = defineRawScript(
   'auth-session-index-remove-1',
   1,
   `-- KEYS[1] user's session index

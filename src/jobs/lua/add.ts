@@ -1,8 +1,8 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { withPrelude } from './shared.js';
 
 /** Adds a batch of jobs atomically: idempotency, depth limit and overflow policy decided together. */
-export const addScript = defineScript(
+export const addScript = defineRawScript(
   'jobs-add-variadic',
   'variadic',
   withPrelude(

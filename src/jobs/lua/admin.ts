@@ -1,8 +1,8 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { withPrelude } from './shared.js';
 
 /** Pauses or resumes claiming; resuming wakes blocked workers. */
-export const pauseScript = defineScript(
+export const pauseScript = defineRawScript(
   'jobs-pause-2',
   2,
   `-- KEYS[1] paused flag   KEYS[2] wake list
@@ -18,7 +18,7 @@ return 1
 );
 
 /** Reads one job hash. */
-export const getScript = defineScript(
+export const getScript = defineRawScript(
   'jobs-get-1',
   1,
   `-- KEYS[1] job hash
@@ -28,7 +28,7 @@ return redis.call('HGETALL', KEYS[1])
 );
 
 /** Counts jobs by state. */
-export const countsScript = defineScript(
+export const countsScript = defineRawScript(
   'jobs-counts-5',
   5,
   `-- KEYS[1] ready   KEYS[2] delayed   KEYS[3] active   KEYS[4] dead   KEYS[5] paused flag
@@ -39,7 +39,7 @@ return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call(
 );
 
 /** Age of the oldest ready job: the heads of three sorted sets, O(log n). */
-export const lagScript = defineScript(
+export const lagScript = defineRawScript(
   'jobs-lag-3',
   3,
   withPrelude(
@@ -65,7 +65,7 @@ return math.max(0, now - oldest)
 );
 
 /** Lists dead jobs with their hashes. */
-export const listDeadScript = defineScript(
+export const listDeadScript = defineRawScript(
   'jobs-list-dead-1',
   1,
   `-- KEYS[1] dead zset
@@ -79,7 +79,7 @@ return out
 );
 
 /** Moves dead jobs back to ready with a fresh budget. */
-export const redriveScript = defineScript(
+export const redriveScript = defineRawScript(
   'jobs-redrive-variadic',
   'variadic',
   withPrelude(
@@ -108,7 +108,7 @@ return moved
 );
 
 /** Deletes up to N dead jobs. */
-export const purgeDeadScript = defineScript(
+export const purgeDeadScript = defineRawScript(
   'jobs-purge-dead-1',
   1,
   `-- KEYS[1] dead zset

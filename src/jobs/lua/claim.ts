@@ -1,4 +1,4 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { withPrelude } from './shared.js';
 
 /**
@@ -99,7 +99,7 @@ end
 `;
 
 /** Claims up to N ready jobs in one step (see CLAIM_FUNCTION). */
-export const claimScript = defineScript(
+export const claimScript = defineRawScript(
   'jobs-claim-7',
   7,
   withPrelude(

@@ -1,4 +1,4 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { CLAIM_FUNCTION } from './claim.js';
 import { withPrelude } from './shared.js';
 
@@ -7,7 +7,7 @@ import { withPrelude } from './shared.js';
  * its own), then optionally claims the next jobs for the same worker: one round trip per batch
  * instead of one per job and state change.
  */
-export const settleScript = defineScript(
+export const settleScript = defineRawScript(
   'jobs-settle-variadic',
   'variadic',
   withPrelude(
@@ -52,7 +52,7 @@ return { applied, claimed }
 );
 
 /** Records a failed attempt: retry after a delay (budget permitting) or dead-letter. */
-export const failScript = defineScript(
+export const failScript = defineRawScript(
   'jobs-fail-7',
   7,
   withPrelude(
@@ -91,7 +91,7 @@ return 1
 );
 
 /** Puts a leased job back at the front of the queue without charging the attempt (graceful shutdown). */
-export const releaseScript = defineScript(
+export const releaseScript = defineRawScript(
   'jobs-release-5',
   5,
   withPrelude(
@@ -116,7 +116,7 @@ return 1
 );
 
 /** Extends the leases this worker still holds. */
-export const renewScript = defineScript(
+export const renewScript = defineRawScript(
   'jobs-renew-variadic',
   'variadic',
   withPrelude(
@@ -144,7 +144,7 @@ return out
 );
 
 /** Stores progress, fenced like a result. */
-export const progressScript = defineScript(
+export const progressScript = defineRawScript(
   'jobs-progress-2',
   2,
   withPrelude(

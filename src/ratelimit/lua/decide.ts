@@ -1,4 +1,4 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { TIME_PRELUDE } from './time.js';
 
 /**
@@ -18,7 +18,7 @@ import { TIME_PRELUDE } from './time.js';
  * State: fw a hash { windowStart → count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
  * 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
  */
-export const decideScript = defineScript(
+export const decideScript = defineRawScript(
   'ratelimit-decide',
   'variadic',
   `${TIME_PRELUDE}
@@ -218,7 +218,7 @@ return out
  * Clears keys of one limiter key (state, totals, blocks).
  * KEYS: the keys to delete (all share one hash tag). No ARGV. Returns the number deleted.
  */
-export const resetScript = defineScript(
+export const resetScript = defineRawScript(
   'ratelimit-reset',
   'variadic',
   `if #KEYS == 0 then return 0 end

@@ -1,4 +1,4 @@
-import { defineScript } from '../../core/redis/script.js';
+import { defineRawScript } from '../../core/redis/script.js';
 import { TIME_PRELUDE } from './time.js';
 
 /*
@@ -12,7 +12,7 @@ import { TIME_PRELUDE } from './time.js';
  * ARGV[1] now in ms or '' (Redis TIME); ARGV[2] limit; ARGV[3] cost; ARGV[4] leaseMs; ARGV[5] lease id
  * Returns { allowed (0|1), nowMs, inUse, expiresAtMs | retryAfterMs }
  */
-export const acquireLeaseScript = defineScript(
+export const acquireLeaseScript = defineRawScript(
   'ratelimit-lease-acquire-1',
   1,
   `${TIME_PRELUDE}
@@ -40,7 +40,7 @@ return { 1, nowMs, inUse + cost, expiresAt }
  * ARGV[1] now in ms or ''; ARGV[2] lease id
  * Returns 1 when the lease was held (and is now released), 0 otherwise.
  */
-export const releaseLeaseScript = defineScript(
+export const releaseLeaseScript = defineRawScript(
   'ratelimit-lease-release-1',
   1,
   `${TIME_PRELUDE}
@@ -56,7 +56,7 @@ return 0
  * ARGV[1] now in ms or ''; ARGV[2] lease id; ARGV[3] leaseMs
  * Returns the new expiry (ms) when the lease was still held, -1 otherwise.
  */
-export const extendLeaseScript = defineScript(
+export const extendLeaseScript = defineRawScript(
   'ratelimit-lease-extend-1',
   1,
   `${TIME_PRELUDE}
