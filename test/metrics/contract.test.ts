@@ -16,13 +16,15 @@ metricsContract(
     setup() {
       const metrics = createMemoryMetrics();
       return {
-        metrics,
-        readCounter: async (name, labels) => metrics.counterValue(name, labels),
-        readHistogram: async (name, labels) => {
-          const values = metrics.observations(name, labels);
-          return { count: values.length, sum: values.reduce((a, b) => a + b, 0) };
+        subject: {
+          metrics,
+          readCounter: async (name, labels) => metrics.counterValue(name, labels),
+          readHistogram: async (name, labels) => {
+            const values = metrics.observations(name, labels);
+            return { count: values.length, sum: values.reduce((a, b) => a + b, 0) };
+          },
+          readGauge: async (name, labels) => metrics.gaugeValue(name, labels),
         },
-        readGauge: async (name, labels) => metrics.gaugeValue(name, labels),
       };
     },
   },
@@ -49,15 +51,17 @@ metricsContract(
         return metric?.dataPoints.find((p) => sameLabels(p.attributes, labels));
       };
       return {
-        metrics,
-        readCounter: async (name, labels) => Number((await point(name, labels))?.value ?? 0),
-        readHistogram: async (name, labels) => {
-          const value = (await point(name, labels))?.value as { count: number; sum?: number } | undefined;
-          return { count: value?.count ?? 0, sum: value?.sum ?? 0 };
-        },
-        readGauge: async (name, labels) => {
-          const value = (await point(name, labels))?.value;
-          return value === undefined ? undefined : Number(value);
+        subject: {
+          metrics,
+          readCounter: async (name, labels) => Number((await point(name, labels))?.value ?? 0),
+          readHistogram: async (name, labels) => {
+            const value = (await point(name, labels))?.value as { count: number; sum?: number } | undefined;
+            return { count: value?.count ?? 0, sum: value?.sum ?? 0 };
+          },
+          readGauge: async (name, labels) => {
+            const value = (await point(name, labels))?.value;
+            return value === undefined ? undefined : Number(value);
+          },
         },
         close: () => provider.shutdown(),
       };
@@ -88,13 +92,15 @@ metricsContract(
         return undefined;
       };
       return {
-        metrics,
-        readCounter: async (name, labels) => (await sample(`${toPrometheusName(name)}_total`, labels)) ?? 0,
-        readHistogram: async (name, labels) => ({
-          count: (await sample(`${toPrometheusName(name)}_count`, labels)) ?? 0,
-          sum: (await sample(`${toPrometheusName(name)}_sum`, labels)) ?? 0,
-        }),
-        readGauge: (name, labels) => sample(toPrometheusName(name), labels),
+        subject: {
+          metrics,
+          readCounter: async (name, labels) => (await sample(`${toPrometheusName(name)}_total`, labels)) ?? 0,
+          readHistogram: async (name, labels) => ({
+            count: (await sample(`${toPrometheusName(name)}_count`, labels)) ?? 0,
+            sum: (await sample(`${toPrometheusName(name)}_sum`, labels)) ?? 0,
+          }),
+          readGauge: (name, labels) => sample(toPrometheusName(name), labels),
+        },
       };
     },
   },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { MetricLabels, Metrics } from '../../core/metrics.js';
-import type { ContractTestApi } from './test-api.js';
+import { type ContractOptions, type ContractTestApi, withFixture } from './test-api.js';
 
 /** What a Metrics adapter under test exposes to the contract: the port and a way to read back. */
 export interface MetricsContractSubject {
@@ -11,17 +11,10 @@ export interface MetricsContractSubject {
   readHistogram(name: string, labels: MetricLabels): Promise<{ count: number; sum: number }>;
   /** Last value of a gauge series with exactly these labels (undefined if absent). */
   readGauge(name: string, labels: MetricLabels): Promise<number | undefined>;
-  /** Releases what `setup` created. */
-  close?(): Promise<void>;
 }
 
-/** Options of {@link metricsContract}. */
-export interface MetricsContractOptions {
-  /** Adapter name shown in test titles. */
-  readonly name: string;
-  /** Builds a fresh adapter for each test. */
-  readonly setup: () => Promise<MetricsContractSubject> | MetricsContractSubject;
-}
+/** Options of {@link metricsContract}: `setup(clock)` returns `{ subject, close? }` with a fresh adapter. */
+export type MetricsContractOptions = ContractOptions<MetricsContractSubject>;
 
 /**
  * The Metrics port contract: run it against every Metrics adapter (ours or yours).
@@ -29,18 +22,12 @@ export interface MetricsContractOptions {
  * @example
  * ```ts
  * import { describe, it } from 'vitest';
- * metricsContract({ describe, it }, { name: 'memory', setup: () => memorySubject() });
+ * metricsContract({ describe, it }, { name: 'memory', setup: () => ({ subject: memorySubject() }) });
  * ```
  */
 export function metricsContract(t: ContractTestApi, options: MetricsContractOptions): void {
-  const withSubject = (body: (s: MetricsContractSubject) => Promise<void>) => async () => {
-    const subject = await options.setup();
-    try {
-      await body(subject);
-    } finally {
-      await subject.close?.();
-    }
-  };
+  const withSubject = (body: (s: MetricsContractSubject) => Promise<void>) =>
+    withFixture(options.setup, body);
   const labelNames = ['limiter', 'outcome'];
 
   t.describe(`Metrics contract: ${options.name}`, () => {
