@@ -1,6 +1,7 @@
-import { type Clock, systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import type { HistogramOptions, InstrumentOptions, MetricLabels, Metrics } from './metrics.js';
+import { defineOptions, opt } from './options.js';
 
 /** Kind of an instrument held by the memory recorder. */
 export type InstrumentKind = 'counter' | 'histogram' | 'gauge';
@@ -47,6 +48,11 @@ export interface MemoryMetricsOptions {
   readonly maxSamplesPerSeries?: number;
 }
 
+const parseOptions = defineOptions('createMemoryMetrics', {
+  clock: opt.clock(),
+  maxSamplesPerSeries: opt.integer({ default: 100_000, max: 100_000_000 }),
+});
+
 interface Series {
   readonly name: string;
   readonly kind: InstrumentKind;
@@ -77,8 +83,7 @@ const matches = (series: Series, name: string, labels: MetricLabels | undefined)
  * ```
  */
 export function createMemoryMetrics(options: MemoryMetricsOptions = {}): MemoryMetrics {
-  const clock = options.clock ?? systemClock;
-  const maxSamples = options.maxSamplesPerSeries ?? 100_000;
+  const { clock, maxSamplesPerSeries: maxSamples } = parseOptions(options);
   const series = new Map<string, Series>();
 
   const record = (kind: InstrumentKind, name: string, value: number, labels: MetricLabels = {}) => {

@@ -128,6 +128,35 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
   return methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
+/** How an option given by type may be present: optional (undefined), `'required'`, or with a default. */
+type TypedPresence<T> = 'required' | { readonly default: T };
+
+const typedPresence = <T>(presence: TypedPresence<T> | undefined): Presence<T> =>
+  presence === 'required' ? { required: true } : (presence ?? {});
+
+function portSpec<T>(methods: readonly string[], presence: TypedPresence<T>): OptionSpec<T>;
+function portSpec<T>(methods: readonly string[]): OptionSpec<T | undefined>;
+function portSpec<T>(methods: readonly string[], presence?: TypedPresence<T>): OptionSpec<T | undefined> {
+  const check = (value: unknown, path: string, owner: string) => {
+    if (!hasMethods(value, methods))
+      throw optionError(owner, path, `an object with ${methods.join('(), ')}()`);
+    return value as T;
+  };
+  return withPresence(check, typedPresence(presence));
+}
+
+function fnSpec<T extends (...args: never[]) => unknown>(presence: TypedPresence<T>): OptionSpec<T>;
+function fnSpec<T extends (...args: never[]) => unknown>(): OptionSpec<T | undefined>;
+function fnSpec<T extends (...args: never[]) => unknown>(
+  presence?: TypedPresence<T>,
+): OptionSpec<T | undefined> {
+  const check = (value: unknown, path: string, owner: string) => {
+    if (typeof value !== 'function') throw optionError(owner, path, 'a function', value);
+    return value as T;
+  };
+  return withPresence(check, typedPresence(presence));
+}
+
 /** Spec builders. Each takes its presence (`default`, `required`) and, where it applies, a range. */
 export const opt = {
   /** A safe integer, default range 1..MAX_SAFE_INTEGER. */
@@ -189,29 +218,11 @@ export const opt = {
   },
   /**
    * An object with the given methods (a port, a client). The object itself is returned, not a copy, so
-   * adapters keep their identity.
+   * adapters keep their identity. Give the type explicitly: `opt.port<JobBackend>(['claim'], 'required')`.
    */
-  port<T, P extends Presence<T> = { readonly default?: undefined }>(
-    methods: readonly string[],
-    spec: P = {} as P,
-  ): OptionSpec<Result<T, P>> {
-    const check = (value: unknown, path: string, owner: string) => {
-      if (!hasMethods(value, methods))
-        throw optionError(owner, path, `an object with ${methods.join(', ')}()`);
-      return value as T;
-    };
-    return withPresence(check, spec) as OptionSpec<Result<T, P>>;
-  },
-  /** A function. */
-  fn<T extends (...args: never[]) => unknown, P extends Presence<T> = { readonly default?: undefined }>(
-    spec: P = {} as P,
-  ): OptionSpec<Result<T, P>> {
-    const check = (value: unknown, path: string, owner: string) => {
-      if (typeof value !== 'function') throw optionError(owner, path, 'a function', value);
-      return value as T;
-    };
-    return withPresence(check, spec) as OptionSpec<Result<T, P>>;
-  },
+  port: portSpec,
+  /** A function: `opt.fn<(attempt: number) => number>()`, optionally `'required'` or `{ default }`. */
+  fn: fnSpec,
   /** The `clock` option: a {@link Clock}, default the system clock. */
   clock(): OptionSpec<Clock> {
     return withPresence(

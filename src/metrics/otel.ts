@@ -3,15 +3,18 @@
  * metric becomes an OTel instrument with the same dotted name.
  */
 import type { Attributes, Meter } from '@opentelemetry/api';
-import { InvalidOptionError } from '../core/errors.js';
 import type { Counter, Gauge, Histogram, MetricLabels, Metrics } from '../core/metrics.js';
-import { option } from '../core/validate.js';
+import { defineOptions, opt } from '../core/options.js';
 
 /** Options of {@link createOtelMetrics}. */
 export interface OtelMetricsOptions {
   /** The meter instruments are created on, e.g. `metrics.getMeter('my-service')`. */
   readonly meter: Meter;
 }
+
+const parseOptions = defineOptions('createOtelMetrics', {
+  meter: opt.port<Meter>(['createCounter', 'createHistogram', 'createGauge'], 'required'),
+});
 
 /**
  * Adapts an OpenTelemetry `Meter` to the Metrics port. Instruments are created once per name.
@@ -23,11 +26,7 @@ export interface OtelMetricsOptions {
  * ```
  */
 export function createOtelMetrics(options: OtelMetricsOptions): Metrics {
-  if (!options?.meter || typeof options.meter.createCounter !== 'function') {
-    throw new InvalidOptionError('`meter` must be an OpenTelemetry Meter');
-  }
-  option.knownKeys('createOtelMetrics', options, ['meter']);
-  const { meter } = options;
+  const { meter } = parseOptions(options);
   const counters = new Map<string, Counter>();
   const histograms = new Map<string, Histogram>();
   const gauges = new Map<string, Gauge>();

@@ -4,9 +4,8 @@
  */
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
-import { InvalidOptionError } from '../core/errors.js';
 import type { Counter, Gauge, Histogram, InstrumentOptions, MetricLabels, Metrics } from '../core/metrics.js';
-import { option } from '../core/validate.js';
+import { defineOptions, opt, optionError } from '../core/options.js';
 
 /** Options of {@link createPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -20,6 +19,21 @@ export interface PrometheusMetricsOptions {
 export function toPrometheusName(name: string, prefix = ''): string {
   return `${prefix}${name}`.replace(/[^a-zA-Z0-9_:]/g, '_');
 }
+
+const PROMETHEUS_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+const parseOptions = defineOptions('createPrometheusMetrics', {
+  registry: opt.port<Registry>(['registerMetric', 'getSingleMetric']),
+  prefix: opt.custom(
+    (value, path, owner) => {
+      if (typeof value !== 'string' || !PROMETHEUS_NAME.test(value)) {
+        throw optionError(owner, path, 'a string matching [a-zA-Z_:][a-zA-Z0-9_:]*');
+      }
+      return value;
+    },
+    { default: '' },
+  ),
+});
 
 const help = (name: string, o: InstrumentOptions) => o.description ?? `${name} (backend-patterns)`;
 const plain = (labels?: MetricLabels): Record<string, string> => (labels ? { ...labels } : {});
@@ -37,12 +51,9 @@ const plain = (labels?: MetricLabels): Record<string, string> => (labels ? { ...
  * ```
  */
 export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}): Metrics {
-  option.knownKeys('createPrometheusMetrics', options, ['registry', 'prefix']);
-  if (options.prefix !== undefined && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(options.prefix)) {
-    throw new InvalidOptionError('`prefix` must match [a-zA-Z_:][a-zA-Z0-9_:]*');
-  }
-  const registry = options.registry ?? prom.register;
-  const prefix = options.prefix ?? '';
+  const parsed = parseOptions(options);
+  const registry = parsed.registry ?? prom.register;
+  const prefix = parsed.prefix;
   const cache = new Map<string, Counter | Histogram | Gauge>();
 
   const reuse = <T>(key: string, make: () => T): T => {
