@@ -48,9 +48,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
   const tables = createMemoryTables(maxKeys);
   const decideNow = (request: DecideRequest): DecideResponse => {
     const only = request.checks.length === 1 ? request.checks[0] : undefined;
-    return only
-      ? decideOne(tables, request, only, clock.now())
-      : decideMany(tables, request, clock.now());
+    return only ? decideOne(tables, request, only, clock.now()) : decideMany(tables, request, clock.now());
   };
   return {
     kind: 'memory',

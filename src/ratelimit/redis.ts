@@ -66,16 +66,19 @@ function createLeases(client: RedisScriptClient, keys: Keyspace, clock: Clock | 
       return { allowed: false, nowMs, inUse, retryAfterMs: last };
     },
     releaseLease: (handle: LeaseHandle) =>
-      runScript(client, releaseLeaseScript, [leaseKey(handle.hashTag, handle.key)], [
-        timeArg(clock),
-        handle.leaseId,
-      ]),
+      runScript(
+        client,
+        releaseLeaseScript,
+        [leaseKey(handle.hashTag, handle.key)],
+        [timeArg(clock), handle.leaseId],
+      ),
     extendLease: (handle: LeaseHandle, leaseMs: number) =>
-      runScript(client, extendLeaseScript, [leaseKey(handle.hashTag, handle.key)], [
-        timeArg(clock),
-        handle.leaseId,
-        leaseMs,
-      ]),
+      runScript(
+        client,
+        extendLeaseScript,
+        [leaseKey(handle.hashTag, handle.key)],
+        [timeArg(clock), handle.leaseId, leaseMs],
+      ),
   };
 }
 

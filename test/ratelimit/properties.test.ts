@@ -43,7 +43,7 @@ async function run(
       allowed: r.allowed,
       remaining: r.remaining,
       retryAfterMs: r.retryAfterMs,
-      resetAt: r.resetAt,
+      resetAtMs: r.resetAtMs,
       delayMs: r.delayMs,
     });
     if (r.allowed) admitted.push({ atMs: clock.now(), cost: s.cost });

@@ -71,8 +71,8 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
     const now = Date.now();
     for (const r of results) {
-      expect(r.resetAt).toBeGreaterThan(now - 5_000);
-      expect(r.resetAt).toBeLessThanOrEqual(now + 65_000);
+      expect(r.resetAtMs).toBeGreaterThan(now - 5_000);
+      expect(r.resetAtMs).toBeLessThanOrEqual(now + 65_000);
     }
   });
 
