@@ -17,18 +17,19 @@ const CEILDIV: LuaChunk = {
   source: 'local function ceildiv(a, b) return math.ceil(a / b) end',
 };
 
-const integers = reply.array(reply.integer);
-
 /**
- * The flat reply `[nowMs, then DECISION_FIELDS integers per policy]`, checked in one pass (the store
- * splits it per decision without copying).
+ * The flat reply `[nowMs, then DECISION_FIELDS integers per policy]`, checked in one pass without copying
+ * it or building a path per element (this runs once per batch on the hot path): only an element that is
+ * not an integer goes through `reply.integer`, which throws the usual shape error naming its path.
  */
-const decideReply: ReplyDecoder<number[]> = (value, path) => {
-  const values = integers(value, path);
-  if (values.length === 0 || (values.length - 1) % DECISION_FIELDS !== 0) {
+const decideReply: ReplyDecoder<readonly number[]> = (value, path) => {
+  if (!Array.isArray(value) || value.length === 0 || (value.length - 1) % DECISION_FIELDS !== 0) {
     throw new ReplyShapeError(path, `array(1 + ${DECISION_FIELDS} × policies)`, value);
   }
-  return values;
+  for (let i = 0; i < value.length; i++) {
+    if (!Number.isSafeInteger(value[i])) reply.integer(value[i], `${path}[${i}]`);
+  }
+  return value as readonly number[]; // every element was checked above
 };
 
 /** A batch of decisions, each all-or-nothing over its policies. */
