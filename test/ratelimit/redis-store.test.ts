@@ -258,5 +258,9 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(() => createRedisRateLimitStore({ client, prefix: 'bad{prefix}' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     );
+    expect(() => createRedisRateLimitStore({ client, maxBatch: 4 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/maxBatch/) }),
+    );
+    expect(createRedisRateLimitStore({ client }).kind).toBe('redis');
   });
 });
