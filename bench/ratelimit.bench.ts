@@ -15,6 +15,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { REDIS_TIME } from '../src/core/redis/script.js';
+import { DECIDE_MODES, ENGINE_CODES } from '../src/ratelimit/constants.js';
 import type * as RateLimitModule from '../src/ratelimit/index.js';
 import type { Algorithm } from '../src/ratelimit/index.js';
 import { decideScript } from '../src/ratelimit/lua/decide.js';
@@ -361,12 +363,12 @@ async function main() {
         decideScript.sha1,
         '1',
         key,
-        '', // now: Redis TIME
+        REDIS_TIME,
         '1', // one decision per call
-        'c',
+        DECIDE_MODES.consume,
         '1', // cost
         '1', // one policy
-        'fw',
+        ENGINE_CODES['fixed-window'],
         String(HIGH_LIMIT),
         '60000',
         '0',

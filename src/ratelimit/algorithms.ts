@@ -3,7 +3,7 @@
  * both stores execute: the memory store in TypeScript (engine.ts), Redis in Lua (lua/decide.ts).
  */
 import { InvalidOptionError } from '../core/errors.js';
-import { option } from '../core/validate.js';
+import { defineOptions, opt } from '../core/options.js';
 
 /** Largest limit or capacity accepted: keeps every product of the arithmetic exact in doubles. */
 export const MAX_LIMIT = 1_000_000_000;
@@ -64,17 +64,22 @@ export interface WindowOptions {
   readonly windowMs: number;
 }
 
-function windowAlgorithm(
-  kind: WindowAlgorithm['kind'],
-  what: string,
-  options: WindowOptions,
-): WindowAlgorithm {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`${what} needs options`);
-  option.knownKeys(what, options, ['limit', 'windowMs']);
-  const limit = option.integer('limit', options.limit, 1, MAX_LIMIT);
-  const windowMs = option.integer('windowMs', options.windowMs, 1, MAX_WINDOW_MS);
+const windowSpecs = {
+  limit: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
+  windowMs: opt.duration({ required: true, min: 1, max: MAX_WINDOW_MS }),
+};
+const windowParsers = {
+  'fixed-window': defineOptions('fixedWindow', windowSpecs),
+  'sliding-window-log': defineOptions('slidingWindowLog', windowSpecs),
+  'sliding-window-counter': defineOptions('slidingWindowCounter', windowSpecs),
+} as const;
+
+function windowAlgorithm(kind: WindowAlgorithm['kind'], options: WindowOptions): WindowAlgorithm {
+  const { limit, windowMs } = windowParsers[kind](options);
   if (kind === 'sliding-window-counter' && limit * windowMs > 2 ** 51) {
-    throw new InvalidOptionError('`limit` × `windowMs` is too large for the sliding window counter');
+    throw new InvalidOptionError(
+      'slidingWindowCounter: `limit` × `windowMs` is too large for the sliding window counter',
+    );
   }
   return Object.freeze({ kind, engine: kind, limit, windowMs, quota: limit });
 }
@@ -89,7 +94,7 @@ function windowAlgorithm(
  * ```
  */
 export function fixedWindow(options: WindowOptions): WindowAlgorithm {
-  return windowAlgorithm('fixed-window', 'fixedWindow', options);
+  return windowAlgorithm('fixed-window', options);
 }
 
 /**
@@ -102,7 +107,7 @@ export function fixedWindow(options: WindowOptions): WindowAlgorithm {
  * ```
  */
 export function slidingWindowLog(options: WindowOptions): WindowAlgorithm {
-  return windowAlgorithm('sliding-window-log', 'slidingWindowLog', options);
+  return windowAlgorithm('sliding-window-log', options);
 }
 
 /**
@@ -115,7 +120,7 @@ export function slidingWindowLog(options: WindowOptions): WindowAlgorithm {
  * ```
  */
 export function slidingWindowCounter(options: WindowOptions): WindowAlgorithm {
-  return windowAlgorithm('sliding-window-counter', 'slidingWindowCounter', options);
+  return windowAlgorithm('sliding-window-counter', options);
 }
 
 function bucket(
@@ -149,6 +154,12 @@ export interface TokenBucketOptions {
   readonly refillIntervalMs: number;
 }
 
+const parseTokenBucket = defineOptions('tokenBucket', {
+  capacity: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
+  refillTokens: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
+  refillIntervalMs: opt.duration({ required: true, min: 1, max: MAX_WINDOW_MS }),
+});
+
 /**
  * Token bucket: up to `capacity` at once (the burst), then `refillTokens` per `refillIntervalMs`.
  *
@@ -158,12 +169,7 @@ export interface TokenBucketOptions {
  * ```
  */
 export function tokenBucket(options: TokenBucketOptions): BucketAlgorithm {
-  if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('tokenBucket needs options');
-  option.knownKeys('tokenBucket', options, ['capacity', 'refillTokens', 'refillIntervalMs']);
-  const capacity = option.integer('capacity', options.capacity, 1, MAX_LIMIT);
-  const refillTokens = option.integer('refillTokens', options.refillTokens, 1, MAX_LIMIT);
-  const refillIntervalMs = option.integer('refillIntervalMs', options.refillIntervalMs, 1, MAX_WINDOW_MS);
+  const { capacity, refillTokens, refillIntervalMs } = parseTokenBucket(options);
   return bucket('token-bucket', capacity, Math.floor((refillIntervalMs * 1000) / refillTokens), false);
 }
 
@@ -177,6 +183,12 @@ export interface GcraOptions {
   readonly burst?: number;
 }
 
+const parseGcra = defineOptions('gcra', {
+  limit: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
+  periodMs: opt.duration({ required: true, min: 1, max: MAX_WINDOW_MS }),
+  burst: opt.integer({ default: 0, min: 0, max: MAX_LIMIT - 1 }),
+});
+
 /**
  * GCRA (generic cell rate algorithm): a steady `limit` per `periodMs` with a tolerance of `burst` extra
  * requests. One timestamp of state per key.
@@ -187,11 +199,7 @@ export interface GcraOptions {
  * ```
  */
 export function gcra(options: GcraOptions): BucketAlgorithm {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('gcra needs options');
-  option.knownKeys('gcra', options, ['limit', 'periodMs', 'burst']);
-  const limit = option.integer('limit', options.limit, 1, MAX_LIMIT);
-  const periodMs = option.integer('periodMs', options.periodMs, 1, MAX_WINDOW_MS);
-  const burst = option.integer('burst', options.burst ?? 0, 0, MAX_LIMIT - 1);
+  const { limit, periodMs, burst } = parseGcra(options);
   return bucket('gcra', burst + 1, Math.floor((periodMs * 1000) / limit), false);
 }
 
@@ -203,6 +211,11 @@ export interface LeakyBucketOptions {
   readonly leakPerSecond: number;
 }
 
+const parseLeakyBucket = defineOptions('leakyBucket', {
+  capacity: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
+  leakPerSecond: opt.number({ required: true, min: Number.MIN_VALUE, max: 1_000_000 }),
+});
+
 /**
  * Leaky bucket as a queue: admits while the queue has room and gives each admitted request a `delayMs`
  * so that work leaves at `leakPerSecond`, smoothly.
@@ -213,11 +226,7 @@ export interface LeakyBucketOptions {
  * ```
  */
 export function leakyBucket(options: LeakyBucketOptions): BucketAlgorithm {
-  if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('leakyBucket needs options');
-  option.knownKeys('leakyBucket', options, ['capacity', 'leakPerSecond']);
-  const capacity = option.integer('capacity', options.capacity, 1, MAX_LIMIT);
-  const leakPerSecond = option.number('leakPerSecond', options.leakPerSecond, Number.MIN_VALUE, 1_000_000);
+  const { capacity, leakPerSecond } = parseLeakyBucket(options);
   return bucket('leaky-bucket', capacity, Math.floor(1_000_000 / leakPerSecond), true);
 }
 

@@ -2,14 +2,14 @@
  * The concurrency limiter: at most `limit` requests in flight per key. Each admitted request holds a lease
  * with a TTL, so a holder that crashes without releasing frees its slot when the lease runs out.
  */
-import { type Clock, systemClock } from '../core/clock.js';
-import { InvalidArgumentError, InvalidOptionError, StoreError } from '../core/errors.js';
-import { type Metrics, noopMetrics } from '../core/metrics.js';
-import { argument, option } from '../core/validate.js';
-import { MAX_LIMIT } from './algorithms.js';
+import type { Clock } from '../core/clock.js';
+import { InvalidArgumentError, StoreError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
+import { argument } from '../core/validate.js';
+import { MAX_LEASE_MS, parseConcurrencyLimiterOptions } from './limiter-options.js';
 import { createMemoryRateLimitStore } from './memory.js';
-import type { RateLimitStore } from './store.js';
-import { createStoreGuard } from './store-guard.js';
+import type { LeaseHandle, LeaseResponse, RateLimitStore } from './store.js';
+import { createStoreGuard, type StoreGuard } from './store-guard.js';
 
 /** Options of {@link createConcurrencyLimiter}. */
 export interface ConcurrencyLimiterOptions {
@@ -37,7 +37,7 @@ export interface Lease {
   readonly key: string;
   readonly leaseId: string;
   /** Epoch ms when the slot frees itself unless extended. */
-  readonly expiresAt: number;
+  readonly expiresAtMs: number;
   /** Frees the slot; false when it had already expired or been released. */
   release(): Promise<boolean>;
   /** Pushes the expiry to now + `leaseMs`; false when the lease was already lost. */
@@ -64,6 +64,39 @@ export interface ConcurrencyLimiter {
   acquire(key: string, options?: { readonly cost?: number }): Promise<AcquireResult>;
 }
 
+/** The held lease of an admitted `acquire`; release and extend go through the guard. */
+function createLease(
+  store: RateLimitStore,
+  guard: StoreGuard,
+  handle: LeaseHandle,
+  granted: LeaseResponse,
+  leaseMs: number,
+): Lease {
+  let expiresAtMs = granted.expiresAtMs ?? granted.nowMs + leaseMs;
+  return {
+    key: handle.key,
+    leaseId: handle.leaseId,
+    get expiresAtMs() {
+      return expiresAtMs;
+    },
+    async release() {
+      const released = await guard.run(() => store.releaseLease(handle));
+      if (!released.ok)
+        throw new StoreError(`release of a ${handle.limiter} lease failed`, { cause: released.error });
+      return released.value;
+    },
+    async extend(extendMs = leaseMs) {
+      argument.integer('leaseMs', extendMs, 1, MAX_LEASE_MS);
+      const extended = await guard.run(() => store.extendLease(handle, extendMs));
+      if (!extended.ok)
+        throw new StoreError(`extend of a ${handle.limiter} lease failed`, { cause: extended.error });
+      if (extended.value === undefined) return false;
+      expiresAtMs = extended.value;
+      return true;
+    },
+  };
+}
+
 /**
  * Creates a concurrency limiter.
  *
@@ -76,35 +109,11 @@ export interface ConcurrencyLimiter {
  * ```
  */
 export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): ConcurrencyLimiter {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options are required');
-  option.knownKeys('createConcurrencyLimiter', options, [
-    'name',
-    'limit',
-    'leaseMs',
-    'store',
-    'clock',
-    'metrics',
-    'onStoreError',
-    'storeTimeoutMs',
-    'storeRetryAfterMs',
-    'maxKeyLength',
-  ]);
-  const name = option.name('name', options.name, 64);
-  const limit = option.integer('limit', options.limit, 1, MAX_LIMIT);
-  const leaseMs = option.integer('leaseMs', options.leaseMs, 1, 86_400_000);
-  const clock = options.clock ?? systemClock;
-  const store = options.store ?? createMemoryRateLimitStore({ clock });
-  const onStoreError = option.oneOf('onStoreError', options.onStoreError ?? 'fail-open', [
-    'fail-open',
-    'fail-closed',
-  ]);
-  const guard = createStoreGuard(
-    clock,
-    option.integer('storeTimeoutMs', options.storeTimeoutMs ?? 50, 1, 60_000),
-    option.integer('storeRetryAfterMs', options.storeRetryAfterMs ?? 1000, 0, 3_600_000),
-  );
-  const maxKeyLength = option.integer('maxKeyLength', options.maxKeyLength ?? 256, 1, 65_536);
-  const requests = (options.metrics ?? noopMetrics).counter('ratelimit.requests', {
+  const o = parseConcurrencyLimiterOptions(options);
+  const { name, limit, leaseMs, clock, maxKeyLength } = o;
+  const store = o.store ?? createMemoryRateLimitStore({ clock });
+  const guard = createStoreGuard(clock, o.storeTimeoutMs, o.storeRetryAfterMs);
+  const requests = o.metrics.counter('ratelimit.requests', {
     description: 'rate-limit decisions by outcome',
     unit: '{request}',
     labelNames: ['limiter', 'outcome', 'mode'],
@@ -124,7 +133,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       const outcome = await guard.run(() => store.acquireLease({ ...handle, limit, cost, leaseMs }));
       if (!outcome.ok) {
         count('error');
-        const allowed = onStoreError === 'fail-open';
+        const allowed = o.onStoreError === 'fail-open';
         return { allowed, limit, inUse: 0, retryAfterMs: allowed ? 0 : 1000, reason: 'store-error' };
       }
       const r = outcome.value;
@@ -132,30 +141,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       if (!r.allowed || r.leaseId === undefined) {
         return { allowed: false, limit, inUse: r.inUse, retryAfterMs: r.retryAfterMs, reason: 'limit' };
       }
-      const leaseHandle = { ...handle, leaseId: r.leaseId };
-      let expiresAt = r.expiresAtMs ?? r.nowMs + leaseMs;
-      const lease: Lease = {
-        key,
-        leaseId: r.leaseId,
-        get expiresAt() {
-          return expiresAt;
-        },
-        async release() {
-          const released = await guard.run(() => store.releaseLease(leaseHandle));
-          if (!released.ok)
-            throw new StoreError(`release of a ${name} lease failed`, { cause: released.error });
-          return released.value;
-        },
-        async extend(extendMs = leaseMs) {
-          argument.integer('leaseMs', extendMs, 1, 86_400_000);
-          const extended = await guard.run(() => store.extendLease(leaseHandle, extendMs));
-          if (!extended.ok)
-            throw new StoreError(`extend of a ${name} lease failed`, { cause: extended.error });
-          if (extended.value === undefined) return false;
-          expiresAt = extended.value;
-          return true;
-        },
-      };
+      const lease = createLease(store, guard, { ...handle, leaseId: r.leaseId }, r, leaseMs);
       return { allowed: true, lease, limit, inUse: r.inUse, retryAfterMs: 0, reason: 'ok' };
     },
   };

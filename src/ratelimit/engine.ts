@@ -4,6 +4,7 @@
  * are integers: milliseconds for windows, microseconds for buckets.
  */
 import type { Algorithm, BucketAlgorithm, WindowAlgorithm } from './algorithms.js';
+import { TTL_SLACK_MS } from './constants.js';
 
 /** Stored state of one policy key, by engine. */
 export type EngineState =
@@ -59,9 +60,6 @@ export interface Evaluation {
   /** How long the stored state stays useful (its TTL). */
   readonly ttlMs: number;
 }
-
-/** Spare TTL beyond the moment state stops mattering, so clock jitter never drops live state. */
-export const TTL_SLACK_MS = 1000;
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 

@@ -37,7 +37,7 @@ export function rateLimitHeaders(
     if (options.legacy) {
       headers['X-RateLimit-Limit'] = String(result.limit);
       headers['X-RateLimit-Remaining'] = String(Math.max(0, result.remaining));
-      headers['X-RateLimit-Reset'] = String(Math.ceil(result.resetAt / 1000));
+      headers['X-RateLimit-Reset'] = String(Math.ceil(result.resetAtMs / 1000));
     }
   }
   if (!result.allowed) headers['Retry-After'] = String(Math.max(1, seconds(result.retryAfterMs)));

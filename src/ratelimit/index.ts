@@ -4,10 +4,14 @@
  * limiter; several policies (per user and global) are decided atomically; the memory store is the default
  * and `backend-patterns/ratelimit/redis` shares state across processes. A denial is a result, never a
  * throw; a failing store is handled by `onStoreError` and counted, never reported as a limit.
+ *
+ * Every type in the `RateLimitStore` port's signature is exported here, so an adapter can be written
+ * without reaching into internals (check it with `rateLimitStoreContract` from backend-patterns/testing).
  */
 export {
   type Algorithm,
   type BucketAlgorithm,
+  type EngineKind,
   fixedWindow,
   type GcraOptions,
   gcra,
@@ -27,6 +31,7 @@ export {
   createConcurrencyLimiter,
   type Lease,
 } from './concurrency.js';
+export { RATELIMIT_ERROR_CODES, type RateLimitErrorCode } from './errors.js';
 export { type RateLimitHeaderOptions, rateLimitHeaders } from './headers.js';
 export { createRateLimiter } from './limiter.js';
 export {

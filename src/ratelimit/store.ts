@@ -88,8 +88,16 @@ export interface LeaseHandle {
   readonly leaseId: string;
 }
 
-/** Storage of rate-limit state. Every method is atomic with respect to the keys it touches. */
+/**
+ * Storage of rate-limit state. Every method is atomic with respect to the keys it touches. Time belongs to
+ * the store: it takes `clock?` at construction (a Redis store without one reads Redis `TIME`), and no
+ * method takes the current time.
+ */
 export interface RateLimitStore {
+  /** What backs the store: `'memory'`, `'redis'`, or your adapter's name. */
+  readonly kind: string;
+  /** Releases what the store itself made (timers, subscriptions); never a client you passed in. */
+  close?(): Promise<void>;
   /**
    * Optional, for in-process stores only: the same as `decide`, answered synchronously. Limiters use it when
    * present and then skip the per-call deadline, which an in-process store cannot need.

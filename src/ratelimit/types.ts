@@ -72,7 +72,7 @@ export interface PolicyResult {
   readonly limit: number;
   readonly remaining: number;
   /** Epoch ms when this policy is fully replenished. */
-  readonly resetAt: number;
+  readonly resetAtMs: number;
   /** The same moment relative to the decision, in ms (what the `t` header parameter needs). */
   readonly resetAfterMs: number;
   readonly retryAfterMs: number;
@@ -90,7 +90,7 @@ export interface LimitResult {
   /** Units left in the deciding policy. */
   readonly remaining: number;
   /** Epoch ms when the deciding policy is fully replenished. */
-  readonly resetAt: number;
+  readonly resetAtMs: number;
   /** 0 when allowed; otherwise how long until a request of the same cost could pass. */
   readonly retryAfterMs: number;
   /** Leaky bucket: wait this long before doing the work, so outflow stays smooth. Otherwise 0. */

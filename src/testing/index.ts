@@ -12,6 +12,12 @@ export {
   type MetricSeriesSnapshot,
 } from '../core/memory-metrics.js';
 export {
+  type DifferentialOptions,
+  type DifferentialRandom,
+  runDifferential,
+  seededRandom,
+} from './contracts/differential.js';
+export {
   type JobBackendContractOptions,
   type JobBackendContractSubject,
   jobBackendContract,
@@ -22,8 +28,12 @@ export {
   metricsContract,
 } from './contracts/metrics.js';
 export {
+  type RateLimitDifferentialOptions,
+  type RateLimitOp,
+  rateLimitDifferential,
+} from './contracts/ratelimit-differential.js';
+export {
   type RateLimitStoreContractOptions,
-  type RateLimitStoreSubject,
   rateLimitStoreContract,
   rateLimitTraces,
 } from './contracts/ratelimit-store.js';
@@ -33,12 +43,6 @@ export {
   revocationStoreContract,
 } from './contracts/revocation-store.js';
 export { type SessionStoreContractOptions, sessionStoreContract } from './contracts/session-store.js';
-export {
-  type DifferentialOptions,
-  type DifferentialRandom,
-  runDifferential,
-  seededRandom,
-} from './contracts/differential.js';
 export {
   CONTRACT_START_MS,
   type ContractFixture,

@@ -37,7 +37,7 @@ describe('rateLimitHeaders', () => {
       'Retry-After': '1',
       'X-RateLimit-Limit': '2',
       'X-RateLimit-Remaining': '0',
-      'X-RateLimit-Reset': String(Math.ceil(denied.resetAt / 1000)),
+      'X-RateLimit-Reset': String(Math.ceil(denied.resetAtMs / 1000)),
     });
   });
 
@@ -46,7 +46,7 @@ describe('rateLimitHeaders', () => {
       allowed: false,
       limit: 10,
       remaining: 0,
-      resetAt: 0,
+      resetAtMs: 0,
       retryAfterMs: 1000,
       delayMs: 0,
       policy: 'p',

@@ -103,6 +103,23 @@ describe('hostile input is refused with a typed error, never a silent allow', ()
       ['concurrency zero limit', () => createConcurrencyLimiter({ name: 'c', limit: 0, leaseMs: 1000 })],
       ['concurrency NaN lease', () => createConcurrencyLimiter({ name: 'c', limit: 1, leaseMs: Number.NaN })],
       ['memory store zero keys', () => createMemoryRateLimitStore({ maxKeys: 0 })],
+      ['memory store unknown option', () => createMemoryRateLimitStore({ maxkeys: 10 } as never)],
+      [
+        'unknown policy option',
+        () => createRateLimiter({ name: 'x', policies: [{ name: 'p', algorithm, blockMs: 5 } as never] }),
+      ],
+      ['store that is not a store', () => createRateLimiter({ name: 'x', algorithm, store: {} as never })],
+      [
+        'concurrency store without leases',
+        () =>
+          createConcurrencyLimiter({
+            name: 'c',
+            limit: 1,
+            leaseMs: 1000,
+            store: { kind: 'half', decide: async () => ({ nowMs: 0, decisions: [] }) } as never,
+          }),
+      ],
+      ['gcra unknown option', () => gcra({ limit: 1, periodMs: 1000, bursts: 2 } as never)],
     ];
     for (const [what, make] of bad) expect(make, what).toThrow(invalidOption);
   });

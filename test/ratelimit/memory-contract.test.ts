@@ -4,5 +4,5 @@ import { rateLimitStoreContract } from '../../src/testing/index.js';
 
 rateLimitStoreContract(
   { describe, it },
-  { name: 'memory', setup: (clock) => ({ store: createMemoryRateLimitStore({ clock }) }) },
+  { name: 'memory', setup: (clock) => ({ subject: createMemoryRateLimitStore({ clock }) }) },
 );

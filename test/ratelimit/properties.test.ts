@@ -1,6 +1,6 @@
 /**
- * Properties over random traffic: no window ever admits more than its limit, and the Redis store decides
- * exactly like the memory store at every step.
+ * Properties over random traffic: no window ever admits more than its limit (fast-check), and the Redis
+ * store decides exactly like the memory store at every step (the kit's runDifferential).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import {
   tokenBucket,
 } from '../../src/ratelimit/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
-import { createManualClock, type ManualClock } from '../../src/testing/index.js';
+import { createManualClock, type ManualClock, rateLimitDifferential } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 
 const START = 1_800_000_000_000;
@@ -43,7 +43,7 @@ async function run(
       allowed: r.allowed,
       remaining: r.remaining,
       retryAfterMs: r.retryAfterMs,
-      resetAt: r.resetAt,
+      resetAtMs: r.resetAtMs,
       delayMs: r.delayMs,
     });
     if (r.allowed) admitted.push({ atMs: clock.now(), cost: s.cost });
@@ -104,7 +104,7 @@ describe('no window ever admits more than its limit (fast-check, memory store)',
   }
 });
 
-describe.skipIf(noRedis)('Redis decides exactly like memory (fast-check differential)', () => {
+describe.skipIf(noRedis)('Redis decides exactly like memory (runDifferential)', () => {
   const client = noRedis ? undefined : connectRedis();
   const prefix = randomPrefix('rl-diff');
   afterAll(async () => {
@@ -123,26 +123,13 @@ describe.skipIf(noRedis)('Redis decides exactly like memory (fast-check differen
   let n = 0;
   for (const algorithm of algorithms) {
     it(`${algorithm.kind}: same decision, remaining, retry, reset and delay at every step`, async () => {
-      await fc.assert(
-        fc.asyncProperty(traffic, async (steps) => {
-          const memoryClock = createManualClock(START);
-          const redisClock = createManualClock(START);
-          const memory = await run(
-            algorithm,
-            createMemoryRateLimitStore({ clock: memoryClock }),
-            memoryClock,
-            steps,
-          );
-          const store = createRedisRateLimitStore({
-            client: client!,
-            prefix: `${prefix}-${n++}`,
-            clock: redisClock,
-          });
-          const redis = await run(algorithm, store, redisClock, steps);
-          expect(redis.results).toEqual(memory.results);
+      await rateLimitDifferential({
+        reference: (clock) => ({ subject: createMemoryRateLimitStore({ clock }) }),
+        candidate: (clock) => ({
+          subject: createRedisRateLimitStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
         }),
-        { numRuns: 25 },
-      );
+        algorithm,
+      });
     });
   }
 });

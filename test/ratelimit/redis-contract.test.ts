@@ -19,7 +19,7 @@ describe.skipIf(noRedis)('redis (single server)', () => {
     {
       name: 'redis',
       setup: (clock) => ({
-        store: createRedisRateLimitStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
+        subject: createRedisRateLimitStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
       }),
     },
   );
@@ -47,7 +47,7 @@ describe.skipIf(!canStartCluster())('redis (3-node cluster)', () => {
     {
       name: 'redis cluster',
       setup: (clock) => ({
-        store: createRedisRateLimitStore({ client: cluster(), prefix: `cl-${n++}`, clock }),
+        subject: createRedisRateLimitStore({ client: cluster(), prefix: `cl-${n++}`, clock }),
       }),
     },
   );

@@ -71,8 +71,8 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
     const now = Date.now();
     for (const r of results) {
-      expect(r.resetAt).toBeGreaterThan(now - 5_000);
-      expect(r.resetAt).toBeLessThanOrEqual(now + 65_000);
+      expect(r.resetAtMs).toBeGreaterThan(now - 5_000);
+      expect(r.resetAtMs).toBeLessThanOrEqual(now + 65_000);
     }
   });
 
@@ -258,5 +258,9 @@ describe.skipIf(noRedis)('redis store specifics', () => {
     expect(() => createRedisRateLimitStore({ client, prefix: 'bad{prefix}' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     );
+    expect(() => createRedisRateLimitStore({ client, maxBatch: 4 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/maxBatch/) }),
+    );
+    expect(createRedisRateLimitStore({ client }).kind).toBe('redis');
   });
 });

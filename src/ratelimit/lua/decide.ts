@@ -1,27 +1,70 @@
-import { defineRawScript } from '../../core/redis/script.js';
-import { TIME_PRELUDE } from './time.js';
+/**
+ * The decision script. A batch of rate-limit decisions, each over any number of policies and each
+ * all-or-nothing, evaluated one after the other at one time. The store batches the decisions issued in
+ * the same tick (one round trip, one script call for many decisions); a batch of one is the plain case.
+ * It mirrors engine.ts line by line: the contract suite and the differential keep the two in step.
+ *
+ * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted
+ * set of 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
+ */
+import { type ReplyDecoder, ReplyShapeError, reply } from '../../core/redis/reply.js';
+import { defineScript, type LuaChunk, SERVER_TIME } from '../../core/redis/script.js';
+import { DECIDE_MODES, DECISION_FIELDS, ENGINE_CODES, TTL_SLACK_MS } from '../constants.js';
+
+/** `ceildiv(a, b)`: integer division rounding up, as `Math.ceil(a / b)` in engine.ts. */
+const CEILDIV: LuaChunk = {
+  name: 'ceildiv',
+  source: 'local function ceildiv(a, b) return math.ceil(a / b) end',
+};
 
 /**
- * A batch of rate-limit decisions, each over any number of policies and each all-or-nothing, evaluated one
- * after the other at one Redis time. The store batches the decisions issued in the same tick (one round
- * trip, one script call for many decisions); a batch of one is the plain case. Mirrors engine.ts.
- *
- * KEYS, per decision in order, per policy in order: its state key; then, for a sliding log only, its total
- *   key; then, when its blockDurationMs > 0 only, its penalty-block key.
- * ARGV[1] now in ms, or '' to use Redis TIME
- * ARGV[2] number of decisions m
- * then per decision: mode ('c' consume | 'p' peek), cost (>= 1), number of policies n,
- *   and per policy: engine ('fw' | 'swc' | 'log' | 'vs'), p1, p2, p3, blockDurationMs
- *   (fw, swc, log: p1 = limit, p2 = windowMs, p3 = 0;  vs: p1 = capacity, p2 = intervalUs, p3 = shaping 0|1)
- * Returns { nowMs, then per decision, per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs,
- *   delayMs, blocked (0|1) }
- * State: fw a hash { windowStart → count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted set of
- * 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
+ * The flat reply `[nowMs, then DECISION_FIELDS integers per policy]`, checked in one pass without copying
+ * it or building a path per element (this runs once per batch on the hot path): only an element that is
+ * not an integer goes through `reply.integer`, which throws the usual shape error naming its path.
  */
-export const decideScript = defineRawScript(
-  'ratelimit-decide',
-  'variadic',
-  `${TIME_PRELUDE}
+const decideReply: ReplyDecoder<readonly number[]> = (value, path) => {
+  if (!Array.isArray(value) || value.length === 0 || (value.length - 1) % DECISION_FIELDS !== 0) {
+    throw new ReplyShapeError(path, `array(1 + ${DECISION_FIELDS} × policies)`, value);
+  }
+  for (let i = 0; i < value.length; i++) {
+    if (!Number.isSafeInteger(value[i])) reply.integer(value[i], `${path}[${i}]`);
+  }
+  return value as readonly number[]; // every element was checked above
+};
+
+/** A batch of decisions, each all-or-nothing over its policies. */
+export const decideScript = defineScript({
+  name: 'ratelimit-decide',
+  summary: 'decides a batch of rate-limit decisions, charging each one only when all its policies pass',
+  keys: {
+    variadic:
+      'per decision in order, per policy in order: its state key; then, for a sliding log only, its ' +
+      'total key; then, when its blockDurationMs > 0 only, its penalty-block key',
+  },
+  args: {
+    variadic:
+      "ARGV[1] now: epoch ms, or REDIS_TIME (''); ARGV[2] number of decisions m; then per decision: " +
+      'mode (MODE_CONSUME | MODE_PEEK), cost (>= 1), number of policies n, and per policy: engine ' +
+      '(ENGINE_FW | ENGINE_SWC | ENGINE_LOG | ENGINE_VS), p1, p2, p3, blockDurationMs (fw, swc, log: ' +
+      'p1 = limit, p2 = windowMs, p3 = 0; vs: p1 = capacity, p2 = intervalUs, p3 = shaping 0|1)',
+  },
+  returns:
+    'nowMs, then per decision, per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, ' +
+    'delayMs, blocked (0|1)',
+  constants: {
+    TTL_SLACK_MS,
+    ENGINE_FW: ENGINE_CODES['fixed-window'],
+    ENGINE_SWC: ENGINE_CODES['sliding-window-counter'],
+    ENGINE_LOG: ENGINE_CODES['sliding-window-log'],
+    ENGINE_VS: ENGINE_CODES['virtual-scheduling'],
+    MODE_CONSUME: DECIDE_MODES.consume,
+    MODE_PEEK: DECIDE_MODES.peek,
+  },
+  uses: [SERVER_TIME, CEILDIV],
+  body: `
+-- One reading of the time for the whole batch (TIME is read once, when ARGV[1] is the marker).
+local nowUs = now_us(ARGV[1])
+local nowMs = math.floor(nowUs / 1000)
 -- The decision being evaluated; the engine functions read these upvalues.
 local cost, mode
 
@@ -47,7 +90,7 @@ local function fixed_window(sk, limit, w)
       for _, old in ipairs(redis.call('HKEYS', sk)) do
         if old ~= field then redis.call('HDEL', sk, old) end
       end
-      redis.call('PEXPIRE', sk, fmt(untilEnd + SLACK_MS))
+      redis.call('PEXPIRE', sk, fmt(untilEnd + TTL_SLACK_MS))
     end
   end }
 end
@@ -83,7 +126,7 @@ local function sliding_counter(sk, limit, w)
   local reset = 0
   if after > 0 then reset = 2 * w - e elseif prev > 0 then reset = w - e end
   return { allowed, remaining, reset, retry, 0, function()
-    redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after) .. ':' .. fmt(prev), 'PX', fmt(2 * w - e + SLACK_MS))
+    redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after) .. ':' .. fmt(prev), 'PX', fmt(2 * w - e + TTL_SLACK_MS))
   end }
 end
 
@@ -118,8 +161,8 @@ local function sliding_log(sk, ak, limit, w)
   end
   return { allowed, limit - after, reset, retry, 0, function()
     redis.call('ZADD', sk, nowMs, fmt(nowMs) .. ':' .. fmt(cost) .. ':' .. fmt(total))
-    redis.call('PEXPIRE', sk, fmt(w + SLACK_MS))
-    redis.call('SET', ak, fmt(after), 'PX', fmt(w + SLACK_MS))
+    redis.call('PEXPIRE', sk, fmt(w + TTL_SLACK_MS))
+    redis.call('SET', ak, fmt(after), 'PX', fmt(w + TTL_SLACK_MS))
   end }
 end
 
@@ -135,7 +178,7 @@ local function virtual_scheduling(sk, capacity, t, shaping)
   local delay = 0
   if allowed and shaping == 1 then delay = ceildiv(base - nowUs, 1000) end
   return { allowed, math.floor((capacity * t - debt) / t), ceildiv(debt, 1000), retry, delay, function()
-    redis.call('SET', sk, fmt(newTat), 'PX', fmt(ceildiv(newTat - nowUs, 1000) + SLACK_MS))
+    redis.call('SET', sk, fmt(newTat), 'PX', fmt(ceildiv(newTat - nowUs, 1000) + TTL_SLACK_MS))
   end }
 end
 
@@ -150,7 +193,7 @@ local function decide(ki, ai, out)
     ai = ai + 5
     local sk, ak, bk = KEYS[ki], nil, nil
     ki = ki + 1
-    if engine == 'log' then ak = KEYS[ki]; ki = ki + 1 end
+    if engine == ENGINE_LOG then ak = KEYS[ki]; ki = ki + 1 end
     if blockMs > 0 then bk = KEYS[ki]; ki = ki + 1 end
     blockKeys[i] = bk
     blockMss[i] = blockMs
@@ -162,22 +205,22 @@ local function decide(ki, ai, out)
     blocks[i] = b
     if b > 0 then anyBlocked = true end
     local r
-    if engine == 'fw' then r = fixed_window(sk, p1, p2)
-    elseif engine == 'swc' then r = sliding_counter(sk, p1, p2)
-    elseif engine == 'log' then r = sliding_log(sk, ak, p1, p2)
+    if engine == ENGINE_FW then r = fixed_window(sk, p1, p2)
+    elseif engine == ENGINE_SWC then r = sliding_counter(sk, p1, p2)
+    elseif engine == ENGINE_LOG then r = sliding_log(sk, ak, p1, p2)
     else r = virtual_scheduling(sk, p1, p2, p3) end
     evals[i] = r
     if not r[1] then allAllowed = false end
   end
   if anyBlocked then allAllowed = false end
-  local charged = mode == 'c' and allAllowed
+  local charged = mode == MODE_CONSUME and allAllowed
   if charged then
     for i = 1, n do evals[i][6]() end
   end
   for i = 1, n do
     local r = evals[i]
     local b = blocks[i]
-    if mode == 'c' and not anyBlocked and not r[1] and blockMss[i] > 0 then
+    if mode == MODE_CONSUME and not anyBlocked and not r[1] and blockMss[i] > 0 then
       b = blockMss[i]
       redis.call('SET', blockKeys[i], fmt(nowMs + b), 'PX', fmt(b))
     end
@@ -207,21 +250,24 @@ local ki, ai = 1, 3
 for _ = 1, tonumber(ARGV[2]) do
   mode = ARGV[ai]
   cost = tonumber(ARGV[ai + 1])
-  if mode == 'p' then cost = 1 end
+  if mode == MODE_PEEK then cost = 1 end
   ki, ai = decide(ki, ai, out)
 end
 return out
 `,
-);
+  reply: decideReply,
+});
 
-/**
- * Clears keys of one limiter key (state, totals, blocks).
- * KEYS: the keys to delete (all share one hash tag). No ARGV. Returns the number deleted.
- */
-export const resetScript = defineRawScript(
-  'ratelimit-reset',
-  'variadic',
-  `if #KEYS == 0 then return 0 end
+/** Clears the keys of one limiter key (state, totals, blocks). */
+export const resetScript = defineScript({
+  name: 'ratelimit-reset',
+  summary: 'deletes the state, total and block keys of one limiter key',
+  keys: { variadic: 'the keys to delete (all share one hash tag)' },
+  args: [],
+  returns: 'the number of keys deleted',
+  body: `
+if #KEYS == 0 then return 0 end
 return redis.call('DEL', unpack(KEYS))
 `,
-);
+  reply: reply.integer,
+});

@@ -1,26 +1,50 @@
-import { defineRawScript } from '../../core/redis/script.js';
-import { TIME_PRELUDE } from './time.js';
-
-/*
- * Concurrency leases: a sorted set of lease ids scored by expiry (ms). A lease id ends in `.<cost>`, so the
- * slots in use are summed from the set itself. Expired leases are removed before every count, so a holder
- * that crashed frees its slots when its lease runs out.
- */
-
 /**
- * KEYS[1] lease set
- * ARGV[1] now in ms or '' (Redis TIME); ARGV[2] limit; ARGV[3] cost; ARGV[4] leaseMs; ARGV[5] lease id
- * Returns { allowed (0|1), nowMs, inUse, expiresAtMs | retryAfterMs }
+ * Concurrency leases: a sorted set of lease ids scored by expiry (ms). A lease id ends in
+ * `LEASE_COST_SEPARATOR<cost>`, so the slots in use are summed from the set itself. Expired leases are
+ * removed before every count, so a holder that crashed frees its slots when its lease runs out.
  */
-export const acquireLeaseScript = defineRawScript(
-  'ratelimit-lease-acquire-1',
-  1,
-  `${TIME_PRELUDE}
+import { reply } from '../../core/redis/reply.js';
+import { defineScript, type LuaChunk, SERVER_TIME } from '../../core/redis/script.js';
+import { LEASE_COST_SEPARATOR, TTL_SLACK_MS } from '../constants.js';
+
+/** `lease_cost(id)`: the cost written at the end of a lease id; `touch(k, nowMs)`: the set's TTL. */
+const LEASE_SET: LuaChunk = {
+  name: 'lease-set',
+  constants: { LEASE_COST_SEPARATOR, TTL_SLACK_MS },
+  source: `
+local cost_pattern = '%' .. LEASE_COST_SEPARATOR .. '(%d+)$'
+local function lease_cost(id) return tonumber(string.match(id, cost_pattern)) end
+local function touch(k, nowMs)
+  local last = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', k, fmt(tonumber(last[2]) - nowMs + TTL_SLACK_MS))
+end
+`,
+  uses: [SERVER_TIME],
+};
+
+const LEASE_KEY = ['leases: the lease set of one limiter key'];
+
+/** Takes `cost` slots when they are free. */
+export const acquireLeaseScript = defineScript({
+  name: 'ratelimit-lease-acquire',
+  summary: 'drops expired leases, then adds one lease when its cost still fits under the limit',
+  keys: LEASE_KEY,
+  args: [
+    "now: epoch ms, or REDIS_TIME ('')",
+    'limit: slots in total',
+    'cost: slots this lease takes',
+    'leaseMs: lease duration',
+    'leaseId: the new lease id, ending in its cost',
+  ],
+  returns: 'allowed (0|1), nowMs, inUse, then expiresAtMs when allowed or retryAfterMs when denied',
+  uses: [SERVER_TIME, LEASE_SET],
+  body: `
+local nowMs = now_ms(ARGV[1])
 local k = KEYS[1]
 local limit, cost, leaseMs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', k, '-inf', nowMs)
 local inUse = 0
-for _, m in ipairs(redis.call('ZRANGE', k, 0, -1)) do inUse = inUse + tonumber(string.match(m, '%.(%d+)$')) end
+for _, m in ipairs(redis.call('ZRANGE', k, 0, -1)) do inUse = inUse + lease_cost(m) end
 if inUse + cost > limit then
   local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
   local retry = 0
@@ -29,37 +53,40 @@ if inUse + cost > limit then
 end
 local expiresAt = nowMs + leaseMs
 redis.call('ZADD', k, expiresAt, ARGV[5])
-local last = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
-redis.call('PEXPIRE', k, fmt(tonumber(last[2]) - nowMs + SLACK_MS))
+touch(k, nowMs)
 return { 1, nowMs, inUse + cost, expiresAt }
 `,
-);
+  reply: reply.tuple(reply.flag, reply.integer, reply.integer, reply.integer),
+});
 
-/**
- * KEYS[1] lease set
- * ARGV[1] now in ms or ''; ARGV[2] lease id
- * Returns 1 when the lease was held (and is now released), 0 otherwise.
- */
-export const releaseLeaseScript = defineRawScript(
-  'ratelimit-lease-release-1',
-  1,
-  `${TIME_PRELUDE}
+/** Frees one lease. */
+export const releaseLeaseScript = defineScript({
+  name: 'ratelimit-lease-release',
+  summary: 'removes one lease',
+  keys: LEASE_KEY,
+  args: ["now: epoch ms, or REDIS_TIME ('')", 'leaseId: the lease to remove'],
+  returns: '1 when the lease was held (and is now released), 0 otherwise',
+  uses: [SERVER_TIME],
+  body: `
+local nowMs = now_ms(ARGV[1])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[2])
 if score and tonumber(score) > nowMs then return 1 end
 return 0
 `,
-);
+  reply: reply.flag,
+});
 
-/**
- * KEYS[1] lease set
- * ARGV[1] now in ms or ''; ARGV[2] lease id; ARGV[3] leaseMs
- * Returns the new expiry (ms) when the lease was still held, -1 otherwise.
- */
-export const extendLeaseScript = defineRawScript(
-  'ratelimit-lease-extend-1',
-  1,
-  `${TIME_PRELUDE}
+/** Pushes a held lease's expiry. */
+export const extendLeaseScript = defineScript({
+  name: 'ratelimit-lease-extend',
+  summary: "moves a held lease's expiry to now + leaseMs and the set's TTL with it",
+  keys: LEASE_KEY,
+  args: ["now: epoch ms, or REDIS_TIME ('')", 'leaseId: the lease to extend', 'leaseMs: new duration'],
+  returns: 'the new expiry (epoch ms) when the lease was still held, -1 otherwise',
+  uses: [SERVER_TIME, LEASE_SET],
+  body: `
+local nowMs = now_ms(ARGV[1])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if not score or tonumber(score) <= nowMs then
   if score then redis.call('ZREM', KEYS[1], ARGV[2]) end
@@ -67,8 +94,8 @@ if not score or tonumber(score) <= nowMs then
 end
 local expiresAt = nowMs + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[1], 'XX', expiresAt, ARGV[2])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIRE', KEYS[1], fmt(tonumber(last[2]) - nowMs + SLACK_MS))
+touch(KEYS[1], nowMs)
 return expiresAt
 `,
-);
+  reply: reply.map(reply.integer, (expiresAtMs) => (expiresAtMs >= 0 ? expiresAtMs : undefined)),
+});

@@ -1,5 +1,11 @@
+/**
+ * The RateLimitStore contract, of the one contract shape: `rateLimitStoreContract(t, { name, setup })`
+ * where `setup(clock)` builds a fresh, empty store on the manual clock it is given and returns
+ * `{ subject: store, close? }`. It drives real limiters over the store, so any store that keeps the
+ * semantics gives the same decisions at every step.
+ */
 import assert from 'node:assert/strict';
-import { createManualClock, type ManualClock } from '../../core/manual-clock.js';
+import type { ManualClock } from '../../core/manual-clock.js';
 import {
   type Algorithm,
   createConcurrencyLimiter,
@@ -12,24 +18,13 @@ import {
   slidingWindowLog,
   tokenBucket,
 } from '../../ratelimit/index.js';
-import type { ContractTestApi } from './test-api.js';
+import { type ContractOptions, type ContractTestApi, withFixture } from './test-api.js';
 
-/** A store under test, built on the contract's manual clock. */
-export interface RateLimitStoreSubject {
-  readonly store: RateLimitStore;
-  close?(): Promise<void>;
-}
-
-/** Options of {@link rateLimitStoreContract}. */
-export interface RateLimitStoreContractOptions {
-  /** Adapter name shown in test titles. */
-  readonly name: string;
-  /**
-   * Builds a fresh, empty store whose notion of time is `clock` (the Redis store takes it as its `clock`
-   * option). Use a unique key prefix per call.
-   */
-  readonly setup: (clock: ManualClock) => Promise<RateLimitStoreSubject> | RateLimitStoreSubject;
-}
+/**
+ * Options of {@link rateLimitStoreContract}. `setup(clock)` builds a fresh, empty store whose notion of
+ * time is `clock` (the Redis store takes it as its `clock` option); use a unique key prefix per call.
+ */
+export type RateLimitStoreContractOptions = ContractOptions<RateLimitStore>;
 
 /** One step of a deterministic trace: at `atMs` after the start, a request of `cost` gets `expect`. */
 interface Step {
@@ -44,7 +39,7 @@ interface Step {
 /** Contract runs share machines with other suites: a store call may be slow without being broken. */
 const PATIENT = { storeTimeoutMs: 10_000 } as const;
 
-/** Window-aligned start: divisible by every window used below. */
+/** Window-aligned start: divisible by every window used below (the traces depend on it). */
 const START_MS = 1_800_000_000_000;
 
 const A = (atMs: number, remaining: number, extra: Partial<Step> = {}): Step => ({
@@ -135,21 +130,23 @@ export const rateLimitTraces: readonly { name: string; algorithm: Algorithm; ste
  * @example
  * ```ts
  * import { describe, it } from 'vitest';
- * rateLimitStoreContract({ describe, it }, { name: 'memory', setup: (clock) => ({ store: createMemoryRateLimitStore({ clock }) }) });
+ * rateLimitStoreContract({ describe, it }, { name: 'memory', setup: (clock) => ({ subject: createMemoryRateLimitStore({ clock }) }) });
  * ```
  */
 export function rateLimitStoreContract(t: ContractTestApi, options: RateLimitStoreContractOptions): void {
-  const withStore = (body: (store: RateLimitStore, clock: ManualClock) => Promise<void>) => async () => {
-    const clock = createManualClock(START_MS);
-    const subject = await options.setup(clock);
-    try {
-      await body(subject.store, clock);
-    } finally {
-      await subject.close?.();
-    }
-  };
+  const withStore = (body: (store: RateLimitStore, clock: ManualClock) => Promise<void>) =>
+    withFixture(options.setup, body, START_MS);
 
   t.describe(`RateLimitStore contract: ${options.name}`, () => {
+    t.it(
+      'port shape: a kind, and close() when there is one',
+      withStore(async (store) => {
+        assert.equal(typeof store.kind, 'string');
+        assert.ok(store.kind.length > 0, 'kind is not empty');
+        assert.ok(store.close === undefined || typeof store.close === 'function', 'close is a function');
+      }),
+    );
+
     for (const trace of rateLimitTraces) {
       t.it(
         `trace: ${trace.name}`,
