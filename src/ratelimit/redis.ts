@@ -44,7 +44,7 @@ export interface RedisRateLimitStore extends RateLimitStore {
 }
 
 const parseOptions = defineOptions('createRedisRateLimitStore', {
-  client: opt.port<RedisScriptClient, { readonly required: true }>(['evalsha', 'eval'], { required: true }),
+  client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
   prefix: opt.string({ default: 'bp', maxLength: 64 }),
   maxBatchSize: opt.integer({ default: 16, min: 1, max: 1000 }),
   clock: opt.optionalClock(),
