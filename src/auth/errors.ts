@@ -48,7 +48,9 @@ export interface TokenErrorOptions extends BackendPatternsErrorOptions {
 }
 
 /** Base of the token errors: carries the `reason`. */
-export abstract class TokenError<Code extends TokenErrorCode = TokenErrorCode> extends BackendPatternsError<Code> {
+export abstract class TokenError<
+  Code extends TokenErrorCode = TokenErrorCode,
+> extends BackendPatternsError<Code> {
   /** Which check failed (also the `reason` label of `auth.tokens.rejected`). */
   readonly reason: TokenRejectionReason;
 

@@ -72,7 +72,11 @@ const audienceSpec = opt.custom(
     const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
     const ok = (a: unknown) => typeof a === 'string' && a.length > 0 && a.length <= 512;
     if (list.length === 0 || !list.every(ok)) {
-      throw optionError(owner, path, 'a non-empty string (at most 512 characters) or a non-empty list of them');
+      throw optionError(
+        owner,
+        path,
+        'a non-empty string (at most 512 characters) or a non-empty list of them',
+      );
     }
     return Object.freeze([...list] as string[]);
   },

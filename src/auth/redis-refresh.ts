@@ -1,7 +1,13 @@
 /**
  * The Redis {@link RefreshStore}: one hash per family (`{f:<familyId>}`), one set of family ids per user.
  */
-import { createFamilyScript, indexAddScript, indexMembersScript, revokeFamilyScript, rotateScript } from './lua/refresh.js';
+import {
+  createFamilyScript,
+  indexAddScript,
+  indexMembersScript,
+  revokeFamilyScript,
+  rotateScript,
+} from './lua/refresh.js';
 import { type RedisAuthStoreOptions, redisStoreOptions, storeContext, userKey } from './redis-context.js';
 import type { RefreshStore } from './types.js';
 

@@ -4,7 +4,13 @@
  */
 import { defineOptions, opt } from '../core/options.js';
 import { bumpVersionScript, checkScript, getVersionScript, revokeJtiScript } from './lua/revocation.js';
-import { jtiPart, type RedisAuthStoreOptions, redisStoreSpecs, storeContext, userKey } from './redis-context.js';
+import {
+  jtiPart,
+  type RedisAuthStoreOptions,
+  redisStoreSpecs,
+  storeContext,
+  userKey,
+} from './redis-context.js';
 import { REDIS_CLOCK_SKEW_MS } from './store-constants.js';
 import type { RevocationStore } from './types.js';
 
@@ -43,7 +49,8 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
     async revokeJti({ userId, jti, expiresAtMs }) {
       await run(revokeJtiScript, [jtiKey(userId, jti)], [context.now(), expiresAtMs, o.clockSkewMs]);
     },
-    bumpUserVersion: (userId, keepMs) => run(bumpVersionScript, [versionKey(userId)], [keepMs + o.clockSkewMs]),
+    bumpUserVersion: (userId, keepMs) =>
+      run(bumpVersionScript, [versionKey(userId)], [keepMs + o.clockSkewMs]),
     userVersion: (userId) => run(getVersionScript, [versionKey(userId)], []),
     async check(userId, jti) {
       const [jtiRevoked, userVersion] = await run(checkScript, [versionKey(userId), jtiKey(userId, jti)], []);

@@ -46,7 +46,11 @@ const parseOptions = defineOptions('createRedisAuthStores', {
 export function createRedisAuthStores(options: RedisAuthStoresOptions): RedisAuthStores {
   const { clockSkewMs, ...shared } = parseOptions(options);
   // Parsed values are passed on, so each store sees a complete, valid set (undefined clock = Redis TIME).
-  const base: RedisAuthStoreOptions = { client: shared.client, prefix: shared.prefix, ...(shared.clock ? { clock: shared.clock } : {}) };
+  const base: RedisAuthStoreOptions = {
+    client: shared.client,
+    prefix: shared.prefix,
+    ...(shared.clock ? { clock: shared.clock } : {}),
+  };
   return {
     refresh: createRedisRefreshStore(base),
     revocation: createRedisRevocationStore({ ...base, clockSkewMs }),

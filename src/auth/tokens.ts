@@ -4,6 +4,7 @@
  */
 import { SignJWT } from 'jose';
 import { InvalidArgumentError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
 import { argument } from '../core/validate.js';
 import {
   TokenError,
@@ -12,7 +13,6 @@ import {
   TokenReusedError,
   TokenRevokedError,
 } from './errors.js';
-import type { Metrics } from '../core/metrics.js';
 import { type ResolvedTokenOptions, resolveTokenOptions, type TokenServiceOptions } from './options.js';
 import { randomToken, sha256 } from './secrets.js';
 import type { Principal, RefreshRotation, TokenKind } from './types.js';
@@ -97,7 +97,9 @@ function checkInput(input: IssueInput) {
   }
   for (const name of Object.keys(claims)) {
     if (RESERVED_CLAIMS.includes(name)) {
-      throw new InvalidArgumentError(`claim \`${name}\` is set by the token service and cannot be overridden`);
+      throw new InvalidArgumentError(
+        `claim \`${name}\` is set by the token service and cannot be overridden`,
+      );
     }
   }
   return { sub, claims };
@@ -189,7 +191,10 @@ function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
 }
 
 /** The error of a refresh that did not rotate, counted under its reason. */
-function refreshFailure(result: Exclude<RefreshRotation, { status: 'rotated' | 'grace' }>, metrics: TokenMetrics) {
+function refreshFailure(
+  result: Exclude<RefreshRotation, { status: 'rotated' | 'grace' }>,
+  metrics: TokenMetrics,
+) {
   const reject = (reason: 'reused' | 'revoked' | 'expired' | 'unknown') =>
     metrics.rejected.add(1, { reason, kind: 'refresh' });
   switch (result.status) {
@@ -215,7 +220,12 @@ function createRefresher(o: ResolvedTokenOptions, metrics: TokenMetrics) {
     const familyId = randomToken(16);
     const refreshToken = `${familyId}.${randomToken(32)}`;
     const expiresAtMs = o.clock.now() + o.refreshTtlMs;
-    await o.refreshStore.createFamily({ familyId, userId: sub, tokenHash: sha256(refreshToken), expiresAtMs });
+    await o.refreshStore.createFamily({
+      familyId,
+      userId: sub,
+      tokenHash: sha256(refreshToken),
+      expiresAtMs,
+    });
     return { refreshToken, refreshExpiresAtMs: expiresAtMs };
   };
   const parseRefresh = (refreshToken: unknown) => {

@@ -4,7 +4,12 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKeyRing, createSessionManager, createTokenService, type TokenService } from '../../src/auth/index.js';
+import {
+  createKeyRing,
+  createSessionManager,
+  createTokenService,
+  type TokenService,
+} from '../../src/auth/index.js';
 import {
   createRedisAuthStores,
   createRedisSessionStore,
@@ -133,9 +138,13 @@ describe.skipIf(noRedis)('auth on Redis', () => {
     });
     const pair = await tokens.issuePair({ sub: 'user-time' });
     const renewed = await tokens.refresh(pair.refreshToken);
-    expect(await rejection(() => tokens.refresh(pair.refreshToken))).toMatchObject({ code: 'ERR_TOKEN_REUSED' });
+    expect(await rejection(() => tokens.refresh(pair.refreshToken))).toMatchObject({
+      code: 'ERR_TOKEN_REUSED',
+    });
     await tokens.revoke(renewed.accessToken);
-    expect(await rejection(() => tokens.verify(renewed.accessToken))).toMatchObject({ code: 'ERR_TOKEN_REVOKED' });
+    expect(await rejection(() => tokens.verify(renewed.accessToken))).toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
     const sessions = createSessionManager({ store: stores.sessions });
     const { token } = await sessions.create({ userId: 'user-time' });
     expect((await sessions.validate(token)).valid).toBe(true);

@@ -17,7 +17,10 @@ import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.
 const api = { describe, it };
 
 describe('memory stores', () => {
-  refreshStoreContract(api, { name: 'memory', setup: (clock) => ({ subject: createMemoryRefreshStore({ clock }) }) });
+  refreshStoreContract(api, {
+    name: 'memory',
+    setup: (clock) => ({ subject: createMemoryRefreshStore({ clock }) }),
+  });
   revocationStoreContract(api, {
     name: 'memory',
     setup: (clock) => ({ subject: createMemoryRevocationStore({ clock }) }),
@@ -27,7 +30,10 @@ describe('memory stores', () => {
     clockSkewMs: 30_000,
     setup: (clock) => ({ subject: createMemoryRevocationStore({ clock, clockSkewMs: 30_000 }) }),
   });
-  sessionStoreContract(api, { name: 'memory', setup: (clock) => ({ subject: createMemorySessionStore({ clock }) }) });
+  sessionStoreContract(api, {
+    name: 'memory',
+    setup: (clock) => ({ subject: createMemorySessionStore({ clock }) }),
+  });
 });
 
 function redisContracts(name: string, client: () => RedisScriptClient, prefix: string) {

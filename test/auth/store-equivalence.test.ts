@@ -37,15 +37,25 @@ function refreshOp(random: DifferentialRandom, step: number): RefreshOp {
   if (step === 0) return { op: 'create', user: 0 };
   const roll = random.next();
   if (roll < 0.45) {
-    return { op: 'present', family: random.int(0, 3), back: random.int(0, 3), graceMs: random.pick([0, 5_000, 10_000]) };
+    return {
+      op: 'present',
+      family: random.int(0, 3),
+      back: random.int(0, 3),
+      graceMs: random.pick([0, 5_000, 10_000]),
+    };
   }
-  if (roll < 0.7) return { op: 'advance', ms: random.next() < 0.1 ? random.int(0, 40 * MIN) : random.int(0, 20_000) };
+  if (roll < 0.7)
+    return { op: 'advance', ms: random.next() < 0.1 ? random.int(0, 40 * MIN) : random.int(0, 20_000) };
   if (roll < 0.85) return { op: 'create', user: random.int(0, 2) };
   if (roll < 0.95) return { op: 'revokeFamily', family: random.int(0, 3), withToken: random.next() < 0.7 };
   return { op: 'revokeUser', user: random.int(0, 2) };
 }
 
-async function applyRefresh(subject: RefreshSubject, op: RefreshOp, clock: { now(): number; advance(ms: number): void }) {
+async function applyRefresh(
+  subject: RefreshSubject,
+  op: RefreshOp,
+  clock: { now(): number; advance(ms: number): void },
+) {
   const { store, families } = subject;
   const pick = (i: number) => families[i % families.length];
   switch (op.op) {
@@ -62,7 +72,12 @@ async function applyRefresh(subject: RefreshSubject, op: RefreshOp, clock: { now
       if (family === undefined) return 'none';
       const presented = family.issued[Math.max(0, family.issued.length - 1 - op.back)] as string;
       const next = hash();
-      const result = await store.rotate({ familyId: family.familyId, presentedHash: presented, nextHash: next, graceMs: op.graceMs });
+      const result = await store.rotate({
+        familyId: family.familyId,
+        presentedHash: presented,
+        nextHash: next,
+        graceMs: op.graceMs,
+      });
       if (result.status === 'rotated' || result.status === 'grace') family.issued.push(next);
       return result;
     }
@@ -105,7 +120,11 @@ function sessionOp(random: DifferentialRandom, step: number): SessionOp {
 
 const userOf = (id: string) => `u-${id.slice(0, 12)}`;
 
-async function applySession(subject: SessionSubject, op: SessionOp, clock: { now(): number; advance(ms: number): void }) {
+async function applySession(
+  subject: SessionSubject,
+  op: SessionOp,
+  clock: { now(): number; advance(ms: number): void },
+) {
   const { store, ids } = subject;
   const id = op.op === 'create' || op.op === 'advance' ? undefined : ids[op.session % ids.length];
   // Records are compared by the index of their (per-store random) id, which also names the user.
@@ -116,7 +135,15 @@ async function applySession(subject: SessionSubject, op: SessionOp, clock: { now
       const newId = randomBytes(32).toString('base64url');
       const nowMs = clock.now();
       ids.push(newId);
-      const record = { id: newId, userId: userOf(newId), data: { n: ids.length }, createdAtMs: nowMs, lastActiveAtMs: nowMs, idleTimeoutMs: 30 * MIN, absoluteExpiresAtMs: nowMs + op.absoluteMs };
+      const record = {
+        id: newId,
+        userId: userOf(newId),
+        data: { n: ids.length },
+        createdAtMs: nowMs,
+        lastActiveAtMs: nowMs,
+        idleTimeoutMs: 30 * MIN,
+        absoluteExpiresAtMs: nowMs + op.absoluteMs,
+      };
       return store.create(record, 10);
     }
     case 'touch': {
@@ -146,7 +173,10 @@ describe.skipIf(noRedis)('memory and Redis stores agree', () => {
     await runDifferential<RefreshSubject, RefreshOp>({
       reference: (clock) => ({ subject: { store: createMemoryRefreshStore({ clock }), families: [] } }),
       candidate: (clock) => ({
-        subject: { store: createRedisRefreshStore({ client: client!, prefix: `${prefix}-${n++}`, clock }), families: [] },
+        subject: {
+          store: createRedisRefreshStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
+          families: [],
+        },
       }),
       generate: refreshOp,
       apply: applyRefresh,
@@ -159,7 +189,10 @@ describe.skipIf(noRedis)('memory and Redis stores agree', () => {
     await runDifferential<SessionSubject, SessionOp>({
       reference: (clock) => ({ subject: { store: createMemorySessionStore({ clock }), ids: [] } }),
       candidate: (clock) => ({
-        subject: { store: createRedisSessionStore({ client: client!, prefix: `${prefix}-${n++}`, clock }), ids: [] },
+        subject: {
+          store: createRedisSessionStore({ client: client!, prefix: `${prefix}-${n++}`, clock }),
+          ids: [],
+        },
       }),
       generate: sessionOp,
       apply: applySession,

@@ -9,8 +9,8 @@
  */
 import { type ReplyDecoder, ReplyShapeError, reply } from '../../core/redis/reply.js';
 import { defineScript, SERVER_TIME } from '../../core/redis/script.js';
-import type { RefreshRotation } from '../types.js';
 import { FIRST_GENERATION, ROTATION } from '../store-constants.js';
+import type { RefreshRotation } from '../types.js';
 
 const TIME_ARG = "now: epoch ms, or REDIS_TIME ('') to read Redis TIME";
 
@@ -62,7 +62,12 @@ export const rotateScript = defineScript({
   name: 'auth-refresh-rotate',
   summary: 'rotates a family, takes the grace path once, or detects reuse and revokes the family',
   keys: ['family: the family hash'],
-  args: ['presentedHash: hash of the presented token', 'nextHash: hash of the token to issue', TIME_ARG, 'graceMs: grace window'],
+  args: [
+    'presentedHash: hash of the presented token',
+    'nextHash: hash of the token to issue',
+    TIME_ARG,
+    'graceMs: grace window',
+  ],
   returns: '{status, userId, expiresAtMs} (rotated, grace), {status, userId} (reused), {status} otherwise',
   constants: { ...ROTATION },
   uses: [SERVER_TIME],

@@ -163,7 +163,12 @@ export const indexAddSessionScript = defineScript({
   name: 'auth-session-index-add',
   summary: 'indexes a session under its user and evicts the oldest beyond the cap',
   keys: ["index: the user's session index (sorted set, score = absolute deadline ms)"],
-  args: ['sessionId: the new session', 'absoluteExpiresAtMs: its absolute deadline', TIME_ARG, 'maxPerUser: the cap'],
+  args: [
+    'sessionId: the new session',
+    'absoluteExpiresAtMs: its absolute deadline',
+    TIME_ARG,
+    'maxPerUser: the cap',
+  ],
   returns: 'the ids evicted from the index (oldest deadlines first, never the new one)',
   uses: [SERVER_TIME],
   body: `

@@ -62,7 +62,12 @@ export function refreshStoreContract(t: ContractTestApi, options: RefreshStoreCo
       await store.rotate({ familyId, presentedHash: first, nextHash: hash(), graceMs: 10_000 });
       clock.advance(2_000);
       const sibling = hash();
-      const grace = await store.rotate({ familyId, presentedHash: first, nextHash: sibling, graceMs: 10_000 });
+      const grace = await store.rotate({
+        familyId,
+        presentedHash: first,
+        nextHash: sibling,
+        graceMs: 10_000,
+      });
       assert.equal(grace.status, 'grace');
       clock.advance(1_000);
       const again = await store.rotate({ familyId, presentedHash: first, nextHash: hash(), graceMs: 10_000 });
