@@ -85,7 +85,7 @@ async function fromPrivateJwk(alg: SigningAlgorithm, privateJwk: JWK, kid?: stri
     throw new InvalidOptionError(`the key does not fit ${alg}: ${(error as Error).message}`);
   }
   const thumbprint = await calculateJwkThumbprint(publicFields);
-  const keyId = kid === undefined ? thumbprint : option.name('kid', kid);
+  const keyId = kid ?? thumbprint;
   return Object.freeze({
     kid: keyId,
     alg,
@@ -101,7 +101,7 @@ function fromSecret(secret: Uint8Array, kid?: string): SigningKey {
   }
   const copy = new Uint8Array(secret);
   return Object.freeze({
-    kid: kid === undefined ? randomToken(16) : option.name('kid', kid),
+    kid: kid ?? randomToken(16),
     alg: 'HS256',
     signKey: copy,
     verifyKey: copy,
