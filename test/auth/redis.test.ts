@@ -12,9 +12,11 @@ import {
 } from '../../src/auth/index.js';
 import {
   createRedisAuthStores,
+  createRedisRevocationStore,
   createRedisSessionStore,
   type RedisScriptClient,
 } from '../../src/auth/redis.js';
+import { userTag } from '../../src/auth/secrets.js';
 import { onPath } from '../support/processes.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
@@ -149,6 +151,25 @@ describe.skipIf(noRedis)('auth on Redis', () => {
     const { token } = await sessions.create({ userId: 'user-time' });
     expect((await sessions.validate(token)).valid).toBe(true);
     expect((await sessions.list('user-time')).length).toBe(1);
+  });
+
+  it('on Redis TIME, the denylist covers an app clock up to clockSkewMs behind Redis', async () => {
+    // The app thinks the token expires 5 s ago by Redis time (its clock is behind): with the default
+    // tolerance the entry is still kept; with none it is dropped, which would reopen the token.
+    const padded = createRedisRevocationStore({ client: redis!, prefix });
+    const unpadded = createRedisRevocationStore({
+      client: redis!,
+      prefix: `${prefix}-nopad`,
+      clockSkewMs: 0,
+    });
+    const expiresAtMs = Date.now() - 5_000;
+    await padded.revokeJti({ userId: 'user-skew', jti: 'jti-1', expiresAtMs });
+    await unpadded.revokeJti({ userId: 'user-skew', jti: 'jti-1', expiresAtMs });
+    expect((await padded.check('user-skew', 'jti-1')).jtiRevoked).toBe(true);
+    expect((await unpadded.check('user-skew', 'jti-1')).jtiRevoked).toBe(false);
+    const ttl = await redis!.pttl(`${prefix}:auth:{u:${userTag('user-skew')}}:jti:jti-1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
   it('user ids with braces, colons or unicode cannot break the key layout', async () => {
