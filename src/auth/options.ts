@@ -107,7 +107,7 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
   const ttlMs = { access: o.accessTtlMs, reset: o.resetTtlMs, 'verify-email': o.verifyEmailTtlMs };
   const longestMs = Math.max(...Object.values(ttlMs)) + o.clockToleranceMs;
   // A retired key must outlive every token it signed, or rotation would log everyone out.
-  if (!(o.keys.graceMs >= longestMs)) {
+  if (o.keys.graceMs < longestMs) {
     throw optionError(
       'createTokenService',
       'keys',
