@@ -28,7 +28,8 @@ export const authSection: DemoSection = {
   problem: 'verify identity and control access: short JWTs vs revocable sessions, token theft, brute force',
   async run({ redis, metrics, prefix, step }) {
     const clock = createManualClock(Date.UTC(2026, 0, 1, 9, 0, 0));
-    const stores = redis ? createRedisAuthStores({ client: redis, prefix }) : undefined;
+    // The stores share the demo's manual clock, so token `exp` and store time agree.
+    const stores = redis ? createRedisAuthStores({ client: redis, prefix, clock }) : undefined;
     const keys = await createKeyRing({ algorithm: 'EdDSA', clock });
     const tokens = createTokenService({
       issuer: 'https://demo.example',

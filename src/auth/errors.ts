@@ -4,13 +4,20 @@
  */
 import { BackendPatternsError, type BackendPatternsErrorOptions } from '../core/errors.js';
 
+/** Codes raised by `backend-patterns/auth` (besides the core codes), every one of them listed. */
+export const AUTH_ERROR_CODES = [
+  'ERR_TOKEN_INVALID',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_TOKEN_REUSED',
+  'ERR_FORBIDDEN',
+] as const;
+
 /** Codes raised by `backend-patterns/auth`. */
-export type AuthErrorCode =
-  | 'ERR_TOKEN_INVALID'
-  | 'ERR_TOKEN_EXPIRED'
-  | 'ERR_TOKEN_REVOKED'
-  | 'ERR_TOKEN_REUSED'
-  | 'ERR_FORBIDDEN';
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+
+/** The codes of the token errors. */
+export type TokenErrorCode = Exclude<AuthErrorCode, 'ERR_FORBIDDEN'>;
 
 /**
  * Which check rejected a token. Stable strings, safe to use as a metric label.
@@ -41,11 +48,13 @@ export interface TokenErrorOptions extends BackendPatternsErrorOptions {
 }
 
 /** Base of the token errors: carries the `reason`. */
-export abstract class TokenError extends BackendPatternsError {
+export abstract class TokenError<
+  Code extends TokenErrorCode = TokenErrorCode,
+> extends BackendPatternsError<Code> {
   /** Which check failed (also the `reason` label of `auth.tokens.rejected`). */
   readonly reason: TokenRejectionReason;
 
-  protected constructor(code: AuthErrorCode, message: string, options: TokenErrorOptions) {
+  protected constructor(code: Code, message: string, options: TokenErrorOptions) {
     super(code, message, options);
     this.reason = options.reason;
   }
@@ -62,21 +71,21 @@ export abstract class TokenError extends BackendPatternsError {
  * }
  * ```
  */
-export class TokenInvalidError extends TokenError {
+export class TokenInvalidError extends TokenError<'ERR_TOKEN_INVALID'> {
   constructor(message: string, options: TokenErrorOptions) {
     super('ERR_TOKEN_INVALID', message, options);
   }
 }
 
 /** The token's `exp` (or a refresh family's lifetime) has passed, beyond the clock tolerance. */
-export class TokenExpiredError extends TokenError {
+export class TokenExpiredError extends TokenError<'ERR_TOKEN_EXPIRED'> {
   constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
     super('ERR_TOKEN_EXPIRED', message, { ...options, reason: 'expired' });
   }
 }
 
 /** The token was revoked: its `jti` is denylisted, its user's version was bumped, or its family revoked. */
-export class TokenRevokedError extends TokenError {
+export class TokenRevokedError extends TokenError<'ERR_TOKEN_REVOKED'> {
   constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
     super('ERR_TOKEN_REVOKED', message, { ...options, reason: 'revoked' });
   }
@@ -86,7 +95,7 @@ export class TokenRevokedError extends TokenError {
  * An already-rotated refresh token was presented again (outside the grace window): the whole family has
  * been revoked, because one of its two holders is a thief.
  */
-export class TokenReusedError extends TokenError {
+export class TokenReusedError extends TokenError<'ERR_TOKEN_REUSED'> {
   constructor(message: string, options: Omit<TokenErrorOptions, 'reason'> = {}) {
     super('ERR_TOKEN_REUSED', message, { ...options, reason: 'reused' });
   }
@@ -102,7 +111,7 @@ export class TokenReusedError extends TokenError {
  * }
  * ```
  */
-export class ForbiddenError extends BackendPatternsError {
+export class ForbiddenError extends BackendPatternsError<'ERR_FORBIDDEN'> {
   /** The permission that was refused, e.g. `post:delete`. */
   readonly permission: string;
 

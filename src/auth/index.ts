@@ -9,9 +9,11 @@
 
 export { clearSessionCookie, readSessionCookie, type SessionCookieOptions, sessionCookie } from './cookie.js';
 export {
+  AUTH_ERROR_CODES,
   type AuthErrorCode,
   ForbiddenError,
   TokenError,
+  type TokenErrorCode,
   type TokenErrorOptions,
   TokenExpiredError,
   TokenInvalidError,
@@ -42,7 +44,14 @@ export {
   type LoginLimitDecision,
   type LoginLimiter,
 } from './login-guard.js';
-export { createMemoryRefreshStore, createMemoryRevocationStore, createMemorySessionStore } from './memory.js';
+export {
+  createMemoryRefreshStore,
+  createMemoryRevocationStore,
+  createMemorySessionStore,
+  type MemoryRefreshStoreOptions,
+  type MemoryRevocationStoreOptions,
+  type MemorySessionStoreOptions,
+} from './memory.js';
 export type { TokenServiceOptions } from './options.js';
 export {
   createRbac,
@@ -76,6 +85,7 @@ export {
   type TokenService,
 } from './tokens.js';
 export type {
+  AuthStoreAdapter,
   Principal,
   RefreshFamilyInput,
   RefreshRotateInput,
@@ -83,6 +93,8 @@ export type {
   RefreshStore,
   RevocationStatus,
   RevocationStore,
+  RevokeJtiRequest,
+  SessionCreation,
   SessionLookup,
   SessionRecord,
   SessionStore,

@@ -12,8 +12,9 @@ import {
   importPKCS8,
   type JWK,
 } from 'jose';
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
+import { defineOptions, opt, optionError } from '../core/options.js';
 import { option } from '../core/validate.js';
 import { randomToken } from './secrets.js';
 
@@ -84,7 +85,7 @@ async function fromPrivateJwk(alg: SigningAlgorithm, privateJwk: JWK, kid?: stri
     throw new InvalidOptionError(`the key does not fit ${alg}: ${(error as Error).message}`);
   }
   const thumbprint = await calculateJwkThumbprint(publicFields);
-  const keyId = kid === undefined ? thumbprint : option.name('kid', kid);
+  const keyId = kid ?? thumbprint;
   return Object.freeze({
     kid: keyId,
     alg,
@@ -100,7 +101,7 @@ function fromSecret(secret: Uint8Array, kid?: string): SigningKey {
   }
   const copy = new Uint8Array(secret);
   return Object.freeze({
-    kid: kid === undefined ? randomToken(16) : option.name('kid', kid),
+    kid: kid ?? randomToken(16),
     alg: 'HS256',
     signKey: copy,
     verifyKey: copy,
@@ -125,6 +126,15 @@ export async function generateSigningKey(alg: SigningAlgorithm = 'EdDSA'): Promi
   return fromPrivateJwk(alg, await exportJWK(privateKey));
 }
 
+const parseImport = defineOptions('importSigningKey', {
+  alg: opt.oneOf(signingAlgorithms, { required: true }),
+  // Shapes are checked below, where the message can say what the key needed.
+  jwk: opt.custom<JWK>((value) => value as JWK),
+  pem: opt.custom<string>((value) => value as string),
+  secret: opt.custom<Uint8Array>((value) => value as Uint8Array),
+  kid: opt.name(),
+});
+
 /**
  * Imports a key from a private JWK, a PKCS#8 PEM, or (HS256) secret bytes, pinned to `alg`. Rejects RSA
  * below 2048 bits and HMAC secrets below 256 bits.
@@ -134,9 +144,9 @@ export async function generateSigningKey(alg: SigningAlgorithm = 'EdDSA'): Promi
  * const key = await importSigningKey({ alg: 'EdDSA', pem: process.env.JWT_PRIVATE_KEY_PEM! });
  * ```
  */
-export async function importSigningKey(input: ImportSigningKeyInput): Promise<SigningKey> {
-  option.knownKeys('importSigningKey', input, ['alg', 'jwk', 'pem', 'secret', 'kid']);
-  const alg = option.oneOf('alg', input.alg, signingAlgorithms);
+export async function importSigningKey(options: ImportSigningKeyInput): Promise<SigningKey> {
+  const input = parseImport(options);
+  const alg = input.alg;
   const given = [input.jwk, input.pem, input.secret].filter((v) => v !== undefined).length;
   if (given !== 1) throw new InvalidOptionError('give exactly one of `jwk`, `pem` or `secret`');
   if (alg === 'HS256') {
@@ -207,6 +217,29 @@ export interface KeyRing {
   jwks(): { keys: JWK[] };
 }
 
+function checkSigningKey(value: unknown, path: string, owner: string): SigningKey {
+  const key = value as Partial<SigningKey> | null;
+  const alg = key?.alg as SigningAlgorithm;
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    typeof key.kid !== 'string' ||
+    !signingAlgorithms.includes(alg)
+  ) {
+    throw optionError(owner, path, 'a signing key from generateSigningKey() or importSigningKey()');
+  }
+  return key as SigningKey;
+}
+
+const parseKeyRing = defineOptions('createKeyRing', {
+  algorithm: opt.oneOf(signingAlgorithms, { default: 'EdDSA' }),
+  active: opt.custom(checkSigningKey),
+  next: opt.custom(checkSigningKey),
+  retired: opt.list(opt.custom(checkSigningKey, { required: true })),
+  graceMs: opt.duration({ default: 24 * 3_600_000, min: 1_000 }),
+  clock: opt.clock(),
+});
+
 /**
  * Creates a key ring.
  *
@@ -219,14 +252,11 @@ export interface KeyRing {
  * ```
  */
 export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRing> {
-  option.knownKeys('createKeyRing', options, ['algorithm', 'active', 'next', 'retired', 'graceMs', 'clock']);
-  const algorithm = option.oneOf('algorithm', options.algorithm ?? 'EdDSA', signingAlgorithms);
-  const graceMs = option.integer('graceMs', options.graceMs ?? 24 * 3_600_000, 1_000);
-  const clock = options.clock ?? systemClock;
-  let active = options.active ?? (await generateSigningKey(algorithm));
-  let next = options.next;
+  const { algorithm, graceMs, clock, ...given } = parseKeyRing(options);
+  let active = given.active ?? (await generateSigningKey(algorithm));
+  let next = given.next;
   const retired = new Map<string, { key: SigningKey; untilMs: number }>();
-  for (const key of options.retired ?? []) retired.set(key.kid, { key, untilMs: clock.now() + graceMs });
+  for (const key of given.retired ?? []) retired.set(key.kid, { key, untilMs: clock.now() + graceMs });
 
   const liveRetired = () => {
     const nowMs = clock.now();

@@ -6,9 +6,9 @@
  */
 import { isIPv6 } from 'node:net';
 import type { Clock } from '../core/clock.js';
-import { InvalidOptionError } from '../core/errors.js';
 import { type Metrics, noopMetrics } from '../core/metrics.js';
-import { argument, option } from '../core/validate.js';
+import { defineOptions, opt } from '../core/options.js';
+import { argument } from '../core/validate.js';
 // Only through the RateLimiter's public entry point: modules never reach into each other's internals.
 import {
   createRateLimiter,
@@ -67,8 +67,22 @@ export interface LoginGuardOptions {
 
 const MIN = 60_000;
 
+const parseOptions = defineOptions('createLoginGuard', {
+  name: opt.name({ default: 'login', maxLength: 48 }),
+  accountLimiter: opt.port<LoginLimiter>(['limit', 'reset']),
+  ipLimiter: opt.port<LoginLimiter>(['limit', 'reset']),
+  // Checked by the RateLimiter that receives them, which knows their shape.
+  store: opt.custom<RateLimitStore>((value) => value as RateLimitStore),
+  onStoreError: opt.custom<StoreErrorPolicy>((value) => value as StoreErrorPolicy),
+  clock: opt.port<Clock>(['now', 'sleep']),
+  metrics: opt.port<Metrics>(['counter', 'histogram', 'gauge']),
+});
+
+type ParsedLoginGuardOptions = ReturnType<typeof parseOptions>;
+
 /** The default limiters: growing lockouts per account, a looser limit per IP. */
-function defaultLimiters(options: LoginGuardOptions, name: string) {
+function defaultLimiters(options: ParsedLoginGuardOptions) {
+  const name = options.name;
   const shared = {
     ...(options.store ? { store: options.store } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -151,26 +165,9 @@ export function ipKey(ip: string): string {
  * ```
  */
 export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
-  option.knownKeys('createLoginGuard', options, [
-    'name',
-    'accountLimiter',
-    'ipLimiter',
-    'store',
-    'onStoreError',
-    'clock',
-    'metrics',
-  ]);
-  const name = option.name('name', options.name ?? 'login', 48);
-  const { accountLimiter, ipLimiter } = defaultLimiters(options, name);
-  for (const [label, limiter] of [
-    ['accountLimiter', accountLimiter],
-    ['ipLimiter', ipLimiter],
-  ] as const) {
-    if (typeof limiter?.limit !== 'function' || typeof limiter.reset !== 'function') {
-      throw new InvalidOptionError(`\`${label}\` must have limit(key) and reset(key)`);
-    }
-  }
-  const failures = (options.metrics ?? noopMetrics).counter('auth.login.failures', {
+  const o = parseOptions(options);
+  const { accountLimiter, ipLimiter } = defaultLimiters(o);
+  const failures = (o.metrics ?? noopMetrics).counter('auth.login.failures', {
     description: 'failed login attempts, by reason',
     unit: '{attempt}',
     labelNames: ['reason'],

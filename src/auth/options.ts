@@ -1,13 +1,13 @@
 /**
- * Validation of `createTokenService` options, kept apart so tokens.ts reads as behaviour.
+ * The options of `createTokenService`: one `defineOptions` table (defaults, ranges, unknown keys), plus
+ * the checks that relate two options, kept apart so tokens.ts reads as behaviour.
  */
-import { type Clock, systemClock } from '../core/clock.js';
-import { InvalidOptionError } from '../core/errors.js';
-import { type Metrics, noopMetrics } from '../core/metrics.js';
-import { option } from '../core/validate.js';
+import type { Clock } from '../core/clock.js';
+import type { Metrics } from '../core/metrics.js';
+import { defineOptions, opt, optionError } from '../core/options.js';
 import type { KeyRing } from './keys.js';
 import { createMemoryRefreshStore, createMemoryRevocationStore } from './memory.js';
-import type { RefreshStore, RevocationStore } from './types.js';
+import type { RefreshStore, RevocationStore, TokenKind } from './types.js';
 
 /** Options of {@link createTokenService}. */
 export interface TokenServiceOptions {
@@ -23,20 +23,24 @@ export interface TokenServiceOptions {
   readonly resetTtlMs?: number;
   /** Verify-email-token lifetime. Default 60 min; 1 min .. 7 d. */
   readonly verifyEmailTtlMs?: number;
-  /** Skew allowed on `exp`, `nbf` and `iat`. Default 5 s; 0 .. 60 s. */
+  /**
+   * Skew allowed on `exp`, `nbf` and `iat`. Default 5 s; 0 .. 60 s. Denylist entries and user versions
+   * are kept this much longer too, since a token verifies until `exp` plus this tolerance.
+   */
   readonly clockToleranceMs?: number;
   /** Tokens longer than this are rejected before parsing. Default 8 192; 512 .. 65 536. */
   readonly maxTokenBytes?: number;
-  /** Refresh families. Default: a memory store. */
+  /** Refresh families. Default: a memory store on this service's clock. */
   readonly refreshStore?: RefreshStore;
   /** Lifetime of a refresh family (absolute). Default 7 d; 1 min .. 90 d. */
   readonly refreshTtlMs?: number;
   /** Window after a rotation in which the previous refresh token works once (0 = none). Default 10 s; 0 .. 60 s. */
   readonly refreshGraceMs?: number;
-  /** Denylist and user versions. Default: a memory store. */
+  /** Denylist and user versions. Default: a memory store on this service's clock. */
   readonly revocationStore?: RevocationStore;
   /** Check the denylist and user version on every verify. Default true. */
   readonly checkRevocation?: boolean;
+  /** Time of token `iat`/`exp` and of the default stores. Default the system clock. */
   readonly clock?: Clock;
   /** Receives `auth.tokens.rejected{reason,kind}` and `auth.refresh.reuse_detected`. */
   readonly metrics?: Metrics;
@@ -47,7 +51,7 @@ export interface ResolvedTokenOptions {
   readonly issuer: string;
   readonly audiences: readonly string[];
   readonly keys: KeyRing;
-  readonly ttlMs: { readonly access: number; readonly reset: number; readonly 'verify-email': number };
+  readonly ttlMs: Readonly<Record<TokenKind, number>>;
   readonly clockToleranceMs: number;
   readonly maxTokenBytes: number;
   readonly refreshStore: RefreshStore;
@@ -63,68 +67,66 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
-const nonEmpty = (name: string, value: unknown): string => {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
-    throw new InvalidOptionError(`\`${name}\` must be a non-empty string of at most 512 characters`);
-  }
-  return value;
-};
+const audienceSpec = opt.custom(
+  (value, path, owner): readonly string[] => {
+    const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    const ok = (a: unknown) => typeof a === 'string' && a.length > 0 && a.length <= 512;
+    if (list.length === 0 || !list.every(ok)) {
+      throw optionError(
+        owner,
+        path,
+        'a non-empty string (at most 512 characters) or a non-empty list of them',
+      );
+    }
+    return Object.freeze([...list] as string[]);
+  },
+  { required: true },
+);
 
-/** Validates options and applies defaults. */
+const parse = defineOptions('createTokenService', {
+  issuer: opt.string({ maxLength: 512, required: true }),
+  audience: audienceSpec,
+  keys: opt.port<KeyRing, { readonly required: true }>(['active', 'find'], { required: true }),
+  accessTtlMs: opt.duration({ default: 10 * MIN, min: 30_000, max: HOUR }),
+  resetTtlMs: opt.duration({ default: 30 * MIN, min: MIN, max: DAY }),
+  verifyEmailTtlMs: opt.duration({ default: HOUR, min: MIN, max: 7 * DAY }),
+  clockToleranceMs: opt.integer({ default: 5_000, min: 0, max: MIN }),
+  maxTokenBytes: opt.integer({ default: 8_192, min: 512, max: 65_536 }),
+  refreshStore: opt.port<RefreshStore>(['createFamily', 'rotate', 'revokeFamily', 'revokeUser']),
+  refreshTtlMs: opt.duration({ default: 7 * DAY, min: MIN, max: 90 * DAY }),
+  refreshGraceMs: opt.integer({ default: 10_000, min: 0, max: MIN }),
+  revocationStore: opt.port<RevocationStore>(['revokeJti', 'bumpUserVersion', 'userVersion', 'check']),
+  checkRevocation: opt.boolean({ default: true }),
+  clock: opt.clock(),
+  metrics: opt.metrics(),
+});
+
+/** Validates options and applies defaults; the default stores run on the service's clock. */
 export function resolveTokenOptions(options: TokenServiceOptions): ResolvedTokenOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options are required');
-  option.knownKeys('createTokenService', options, [
-    'issuer',
-    'audience',
-    'keys',
-    'accessTtlMs',
-    'resetTtlMs',
-    'verifyEmailTtlMs',
-    'clockToleranceMs',
-    'maxTokenBytes',
-    'refreshStore',
-    'refreshTtlMs',
-    'refreshGraceMs',
-    'revocationStore',
-    'checkRevocation',
-    'clock',
-    'metrics',
-  ]);
-  const issuer = nonEmpty('issuer', options.issuer);
-  const audiences = (
-    typeof options.audience === 'string' ? [options.audience] : [...(options.audience ?? [])]
-  ).map((a, i) => nonEmpty(`audience[${i}]`, a));
-  if (audiences.length === 0) throw new InvalidOptionError('`audience` needs at least one value');
-  const keys = options.keys;
-  if (typeof keys?.active !== 'function' || typeof keys.find !== 'function') {
-    throw new InvalidOptionError('`keys` must be a key ring from createKeyRing()');
-  }
-  const ttlMs = {
-    access: option.integer('accessTtlMs', options.accessTtlMs ?? 10 * MIN, 30_000, HOUR),
-    reset: option.integer('resetTtlMs', options.resetTtlMs ?? 30 * MIN, MIN, DAY),
-    'verify-email': option.integer('verifyEmailTtlMs', options.verifyEmailTtlMs ?? HOUR, MIN, 7 * DAY),
-  };
-  const clockToleranceMs = option.integer('clockToleranceMs', options.clockToleranceMs ?? 5_000, 0, MIN);
-  const longestMs = Math.max(...Object.values(ttlMs)) + clockToleranceMs;
+  const o = parse(options);
+  const ttlMs = { access: o.accessTtlMs, reset: o.resetTtlMs, 'verify-email': o.verifyEmailTtlMs };
+  const longestMs = Math.max(...Object.values(ttlMs)) + o.clockToleranceMs;
   // A retired key must outlive every token it signed, or rotation would log everyone out.
-  if (keys.graceMs < longestMs) {
-    throw new InvalidOptionError(
-      `the key ring's \`graceMs\` (${keys.graceMs}) must be >= the longest token lifetime + tolerance (${longestMs})`,
+  if (o.keys.graceMs < longestMs) {
+    throw optionError(
+      'createTokenService',
+      'keys',
+      `a key ring whose \`graceMs\` (${o.keys.graceMs}) is >= the longest token lifetime + tolerance (${longestMs})`,
     );
   }
   return {
-    issuer,
-    audiences,
-    keys,
+    issuer: o.issuer,
+    audiences: o.audience,
+    keys: o.keys,
     ttlMs,
-    clockToleranceMs,
-    maxTokenBytes: option.integer('maxTokenBytes', options.maxTokenBytes ?? 8_192, 512, 65_536),
-    refreshStore: options.refreshStore ?? createMemoryRefreshStore(),
-    refreshTtlMs: option.integer('refreshTtlMs', options.refreshTtlMs ?? 7 * DAY, MIN, 90 * DAY),
-    refreshGraceMs: option.integer('refreshGraceMs', options.refreshGraceMs ?? 10_000, 0, MIN),
-    revocationStore: options.revocationStore ?? createMemoryRevocationStore(),
-    checkRevocation: options.checkRevocation ?? true,
-    clock: options.clock ?? systemClock,
-    metrics: options.metrics ?? noopMetrics,
+    clockToleranceMs: o.clockToleranceMs,
+    maxTokenBytes: o.maxTokenBytes,
+    refreshStore: o.refreshStore ?? createMemoryRefreshStore({ clock: o.clock }),
+    refreshTtlMs: o.refreshTtlMs,
+    refreshGraceMs: o.refreshGraceMs,
+    revocationStore: o.revocationStore ?? createMemoryRevocationStore({ clock: o.clock }),
+    checkRevocation: o.checkRevocation,
+    clock: o.clock,
+    metrics: o.metrics,
   };
 }

@@ -4,7 +4,7 @@
  * is checked and flattened once, at construction; `can` is then a scan of precomputed rules.
  */
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
-import { option } from '../core/validate.js';
+import { defineOptions, opt, optionError } from '../core/options.js';
 import { ForbiddenError } from './errors.js';
 
 /** Who asks: an id, role names, and any attributes your conditions read. */
@@ -80,36 +80,28 @@ const matches = (
   action: string,
 ) => (rule.resource === '*' || rule.resource === resource) && (rule.action === '*' || rule.action === action);
 
-/**
- * Builds an RBAC checker. Unknown roles in `inherits`, cycles, bad patterns and unknown keys fail here
- * with `ERR_INVALID_OPTION` naming the role.
- *
- * @example
- * ```ts
- * const rbac = createRbac<User, Post>({
- *   roles: {
- *     viewer: { allow: ['post:read'] },
- *     author: { inherits: ['viewer'], allow: [{ permission: 'post:edit', when: (u, p) => p.authorId === u.id }] },
- *     admin: { inherits: ['author'], allow: ['*:*'], deny: ['billing:delete'] },
- *   },
- * });
- * rbac.can(user, 'post:edit', post);
- * ```
- */
-export function createRbac<S extends RbacSubject = RbacSubject, R = unknown>(
-  policy: RbacPolicy<S, R>,
-): Rbac<S, R> {
-  if (typeof policy !== 'object' || policy === null) throw new InvalidOptionError('`policy` is required');
-  option.knownKeys('createRbac', policy, ['roles']);
-  const roles = policy.roles;
-  if (typeof roles !== 'object' || roles === null) throw new InvalidOptionError('`roles` must be an object');
+const ROLE_KEYS = ['inherits', 'allow', 'deny'];
+
+/** Checks the role table: names, shapes, known keys, and that every inherited role exists. */
+function checkRoles(
+  value: unknown,
+  path: string,
+  owner: string,
+): Readonly<Record<string, RbacRole<never, never>>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw optionError(owner, path, 'an object of roles', value);
+  }
+  const roles = value as Record<string, unknown>;
   for (const [name, role] of Object.entries(roles)) {
     if (!ROLE.test(name))
       throw new InvalidOptionError(`role name \`${name.slice(0, 64)}\` must be 1..64 of [A-Za-z0-9_-]`);
     if (typeof role !== 'object' || role === null)
       throw new InvalidOptionError(`role \`${name}\` must be an object`);
-    option.knownKeys(`role \`${name}\``, role, ['inherits', 'allow', 'deny']);
-    for (const parent of role.inherits ?? []) {
+    for (const key of Object.keys(role)) {
+      if (!ROLE_KEYS.includes(key))
+        throw new InvalidOptionError(`unknown option \`${key}\` for role \`${name}\``);
+    }
+    for (const parent of (role as RbacRole).inherits ?? []) {
       if (!Object.hasOwn(roles, parent)) {
         throw new InvalidOptionError(
           `role \`${name}\` inherits unknown role \`${String(parent).slice(0, 64)}\``,
@@ -117,7 +109,13 @@ export function createRbac<S extends RbacSubject = RbacSubject, R = unknown>(
       }
     }
   }
+  return roles as Readonly<Record<string, RbacRole<never, never>>>;
+}
 
+const parsePolicy = defineOptions('createRbac', { roles: opt.custom(checkRoles, { required: true }) });
+
+/** Every role's own and inherited rules, compiled once; a cycle in `inherits` fails here. */
+function flattenRoles<S extends RbacSubject, R>(roles: Readonly<Record<string, RbacRole<S, R>>>) {
   const allow = new Map<string, CompiledRule<S, R>[]>();
   const deny = new Map<string, CompiledRule<S, R>[]>();
   const state = new Map<string, 'visiting' | 'done'>();
@@ -140,42 +138,95 @@ export function createRbac<S extends RbacSubject = RbacSubject, R = unknown>(
     state.set(name, 'done');
   };
   for (const name of Object.keys(roles)) flatten(name, []);
+  return { allow, deny };
+}
 
-  // A condition that cannot be evaluated (no resource, or it throws) counts as "not allowed" for an
-  // allow rule and as "denied" for a deny rule: fail closed both ways.
-  const holds = (rule: CompiledRule<S, R>, subject: S, resource: R | undefined, whenUnknown: boolean) => {
-    if (rule.when === undefined) return true;
-    if (resource === undefined) return whenUnknown;
-    try {
-      return rule.when(subject, resource) === true;
-    } catch {
-      return whenUnknown;
+// A condition that cannot be evaluated (no resource, or it throws) counts as "not allowed" for an
+// allow rule and as "denied" for a deny rule: fail closed both ways.
+function holds<S extends RbacSubject, R>(
+  rule: CompiledRule<S, R>,
+  subject: S,
+  resource: R | undefined,
+  whenUnknown: boolean,
+): boolean {
+  if (rule.when === undefined) return true;
+  if (resource === undefined) return whenUnknown;
+  try {
+    return rule.when(subject, resource) === true;
+  } catch {
+    return whenUnknown;
+  }
+}
+
+/** One permission request, split and checked. */
+interface Request<S, R> {
+  readonly subject: S;
+  readonly resource: R | undefined;
+  readonly res: string;
+  readonly action: string;
+}
+
+/** True when one of `roles`' rules in `table` matches the request and holds. */
+function anyRuleHolds<S extends RbacSubject, R>(
+  table: ReadonlyMap<string, readonly CompiledRule<S, R>[]>,
+  roles: readonly string[],
+  request: Request<S, R>,
+  whenUnknown: boolean,
+): boolean {
+  for (const role of roles) {
+    for (const rule of table.get(role) ?? []) {
+      if (
+        matches(rule, request.res, request.action) &&
+        holds(rule, request.subject, request.resource, whenUnknown)
+      )
+        return true;
     }
-  };
+  }
+  return false;
+}
+
+function checkRequest(subject: unknown, permission: unknown): asserts subject is RbacSubject {
+  if (typeof permission !== 'string' || !PERMISSION.test(permission)) {
+    throw new InvalidArgumentError(
+      '`permission` must be a concrete resource:action of [a-z0-9_-] (no wildcards)',
+    );
+  }
+  const roles = (subject as { roles?: unknown } | null)?.roles;
+  if (typeof subject !== 'object' || subject === null || !Array.isArray(roles)) {
+    throw new InvalidArgumentError('`subject` must have a `roles` array');
+  }
+}
+
+/**
+ * Builds an RBAC checker. Unknown roles in `inherits`, cycles, bad patterns and unknown keys fail here
+ * with `ERR_INVALID_OPTION` naming the role.
+ *
+ * @example
+ * ```ts
+ * const rbac = createRbac<User, Post>({
+ *   roles: {
+ *     viewer: { allow: ['post:read'] },
+ *     author: { inherits: ['viewer'], allow: [{ permission: 'post:edit', when: (u, p) => p.authorId === u.id }] },
+ *     admin: { inherits: ['author'], allow: ['*:*'], deny: ['billing:delete'] },
+ *   },
+ * });
+ * rbac.can(user, 'post:edit', post);
+ * ```
+ */
+export function createRbac<S extends RbacSubject = RbacSubject, R = unknown>(
+  policy: RbacPolicy<S, R>,
+): Rbac<S, R> {
+  const roles = parsePolicy(policy).roles as Readonly<Record<string, RbacRole<S, R>>>;
+  const { allow, deny } = flattenRoles(roles);
 
   const can = (subject: S, permission: string, resource?: R) => {
-    if (typeof permission !== 'string' || !PERMISSION.test(permission)) {
-      throw new InvalidArgumentError(
-        '`permission` must be a concrete resource:action of [a-z0-9_-] (no wildcards)',
-      );
-    }
-    if (typeof subject !== 'object' || subject === null || !Array.isArray(subject.roles)) {
-      throw new InvalidArgumentError('`subject` must have a `roles` array');
-    }
+    checkRequest(subject, permission);
     const [res, action] = permission.split(':') as [string, string];
+    const request = { subject, resource, res, action };
     // Roles the policy does not know grant nothing (a token may carry a role that was removed).
     const known = subject.roles.filter((r) => typeof r === 'string' && allow.has(r));
-    for (const role of known) {
-      for (const rule of deny.get(role) ?? []) {
-        if (matches(rule, res, action) && holds(rule, subject, resource, true)) return false;
-      }
-    }
-    for (const role of known) {
-      for (const rule of allow.get(role) ?? []) {
-        if (matches(rule, res, action) && holds(rule, subject, resource, false)) return true;
-      }
-    }
-    return false;
+    if (anyRuleHolds(deny, known, request, true)) return false;
+    return anyRuleHolds(allow, known, request, false);
   };
 
   return {

@@ -4,9 +4,9 @@
  * pre-parse checks as our own tokens.
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { type Clock, systemClock } from '../core/clock.js';
-import { InvalidOptionError, StoreError, TimeoutError } from '../core/errors.js';
-import { option } from '../core/validate.js';
+import type { Clock } from '../core/clock.js';
+import { StoreError, TimeoutError } from '../core/errors.js';
+import { defineOptions, opt, optionError } from '../core/options.js';
 import { TokenError } from './errors.js';
 import { type SigningAlgorithm, signingAlgorithms } from './keys.js';
 import type { Principal } from './types.js';
@@ -45,6 +45,46 @@ export interface RemoteJwksVerifier {
 }
 
 const JWKS_FAILURES = ['ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC', 'ERR_JOSE_NOT_SUPPORTED'];
+const DEFAULT_ALGORITHMS = ['EdDSA', 'ES256', 'PS256', 'RS256'] as const;
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+const REMOTE_ALGORITHMS = signingAlgorithms.filter(
+  (a): a is Exclude<SigningAlgorithm, 'HS256'> => a !== 'HS256',
+);
+
+function checkUrl(value: unknown, path: string, owner: string): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw optionError(owner, path, 'an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.includes(url.hostname))) {
+    throw optionError(owner, path, 'an https URL (http only on loopback)');
+  }
+  return url;
+}
+
+function checkAudience(value: unknown, path: string, owner: string): readonly string[] {
+  const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  if (list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw optionError(owner, path, 'a non-empty string or a non-empty list of them');
+  }
+  return [...list] as string[];
+}
+
+const parseOptions = defineOptions('createRemoteJwksVerifier', {
+  url: opt.custom(checkUrl, { required: true }),
+  issuer: opt.string({ required: true }),
+  audience: opt.custom(checkAudience, { required: true }),
+  algorithms: opt.list(opt.oneOf(REMOTE_ALGORITHMS, { required: true })),
+  typ: opt.string({ maxLength: 128 }),
+  clockToleranceMs: opt.integer({ default: 5_000, min: 0, max: 60_000 }),
+  maxTokenBytes: opt.integer({ default: 8_192, min: 512, max: 65_536 }),
+  cacheMaxAgeMs: opt.integer({ default: 600_000, min: 0 }),
+  cooldownMs: opt.integer({ default: 30_000, min: 0 }),
+  timeoutMs: opt.duration({ default: 5_000 }),
+  clock: opt.clock(),
+});
 
 /**
  * Creates a verifier for an external identity provider's tokens.
@@ -58,51 +98,13 @@ const JWKS_FAILURES = ['ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC', 'ERR_JOSE_NOT_SUP
  * ```
  */
 export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): RemoteJwksVerifier {
-  option.knownKeys('createRemoteJwksVerifier', options, [
-    'url',
-    'issuer',
-    'audience',
-    'algorithms',
-    'typ',
-    'clockToleranceMs',
-    'maxTokenBytes',
-    'cacheMaxAgeMs',
-    'cooldownMs',
-    'timeoutMs',
-    'clock',
-  ]);
-  let url: URL;
-  try {
-    url = new URL(String(options.url));
-  } catch {
-    throw new InvalidOptionError('`url` must be an absolute URL');
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new InvalidOptionError('`url` must use https (http only on loopback)');
-  }
-  if (typeof options.issuer !== 'string' || options.issuer.length === 0) {
-    throw new InvalidOptionError('`issuer` is required');
-  }
-  const audience = typeof options.audience === 'string' ? [options.audience] : [...(options.audience ?? [])];
-  if (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a.length === 0)) {
-    throw new InvalidOptionError('`audience` needs at least one non-empty string');
-  }
-  const algorithms = [...(options.algorithms ?? ['EdDSA', 'ES256', 'PS256', 'RS256'])];
-  for (const alg of algorithms) {
-    option.oneOf(
-      'algorithms[]',
-      alg,
-      signingAlgorithms.filter((a) => a !== 'HS256'),
-    );
-  }
-  const clockToleranceMs = option.integer('clockToleranceMs', options.clockToleranceMs ?? 5_000, 0, 60_000);
-  const maxTokenBytes = option.integer('maxTokenBytes', options.maxTokenBytes ?? 8_192, 512, 65_536);
-  const clock = options.clock ?? systemClock;
+  const o = parseOptions(options);
+  const { url, issuer, audience, typ, clockToleranceMs, maxTokenBytes, clock } = o;
+  const algorithms = [...(o.algorithms ?? DEFAULT_ALGORITHMS)];
   const jwks: JWTVerifyGetKey = createRemoteJWKSet(url, {
-    cacheMaxAge: option.integer('cacheMaxAgeMs', options.cacheMaxAgeMs ?? 600_000, 0),
-    cooldownDuration: option.integer('cooldownMs', options.cooldownMs ?? 30_000, 0),
-    timeoutDuration: option.integer('timeoutMs', options.timeoutMs ?? 5_000, 1),
+    cacheMaxAge: o.cacheMaxAgeMs,
+    cooldownDuration: o.cooldownMs,
+    timeoutDuration: o.timeoutMs,
   });
 
   return {
@@ -111,8 +113,8 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Re
         const { header, payload } = await verifyCompact(token, {
           maxTokenBytes,
           algorithms,
-          typ: options.typ,
-          issuer: options.issuer,
+          typ,
+          issuer,
           audience,
           clockToleranceMs,
           nowMs: clock.now(),

@@ -4,23 +4,25 @@
  * only as SHA-256; idle and absolute timeouts are enforced server-side; ids are regenerated on login and
  * privilege change; a per-user cap bounds storage.
  */
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
-import { argument, option } from '../core/validate.js';
+import { defineOptions, opt } from '../core/options.js';
+import { argument } from '../core/validate.js';
 import { createMemorySessionStore } from './memory.js';
 import { randomToken, sha256 } from './secrets.js';
 import type { SessionRecord, SessionStore } from './types.js';
 
 /** Options of {@link createSessionManager}. */
 export interface SessionManagerOptions {
-  /** Default: a memory store. */
+  /** Default: a memory store on this manager's clock. */
   readonly store?: SessionStore;
   /** Inactivity after which a session ends. Default 30 min (OWASP: 15–30 min for low-risk apps). */
   readonly idleTimeoutMs?: number;
   /** Lifetime regardless of activity. Default 8 h (OWASP: 4–8 h). */
   readonly absoluteTimeoutMs?: number;
-  /** Sessions per user; creating one more evicts the oldest. Default 10. */
+  /** Sessions per user; creating one more evicts the oldest. Default 10; 1 .. 1 000. */
   readonly maxSessionsPerUser?: number;
+  /** Time of `createdAtMs` and of the absolute deadline; a Redis store without a clock uses Redis `TIME`. */
   readonly clock?: Clock;
 }
 
@@ -66,6 +68,14 @@ export interface SessionManager {
   revokeAllForUser(userId: string): Promise<number>;
 }
 
+const parseOptions = defineOptions('createSessionManager', {
+  store: opt.port<SessionStore>(['create', 'touch', 'take', 'delete', 'listByUser', 'deleteByUser']),
+  idleTimeoutMs: opt.duration({ default: 30 * 60_000, min: 1_000 }),
+  absoluteTimeoutMs: opt.duration({ default: 8 * 3_600_000, min: 1_000 }),
+  maxSessionsPerUser: opt.integer({ default: 10, min: 1, max: 1_000 }),
+  clock: opt.clock(),
+});
+
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const MAX_USER_ID_CHARS = 256;
 const MAX_DATA_BYTES = 4_096;
@@ -102,25 +112,11 @@ const idOf = (token: unknown) => (typeof token === 'string' && TOKEN.test(token)
  * ```
  */
 export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
-  option.knownKeys('createSessionManager', options, [
-    'store',
-    'idleTimeoutMs',
-    'absoluteTimeoutMs',
-    'maxSessionsPerUser',
-    'clock',
-  ]);
-  const store = options.store ?? createMemorySessionStore();
-  const idleTimeoutMs = option.integer('idleTimeoutMs', options.idleTimeoutMs ?? 30 * 60_000, 1_000);
-  const absoluteTimeoutMs = option.integer(
-    'absoluteTimeoutMs',
-    options.absoluteTimeoutMs ?? 8 * 3_600_000,
-    1_000,
-  );
+  const { idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, clock, ...given } = parseOptions(options);
   if (absoluteTimeoutMs < idleTimeoutMs) {
-    throw new InvalidOptionError('`absoluteTimeoutMs` must be >= `idleTimeoutMs`');
+    throw new InvalidOptionError('createSessionManager: `absoluteTimeoutMs` must be >= `idleTimeoutMs`');
   }
-  const maxSessionsPerUser = option.integer('maxSessionsPerUser', options.maxSessionsPerUser ?? 10, 1, 1_000);
-  const clock = options.clock ?? systemClock;
+  const store = given.store ?? createMemorySessionStore({ clock });
 
   const start = async (
     userId: string,
@@ -150,7 +146,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     async validate(token) {
       const id = idOf(token);
       if (id === undefined) return { valid: false, reason: 'unknown' };
-      const lookup = await store.touch(id, clock.now());
+      const lookup = await store.touch(id);
       return lookup.status === 'active'
         ? { valid: true, session: lookup.record }
         : { valid: false, reason: lookup.status };
@@ -162,7 +158,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const id = idOf(token);
       if (id === undefined) return undefined;
       // Delete first: a crash between the two steps logs the user out instead of keeping a fixed id alive.
-      const old = await store.take(id, clock.now());
+      const old = await store.take(id);
       if (old === undefined) return undefined;
       const loggedInAgain = newUserId !== undefined && newUserId !== old.userId;
       return start(
@@ -175,7 +171,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const id = idOf(token);
       return id === undefined ? false : store.delete(id);
     },
-    list: async (userId) => store.listByUser(argument.key('userId', userId, MAX_USER_ID_CHARS), clock.now()),
+    list: async (userId) => store.listByUser(argument.key('userId', userId, MAX_USER_ID_CHARS)),
     revoke: async (sessionId) => store.delete(argument.key('sessionId', sessionId, 64)),
     revokeAllForUser: async (userId) => store.deleteByUser(argument.key('userId', userId, MAX_USER_ID_CHARS)),
   };

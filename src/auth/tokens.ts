@@ -4,6 +4,7 @@
  */
 import { SignJWT } from 'jose';
 import { InvalidArgumentError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
 import { argument } from '../core/validate.js';
 import {
   TokenError,
@@ -12,9 +13,9 @@ import {
   TokenReusedError,
   TokenRevokedError,
 } from './errors.js';
-import { resolveTokenOptions, type TokenServiceOptions } from './options.js';
+import { type ResolvedTokenOptions, resolveTokenOptions, type TokenServiceOptions } from './options.js';
 import { randomToken, sha256 } from './secrets.js';
-import type { Principal, TokenKind } from './types.js';
+import type { Principal, RefreshRotation, TokenKind } from './types.js';
 import { verifyCompact } from './verify-core.js';
 
 /** The `typ` header of each kind (RFC 9068 for access tokens; the others are ours). */
@@ -79,59 +80,54 @@ export interface TokenService {
   revokeAllForUser(sub: string): Promise<void>;
 }
 
-/**
- * Creates a TokenService.
- *
- * @example
- * ```ts
- * const keys = await createKeyRing();
- * const tokens = createTokenService({ issuer: 'https://api.example.com', audience: 'app', keys });
- * const { accessToken, refreshToken } = await tokens.issuePair({ sub: 'user-1', claims: { roles: ['editor'] } });
- * const principal = await tokens.verify(accessToken);
- * const renewed = await tokens.refresh(refreshToken);
- * ```
- */
-export function createTokenService(options: TokenServiceOptions): TokenService {
-  const o = resolveTokenOptions(options);
-  const rejected = o.metrics.counter('auth.tokens.rejected', {
-    description: 'tokens rejected by verify or refresh, by reason',
-    labelNames: ['reason', 'kind'],
-  });
-  const reuse = o.metrics.counter('auth.refresh.reuse_detected', {
-    description: 'rotated refresh tokens presented again (the family was revoked)',
-    labelNames: [],
-  });
-  const longestTtlMs = Math.max(...Object.values(o.ttlMs)) + o.clockToleranceMs;
-  const algorithms = ['EdDSA', 'ES256', 'PS256', 'RS256', 'HS256'];
+const ALGORITHMS = ['EdDSA', 'ES256', 'PS256', 'RS256', 'HS256'];
 
-  const checkKind = (kind: unknown) => {
-    if (typeof kind !== 'string' || !Object.hasOwn(TOKEN_TYPES, kind)) {
-      throw new InvalidArgumentError(`\`kind\` must be one of ${Object.keys(TOKEN_TYPES).join(', ')}`);
+function checkKind(kind: unknown): asserts kind is TokenKind {
+  if (typeof kind !== 'string' || !Object.hasOwn(TOKEN_TYPES, kind)) {
+    throw new InvalidArgumentError(`\`kind\` must be one of ${Object.keys(TOKEN_TYPES).join(', ')}`);
+  }
+}
+
+function checkInput(input: IssueInput) {
+  if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('`input` is required');
+  const sub = argument.key('sub', input.sub, MAX_SUB_CHARS);
+  const claims = input.claims ?? {};
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new InvalidArgumentError('`claims` must be an object');
+  }
+  for (const name of Object.keys(claims)) {
+    if (RESERVED_CLAIMS.includes(name)) {
+      throw new InvalidArgumentError(
+        `claim \`${name}\` is set by the token service and cannot be overridden`,
+      );
     }
+  }
+  return { sub, claims };
+}
+
+/** The counters the service reports, declared once. */
+function tokenMetrics(metrics: Metrics) {
+  return {
+    rejected: metrics.counter('auth.tokens.rejected', {
+      description: 'tokens rejected by verify or refresh, by reason',
+      labelNames: ['reason', 'kind'],
+    }),
+    reuse: metrics.counter('auth.refresh.reuse_detected', {
+      description: 'rotated refresh tokens presented again (the family was revoked)',
+      labelNames: [],
+    }),
   };
+}
 
-  const checkInput = (input: IssueInput) => {
-    if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('`input` is required');
-    const sub = argument.key('sub', input.sub, MAX_SUB_CHARS);
-    const claims = input.claims ?? {};
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-      throw new InvalidArgumentError('`claims` must be an object');
-    }
-    for (const name of Object.keys(claims)) {
-      if (RESERVED_CLAIMS.includes(name)) {
-        throw new InvalidArgumentError(
-          `claim \`${name}\` is set by the token service and cannot be overridden`,
-        );
-      }
-    }
-    return { sub, claims };
-  };
+type TokenMetrics = ReturnType<typeof tokenMetrics>;
 
-  const sign = async (kind: TokenKind, input: IssueInput): Promise<IssuedToken> => {
+/** Signs tokens of every kind, embedding the user's current version. */
+function createSigner(o: ResolvedTokenOptions) {
+  return async (kind: TokenKind, input: IssueInput): Promise<IssuedToken> => {
     checkKind(kind);
     const { sub, claims } = checkInput(input);
     const nowMs = o.clock.now();
-    const version = o.checkRevocation ? await o.revocationStore.userVersion(sub, nowMs) : 0;
+    const version = o.checkRevocation ? await o.revocationStore.userVersion(sub) : 0;
     const key = o.keys.active();
     const jti = randomToken(16);
     const iat = Math.floor(nowMs / 1000);
@@ -147,34 +143,37 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       .sign(key.signKey);
     return { token, jti, expiresAtMs: exp * 1000 };
   };
+}
 
-  const verify = async (token: string, kind: TokenKind): Promise<Principal> => {
+/** Verifies tokens: signature and claims, then (optionally) the denylist and the user version. */
+function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
+  const checkRevoked = async (sub: string, jti: string, version: unknown) => {
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+      throw new TokenInvalidError('token `ver` is missing or malformed', { reason: 'claims' });
+    }
+    if (!o.checkRevocation) return;
+    const status = await o.revocationStore.check(sub, jti);
+    if (status.jtiRevoked) throw new TokenRevokedError('token has been revoked');
+    if (version < status.userVersion) throw new TokenRevokedError("token predates the user's revocation");
+  };
+  return async (token: string, kind: TokenKind): Promise<Principal> => {
     // An unknown kind must not mean "no typ check".
     checkKind(kind);
-    const nowMs = o.clock.now();
     try {
       const { header, payload } = await verifyCompact(token, {
         maxTokenBytes: o.maxTokenBytes,
-        algorithms,
+        algorithms: ALGORITHMS,
         typ: TOKEN_TYPES[kind],
         issuer: o.issuer,
         audience: o.audiences,
         clockToleranceMs: o.clockToleranceMs,
-        nowMs,
+        nowMs: o.clock.now(),
         resolveKey: (h) => {
           const key = o.keys.find(h.kid);
           return key && { key: key.verifyKey, pinnedAlg: key.alg };
         },
       });
-      const version = payload.ver;
-      if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
-        throw new TokenInvalidError('token `ver` is missing or malformed', { reason: 'claims' });
-      }
-      if (o.checkRevocation) {
-        const status = await o.revocationStore.check(payload.sub, payload.jti, nowMs);
-        if (status.jtiRevoked) throw new TokenRevokedError('token has been revoked');
-        if (version < status.userVersion) throw new TokenRevokedError("token predates the user's revocation");
-      }
+      await checkRevoked(payload.sub, payload.jti, payload.ver);
       return {
         sub: payload.sub,
         jti: payload.jti,
@@ -185,33 +184,94 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         claims: payload,
       };
     } catch (error) {
-      if (error instanceof TokenError) rejected.add(1, { reason: error.reason, kind });
+      if (error instanceof TokenError) metrics.rejected.add(1, { reason: error.reason, kind });
       throw error;
     }
   };
+}
 
-  const startFamily = async (sub: string, nowMs: number) => {
+/** The error of a refresh that did not rotate, counted under its reason. */
+function refreshFailure(
+  result: Exclude<RefreshRotation, { status: 'rotated' | 'grace' }>,
+  metrics: TokenMetrics,
+) {
+  const reject = (reason: 'reused' | 'revoked' | 'expired' | 'unknown') =>
+    metrics.rejected.add(1, { reason, kind: 'refresh' });
+  switch (result.status) {
+    case 'reused':
+      metrics.reuse.add(1, {});
+      reject('reused');
+      return new TokenReusedError('refresh token was already used; its family has been revoked');
+    case 'revoked':
+      reject('revoked');
+      return new TokenRevokedError('refresh token has been revoked');
+    case 'expired':
+      reject('expired');
+      return new TokenExpiredError('refresh token has expired');
+    default:
+      reject('unknown');
+      return new TokenInvalidError('refresh token is not known', { reason: 'unknown' });
+  }
+}
+
+/** Refresh families: start one, parse a presented token, rotate. */
+function createRefresher(o: ResolvedTokenOptions, metrics: TokenMetrics) {
+  const startFamily = async (sub: string) => {
     const familyId = randomToken(16);
     const refreshToken = `${familyId}.${randomToken(32)}`;
-    const expiresAtMs = nowMs + o.refreshTtlMs;
+    const expiresAtMs = o.clock.now() + o.refreshTtlMs;
     await o.refreshStore.createFamily({
       familyId,
       userId: sub,
       tokenHash: sha256(refreshToken),
-      nowMs,
       expiresAtMs,
     });
     return { refreshToken, refreshExpiresAtMs: expiresAtMs };
   };
-
   const parseRefresh = (refreshToken: unknown) => {
     const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
     if (match === null) {
-      rejected.add(1, { reason: 'malformed', kind: 'refresh' });
+      metrics.rejected.add(1, { reason: 'malformed', kind: 'refresh' });
       throw new TokenInvalidError('refresh token is malformed', { reason: 'malformed' });
     }
     return { familyId: match[1] as string, hash: sha256(refreshToken as string) };
   };
+  /** Rotates `refreshToken`; resolves to the user and the new token, or throws the typed failure. */
+  const rotate = async (refreshToken: string) => {
+    const { familyId, hash } = parseRefresh(refreshToken);
+    const next = `${familyId}.${randomToken(32)}`;
+    const result = await o.refreshStore.rotate({
+      familyId,
+      presentedHash: hash,
+      nextHash: sha256(next),
+      graceMs: o.refreshGraceMs,
+    });
+    if (result.status !== 'rotated' && result.status !== 'grace') throw refreshFailure(result, metrics);
+    return { userId: result.userId, refreshToken: next, refreshExpiresAtMs: result.expiresAtMs };
+  };
+  return { startFamily, parseRefresh, rotate };
+}
+
+/**
+ * Creates a TokenService.
+ *
+ * @example
+ * ```ts
+ * const keys = await createKeyRing();
+ * const tokens = createTokenService({ issuer: 'https://api.example.com', audience: 'app', keys });
+ * const { accessToken, refreshToken } = await tokens.issuePair({ sub: 'user-1', claims: { roles: ['editor'] } });
+ * const principal = await tokens.verify(accessToken);
+ * const renewed = await tokens.refresh(refreshToken);
+ * ```
+ */
+export function createTokenService(options: TokenServiceOptions): TokenService {
+  const o = resolveTokenOptions(options);
+  const metrics = tokenMetrics(o.metrics);
+  // A user version must outlive every token issued before the bump, tolerance included.
+  const longestTtlMs = Math.max(...Object.values(o.ttlMs)) + o.clockToleranceMs;
+  const sign = createSigner(o);
+  const verify = createVerifier(o, metrics);
+  const families = createRefresher(o, metrics);
 
   return {
     issue: (input) => sign('access', input),
@@ -223,44 +283,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       return {
         accessToken: access.token,
         accessExpiresAtMs: access.expiresAtMs,
-        ...(await startFamily(sub, o.clock.now())),
+        ...(await families.startFamily(sub)),
       };
     },
     async refresh(refreshToken, refreshOptions) {
-      const { familyId, hash } = parseRefresh(refreshToken);
-      const next = `${familyId}.${randomToken(32)}`;
-      const result = await o.refreshStore.rotate({
-        familyId,
-        presentedHash: hash,
-        nextHash: sha256(next),
-        nowMs: o.clock.now(),
-        graceMs: o.refreshGraceMs,
-      });
-      switch (result.status) {
-        case 'rotated':
-        case 'grace': {
-          const access = await sign('access', { sub: result.userId, claims: refreshOptions?.claims ?? {} });
-          return {
-            accessToken: access.token,
-            accessExpiresAtMs: access.expiresAtMs,
-            refreshToken: next,
-            refreshExpiresAtMs: result.expiresAtMs,
-          };
-        }
-        case 'reused':
-          reuse.add(1, {});
-          rejected.add(1, { reason: 'reused', kind: 'refresh' });
-          throw new TokenReusedError('refresh token was already used; its family has been revoked');
-        case 'revoked':
-          rejected.add(1, { reason: 'revoked', kind: 'refresh' });
-          throw new TokenRevokedError('refresh token has been revoked');
-        case 'expired':
-          rejected.add(1, { reason: 'expired', kind: 'refresh' });
-          throw new TokenExpiredError('refresh token has expired');
-        default:
-          rejected.add(1, { reason: 'unknown', kind: 'refresh' });
-          throw new TokenInvalidError('refresh token is not known', { reason: 'unknown' });
-      }
+      const rotated = await families.rotate(refreshToken);
+      const access = await sign('access', { sub: rotated.userId, claims: refreshOptions?.claims ?? {} });
+      return {
+        accessToken: access.token,
+        accessExpiresAtMs: access.expiresAtMs,
+        refreshToken: rotated.refreshToken,
+        refreshExpiresAtMs: rotated.refreshExpiresAtMs,
+      };
     },
     async revoke(token, revokeOptions) {
       let principal: Principal;
@@ -271,22 +305,21 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         if (error instanceof TokenRevokedError || error instanceof TokenExpiredError) return;
         throw error;
       }
-      await o.revocationStore.revokeJti(
-        principal.sub,
-        principal.jti,
-        principal.expiresAtMs + o.clockToleranceMs,
-        o.clock.now(),
-      );
+      // The token verifies until `exp` plus the tolerance, so the entry must last that long.
+      await o.revocationStore.revokeJti({
+        userId: principal.sub,
+        jti: principal.jti,
+        expiresAtMs: principal.expiresAtMs + o.clockToleranceMs,
+      });
     },
     async revokeRefresh(refreshToken) {
-      const { familyId, hash } = parseRefresh(refreshToken);
-      return o.refreshStore.revokeFamily(familyId, o.clock.now(), hash);
+      const { familyId, hash } = families.parseRefresh(refreshToken);
+      return o.refreshStore.revokeFamily(familyId, hash);
     },
     async revokeAllForUser(sub) {
       const userId = argument.key('sub', sub, MAX_SUB_CHARS);
-      const nowMs = o.clock.now();
-      await o.revocationStore.bumpUserVersion(userId, longestTtlMs, nowMs);
-      await o.refreshStore.revokeUser(userId, nowMs);
+      await o.revocationStore.bumpUserVersion(userId, longestTtlMs);
+      await o.refreshStore.revokeUser(userId);
     },
   };
 }

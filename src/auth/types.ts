@@ -1,7 +1,17 @@
 /**
  * Ports of the auth module: the three stores (refresh families, revocations, sessions) that have a
- * memory adapter (default) and a Redis adapter, plus the shared value types.
+ * memory adapter (default) and a Redis adapter, plus the shared value types. No port method takes the
+ * time: each adapter reads its own `clock` (port rule 2), so a decision does not depend on which app
+ * server asked.
  */
+
+/** What every auth store adapter has (port rule 1). */
+export interface AuthStoreAdapter {
+  /** The backend, e.g. `'memory'` or `'redis'`. */
+  readonly kind: string;
+  /** Releases what the adapter made itself (never a client you passed in). */
+  close?(): Promise<void>;
+}
 
 /** The kinds of signed token. Each has its own `typ`, so none can stand in for another. */
 export type TokenKind = 'access' | 'reset' | 'verify-email';
@@ -46,8 +56,7 @@ export interface RefreshFamilyInput {
   readonly userId: string;
   /** SHA-256 (base64url) of the first token. */
   readonly tokenHash: string;
-  readonly nowMs: number;
-  /** End of the family's lifetime (absolute). */
+  /** End of the family's lifetime (absolute, epoch ms), compared with the store's clock. */
   readonly expiresAtMs: number;
 }
 
@@ -58,7 +67,6 @@ export interface RefreshRotateInput {
   readonly presentedHash: string;
   /** SHA-256 (base64url) of the token to issue if the rotation succeeds. */
   readonly nextHash: string;
-  readonly nowMs: number;
   /** How long after a rotation the previous token may still be used, once. */
   readonly graceMs: number;
 }
@@ -67,7 +75,7 @@ export interface RefreshRotateInput {
  * Port: refresh-token families. `rotate` must be atomic per family (two concurrent calls with the same
  * token: at most one `rotated` and at most one `grace`).
  */
-export interface RefreshStore {
+export interface RefreshStore extends AuthStoreAdapter {
   /** Creates a family with its first token, indexed under its user. */
   createFamily(input: RefreshFamilyInput): Promise<void>;
   /** Presents a token: rotates, uses the grace window, or detects reuse and revokes the family. */
@@ -76,9 +84,9 @@ export interface RefreshStore {
    * Revokes one live family; false when it does not exist, has expired, or (with `tokenHash`) never
    * issued that token, so a guessed family id alone cannot log anyone out.
    */
-  revokeFamily(familyId: string, nowMs: number, tokenHash?: string): Promise<boolean>;
+  revokeFamily(familyId: string, tokenHash?: string): Promise<boolean>;
   /** Revokes every live family of a user; returns how many. */
-  revokeUser(userId: string, nowMs: number): Promise<number>;
+  revokeUser(userId: string): Promise<number>;
 }
 
 /** Result of {@link RevocationStore.check}. */
@@ -89,21 +97,32 @@ export interface RevocationStatus {
   readonly userVersion: number;
 }
 
+/** Input of {@link RevocationStore.revokeJti}. */
+export interface RevokeJtiRequest {
+  readonly userId: string;
+  readonly jti: string;
+  /**
+   * Until when the entry must exist (epoch ms, app clock: the token's `exp` plus the verify tolerance).
+   * The store keeps it for its own clock-skew tolerance longer; an entry already past both is not stored.
+   */
+  readonly expiresAtMs: number;
+}
+
 /**
  * Port: revocations. `check` answers both questions in one round trip.
  */
-export interface RevocationStore {
-  /** Denylists `jti` of `userId` until `expiresAtMs`. */
-  revokeJti(userId: string, jti: string, expiresAtMs: number, nowMs: number): Promise<void>;
+export interface RevocationStore extends AuthStoreAdapter {
+  /** Denylists `jti` of `userId` until `expiresAtMs` (plus the store's clock-skew tolerance). */
+  revokeJti(request: RevokeJtiRequest): Promise<void>;
   /**
-   * Increments the user's token version, kept for at least `keepMs` (the longest token lifetime).
-   * Returns the new version.
+   * Increments the user's token version, kept for at least `keepMs` (the longest token lifetime) plus
+   * the store's clock-skew tolerance. Returns the new version.
    */
-  bumpUserVersion(userId: string, keepMs: number, nowMs: number): Promise<number>;
+  bumpUserVersion(userId: string, keepMs: number): Promise<number>;
   /** The user's current token version (0 when never bumped or forgotten). */
-  userVersion(userId: string, nowMs: number): Promise<number>;
+  userVersion(userId: string): Promise<number>;
   /** Denylist entry and user version together. */
-  check(userId: string, jti: string, nowMs: number): Promise<RevocationStatus>;
+  check(userId: string, jti: string): Promise<RevocationStatus>;
 }
 
 /** A stored session. `id` is SHA-256 of the token; the token itself is never stored. */
@@ -123,21 +142,27 @@ export type SessionLookup =
   | { readonly status: 'active'; readonly record: SessionRecord }
   | { readonly status: 'unknown' | 'idle-timeout' | 'absolute-timeout' };
 
+/** Result of {@link SessionStore.create}. */
+export interface SessionCreation {
+  /** Ids of the user's oldest sessions deleted to respect the cap. */
+  readonly evictedIds: readonly string[];
+}
+
 /**
  * Port: stateful sessions. Each method is atomic per session; the per-user index may briefly point at a
- * deleted session (listing skips it), never the reverse.
+ * deleted session (listing skips it), never the reverse. "Now" is the store's clock.
  */
-export interface SessionStore {
+export interface SessionStore extends AuthStoreAdapter {
   /** Stores `record`, indexes it under its user, evicts (deletes) the oldest beyond `maxPerUser`. */
-  create(record: SessionRecord, maxPerUser: number): Promise<{ readonly evictedIds: readonly string[] }>;
-  /** Validates and slides: expired records are deleted and reported; active ones get `lastActiveAtMs = nowMs`. */
-  touch(id: string, nowMs: number): Promise<SessionLookup>;
+  create(record: SessionRecord, maxPerUser: number): Promise<SessionCreation>;
+  /** Validates and slides: expired records are deleted and reported; active ones get `lastActiveAtMs = now`. */
+  touch(id: string): Promise<SessionLookup>;
   /** Deletes and returns a session (for regenerate); undefined when absent or expired. */
-  take(id: string, nowMs: number): Promise<SessionRecord | undefined>;
+  take(id: string): Promise<SessionRecord | undefined>;
   /** Deletes one session; false when absent. */
   delete(id: string): Promise<boolean>;
   /** The user's live sessions, oldest first. */
-  listByUser(userId: string, nowMs: number): Promise<readonly SessionRecord[]>;
+  listByUser(userId: string): Promise<readonly SessionRecord[]>;
   /** Deletes every session of a user; returns how many. */
   deleteByUser(userId: string): Promise<number>;
 }

@@ -32,10 +32,13 @@ export interface Fixture {
   readonly metrics: MemoryMetrics;
 }
 
-/** A token service with one key of `alg`, on a manual clock. */
+/**
+ * A token service with one key of `alg`, on a manual clock. `overrides` may be a function of that clock,
+ * to build stores on it.
+ */
 export async function fixture(
   alg: SigningAlgorithm = 'EdDSA',
-  overrides: Partial<TokenServiceOptions> = {},
+  overrides: Partial<TokenServiceOptions> | ((clock: ManualClock) => Partial<TokenServiceOptions>) = {},
 ): Promise<Fixture> {
   const clock = createManualClock(T0);
   const key = await generateSigningKey(alg);
@@ -47,7 +50,7 @@ export async function fixture(
     keys,
     clock,
     metrics,
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(clock) : overrides),
   });
   return { clock, keys, key, tokens, metrics };
 }

@@ -4,12 +4,19 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSessionManager, type TokenService } from '../../src/auth/index.js';
+import {
+  createKeyRing,
+  createSessionManager,
+  createTokenService,
+  type TokenService,
+} from '../../src/auth/index.js';
 import {
   createRedisAuthStores,
+  createRedisRevocationStore,
   createRedisSessionStore,
   type RedisScriptClient,
 } from '../../src/auth/redis.js';
+import { userTag } from '../../src/auth/secrets.js';
 import { onPath } from '../support/processes.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
@@ -39,10 +46,10 @@ describe.skipIf(noRedis)('auth on Redis', () => {
 
   const service = async (): Promise<{ tokens: TokenService; calls: () => number }> => {
     const { client, calls } = counting(redis!);
-    const stores = createRedisAuthStores({ client, prefix });
-    const { tokens } = await fixture('EdDSA', {
-      refreshStore: stores.refresh,
-      revocationStore: stores.revocation,
+    // The stores share the service's manual clock, so token `exp` and store time agree.
+    const { tokens } = await fixture('EdDSA', (clock) => {
+      const stores = createRedisAuthStores({ client, prefix, clock });
+      return { refreshStore: stores.refresh, revocationStore: stores.revocation };
     });
     return { tokens, calls };
   };
@@ -85,10 +92,9 @@ describe.skipIf(noRedis)('auth on Redis', () => {
 
   it('a revoked token stays revoked when re-encoded (ES256 high-S twin)', async () => {
     const { client } = counting(redis!);
-    const stores = createRedisAuthStores({ client, prefix });
-    const { tokens } = await fixture('ES256', {
-      refreshStore: stores.refresh,
-      revocationStore: stores.revocation,
+    const { tokens } = await fixture('ES256', (clock) => {
+      const stores = createRedisAuthStores({ client, prefix, clock });
+      return { refreshStore: stores.refresh, revocationStore: stores.revocation };
     });
     const { token } = await tokens.issue({ sub: 'user-3' });
     const [h, p, s] = token.split('.') as [string, string, string];
@@ -120,6 +126,52 @@ describe.skipIf(noRedis)('auth on Redis', () => {
     for (const key of keys) expect(await redis!.pttl(key)).toBeGreaterThan(0);
   });
 
+  it('without a clock the stores decide on Redis TIME: rotation, revocation and sessions work end to end', async () => {
+    // The service and the manager mint instants with the system clock; the stores read Redis TIME.
+    const stores = createRedisAuthStores({ client: redis!, prefix });
+    const keys = await createKeyRing();
+    const tokens = createTokenService({
+      issuer: 'https://auth.test',
+      audience: 'api',
+      keys,
+      refreshStore: stores.refresh,
+      revocationStore: stores.revocation,
+      refreshGraceMs: 0,
+    });
+    const pair = await tokens.issuePair({ sub: 'user-time' });
+    const renewed = await tokens.refresh(pair.refreshToken);
+    expect(await rejection(() => tokens.refresh(pair.refreshToken))).toMatchObject({
+      code: 'ERR_TOKEN_REUSED',
+    });
+    await tokens.revoke(renewed.accessToken);
+    expect(await rejection(() => tokens.verify(renewed.accessToken))).toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
+    const sessions = createSessionManager({ store: stores.sessions });
+    const { token } = await sessions.create({ userId: 'user-time' });
+    expect((await sessions.validate(token)).valid).toBe(true);
+    expect((await sessions.list('user-time')).length).toBe(1);
+  });
+
+  it('on Redis TIME, the denylist covers an app clock up to clockSkewMs behind Redis', async () => {
+    // The app thinks the token expires 5 s ago by Redis time (its clock is behind): with the default
+    // tolerance the entry is still kept; with none it is dropped, which would reopen the token.
+    const padded = createRedisRevocationStore({ client: redis!, prefix });
+    const unpadded = createRedisRevocationStore({
+      client: redis!,
+      prefix: `${prefix}-nopad`,
+      clockSkewMs: 0,
+    });
+    const expiresAtMs = Date.now() - 5_000;
+    await padded.revokeJti({ userId: 'user-skew', jti: 'jti-1', expiresAtMs });
+    await unpadded.revokeJti({ userId: 'user-skew', jti: 'jti-1', expiresAtMs });
+    expect((await padded.check('user-skew', 'jti-1')).jtiRevoked).toBe(true);
+    expect((await unpadded.check('user-skew', 'jti-1')).jtiRevoked).toBe(false);
+    const ttl = await redis!.pttl(`${prefix}:auth:{u:${userTag('user-skew')}}:jti:jti-1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
   it('user ids with braces, colons or unicode cannot break the key layout', async () => {
     const { tokens } = await service();
     for (const sub of ['}{evil}:', 'a:b:c', 'ユーザー', '{x}']) {
@@ -145,10 +197,9 @@ describe.skipIf(!onPath('redis-server'))('Redis failure', () => {
     client.on('error', () => {});
     try {
       await client.connect();
-      const stores = createRedisAuthStores({ client, prefix: 'bp-dead' });
-      const { tokens } = await fixture('EdDSA', {
-        refreshStore: stores.refresh,
-        revocationStore: stores.revocation,
+      const { tokens } = await fixture('EdDSA', (clock) => {
+        const stores = createRedisAuthStores({ client, prefix: 'bp-dead', clock });
+        return { refreshStore: stores.refresh, revocationStore: stores.revocation };
       });
       const pair = await tokens.issuePair({ sub: 'user-1' });
       await server.kill();

@@ -5,6 +5,7 @@ import {
   createMemorySessionStore,
 } from '../../src/auth/index.js';
 import { createRedisAuthStores, type RedisScriptClient } from '../../src/auth/redis.js';
+import type { ManualClock } from '../../src/testing/index.js';
 import {
   refreshStoreContract,
   revocationStoreContract,
@@ -16,20 +17,37 @@ import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.
 const api = { describe, it };
 
 describe('memory stores', () => {
-  refreshStoreContract(api, { name: 'memory', setup: async () => ({ store: createMemoryRefreshStore() }) });
+  refreshStoreContract(api, {
+    name: 'memory',
+    setup: (clock) => ({ subject: createMemoryRefreshStore({ clock }) }),
+  });
   revocationStoreContract(api, {
     name: 'memory',
-    setup: async () => ({ store: createMemoryRevocationStore() }),
+    setup: (clock) => ({ subject: createMemoryRevocationStore({ clock }) }),
   });
-  sessionStoreContract(api, { name: 'memory', setup: async () => ({ store: createMemorySessionStore() }) });
+  revocationStoreContract(api, {
+    name: 'memory with clockSkewMs',
+    clockSkewMs: 30_000,
+    setup: (clock) => ({ subject: createMemoryRevocationStore({ clock, clockSkewMs: 30_000 }) }),
+  });
+  sessionStoreContract(api, {
+    name: 'memory',
+    setup: (clock) => ({ subject: createMemorySessionStore({ clock }) }),
+  });
 });
 
 function redisContracts(name: string, client: () => RedisScriptClient, prefix: string) {
   let n = 0;
-  const stores = () => createRedisAuthStores({ client: client(), prefix: `${prefix}-${n++}` });
-  refreshStoreContract(api, { name, setup: async () => ({ store: stores().refresh }) });
-  revocationStoreContract(api, { name, setup: async () => ({ store: stores().revocation }) });
-  sessionStoreContract(api, { name, setup: async () => ({ store: stores().sessions }) });
+  const stores = (clock: ManualClock) =>
+    createRedisAuthStores({ client: client(), prefix: `${prefix}-${n++}`, clock });
+  refreshStoreContract(api, { name, setup: (clock) => ({ subject: stores(clock).refresh }) });
+  // The default tolerance (1 min): the contract checks both sides of it.
+  revocationStoreContract(api, {
+    name,
+    clockSkewMs: 60_000,
+    setup: (clock) => ({ subject: stores(clock).revocation }),
+  });
+  sessionStoreContract(api, { name, setup: (clock) => ({ subject: stores(clock).sessions }) });
 }
 
 describe.skipIf(noRedis)('redis stores (single server)', () => {

@@ -1,73 +1,72 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { RevocationStore } from '../../auth/types.js';
-import type { ContractTestApi } from './test-api.js';
+import type { RevocationStore } from '../../auth/index.js';
+import { type ContractOptions, type ContractTestApi, withFixture } from './test-api.js';
 
 /** Options of {@link revocationStoreContract}. */
-export interface RevocationStoreContractOptions {
-  /** Adapter name shown in test titles. */
-  readonly name: string;
-  /** A fresh, empty store per test, and how to release it. */
-  readonly setup: () => Promise<{ store: RevocationStore; close?: () => Promise<void> }>;
+export interface RevocationStoreContractOptions extends ContractOptions<RevocationStore> {
+  /**
+   * The clock-skew tolerance the adapter under test pads denylist entries and user versions by (its
+   * `clockSkewMs` option). Default 0.
+   */
+  readonly clockSkewMs?: number;
 }
 
-const T0 = Date.UTC(2026, 0, 1);
 const user = () => `user-${randomBytes(6).toString('hex')}`;
+const HOUR = 3_600_000;
 
 /**
- * The RevocationStore contract: denylist entries until expiry, per-user versions, and `check` answering
- * both. Run it against every RevocationStore adapter.
+ * The RevocationStore contract: denylist entries until expiry (plus the adapter's skew tolerance),
+ * per-user versions, and `check` answering both. Run it against every RevocationStore adapter; time
+ * moves only through the manual clock `setup` receives.
  *
  * @example
  * ```ts
- * revocationStoreContract({ describe, it }, { name: 'memory', setup: async () => ({ store: createMemoryRevocationStore() }) });
+ * revocationStoreContract({ describe, it }, { name: 'memory', setup: (clock) => ({ subject: createMemoryRevocationStore({ clock }) }) });
  * ```
  */
 export function revocationStoreContract(t: ContractTestApi, options: RevocationStoreContractOptions): void {
-  const withStore = (body: (store: RevocationStore) => Promise<void>) => async () => {
-    const { store, close } = await options.setup();
-    try {
-      await body(store);
-    } finally {
-      await close?.();
-    }
-  };
+  const skewMs = options.clockSkewMs ?? 0;
+  const test = (title: string, body: Parameters<typeof withFixture<RevocationStore>>[1]) =>
+    t.it(title, withFixture(options.setup, body));
 
   t.describe(`RevocationStore contract: ${options.name}`, () => {
-    t.it(
-      'nothing is revoked at first; version 0',
-      withStore(async (store) => {
-        assert.deepEqual(await store.check(user(), 'jti-1', T0), { jtiRevoked: false, userVersion: 0 });
-        assert.equal(await store.userVersion(user(), T0), 0);
-      }),
-    );
-    t.it(
-      'a revoked jti is reported for its user only',
-      withStore(async (store) => {
-        const u = user();
-        await store.revokeJti(u, 'jti-1', T0 + 60_000, T0);
-        assert.equal((await store.check(u, 'jti-1', T0 + 1)).jtiRevoked, true);
-        assert.equal((await store.check(u, 'jti-2', T0 + 1)).jtiRevoked, false);
-        assert.equal((await store.check(user(), 'jti-1', T0 + 1)).jtiRevoked, false);
-      }),
-    );
-    t.it(
-      'a denylist entry for an already-expired token is not stored',
-      withStore(async (store) => {
-        const u = user();
-        await store.revokeJti(u, 'jti-old', T0 - 1, T0);
-        assert.equal((await store.check(u, 'jti-old', T0)).jtiRevoked, false);
-      }),
-    );
-    t.it(
-      'bumping the user version increments it and check reports it',
-      withStore(async (store) => {
-        const u = user();
-        assert.equal(await store.bumpUserVersion(u, 3_600_000, T0), 1);
-        assert.equal(await store.bumpUserVersion(u, 3_600_000, T0 + 1), 2);
-        assert.equal(await store.userVersion(u, T0 + 2), 2);
-        assert.deepEqual(await store.check(u, 'any', T0 + 2), { jtiRevoked: false, userVersion: 2 });
-      }),
-    );
+    test('reports its kind', (store) => {
+      assert.equal(typeof store.kind, 'string');
+      assert.ok(store.kind.length > 0);
+    });
+    test('nothing is revoked at first; version 0', async (store) => {
+      assert.deepEqual(await store.check(user(), 'jti-1'), { jtiRevoked: false, userVersion: 0 });
+      assert.equal(await store.userVersion(user()), 0);
+    });
+    test('a revoked jti is reported for its user only', async (store, clock) => {
+      const u = user();
+      await store.revokeJti({ userId: u, jti: 'jti-1', expiresAtMs: clock.now() + 60_000 });
+      clock.advance(1);
+      assert.equal((await store.check(u, 'jti-1')).jtiRevoked, true);
+      assert.equal((await store.check(u, 'jti-2')).jtiRevoked, false);
+      assert.equal((await store.check(user(), 'jti-1')).jtiRevoked, false);
+    });
+    test('a denylist entry for an already-expired token is not stored', async (store, clock) => {
+      const u = user();
+      await store.revokeJti({ userId: u, jti: 'jti-old', expiresAtMs: clock.now() - 1 - skewMs });
+      assert.equal((await store.check(u, 'jti-old')).jtiRevoked, false);
+    });
+    test('a denylist entry lasts until the token expires plus the skew tolerance', async (store, clock) => {
+      const u = user();
+      const expiresAtMs = clock.now() + 60_000;
+      await store.revokeJti({ userId: u, jti: 'jti-1', expiresAtMs });
+      clock.set(expiresAtMs + skewMs - 1);
+      assert.equal((await store.check(u, 'jti-1')).jtiRevoked, true);
+    });
+    test('bumping the user version increments it and check reports it', async (store, clock) => {
+      const u = user();
+      assert.equal(await store.bumpUserVersion(u, HOUR), 1);
+      clock.advance(1);
+      assert.equal(await store.bumpUserVersion(u, HOUR), 2);
+      clock.advance(1);
+      assert.equal(await store.userVersion(u), 2);
+      assert.deepEqual(await store.check(u, 'any'), { jtiRevoked: false, userVersion: 2 });
+    });
   });
 }
