@@ -86,7 +86,7 @@ const audienceSpec = opt.custom(
 const parse = defineOptions('createTokenService', {
   issuer: opt.string({ maxLength: 512, required: true }),
   audience: audienceSpec,
-  keys: opt.port<KeyRing, { readonly required: true }>(['active', 'find'], { required: true }),
+  keys: opt.port<KeyRing>(['active', 'find'], 'required'),
   accessTtlMs: opt.duration({ default: 10 * MIN, min: 30_000, max: HOUR }),
   resetTtlMs: opt.duration({ default: 30 * MIN, min: MIN, max: DAY }),
   verifyEmailTtlMs: opt.duration({ default: HOUR, min: MIN, max: 7 * DAY }),

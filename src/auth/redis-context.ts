@@ -25,7 +25,7 @@ const PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The option specs every Redis auth store shares (factories add their own). */
 export const redisStoreSpecs = {
-  client: opt.port<RedisScriptClient, { readonly required: true }>(['evalsha', 'eval'], { required: true }),
+  client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
   prefix: opt.custom(
     (value, path, owner) => {
       if (typeof value !== 'string' || !PREFIX_PATTERN.test(value)) {
