@@ -12,10 +12,12 @@ export {
   type MetricSeriesSnapshot,
 } from '../core/memory-metrics.js';
 export {
-  type JobBackendContractOptions,
-  type JobBackendContractSubject,
-  jobBackendContract,
-} from './contracts/jobs.js';
+  type DifferentialOptions,
+  type DifferentialRandom,
+  runDifferential,
+  seededRandom,
+} from './contracts/differential.js';
+export { type JobBackendContractOptions, jobBackendContract } from './contracts/jobs.js';
 export {
   type MetricsContractOptions,
   type MetricsContractSubject,
@@ -33,12 +35,6 @@ export {
   revocationStoreContract,
 } from './contracts/revocation-store.js';
 export { type SessionStoreContractOptions, sessionStoreContract } from './contracts/session-store.js';
-export {
-  type DifferentialOptions,
-  type DifferentialRandom,
-  runDifferential,
-  seededRandom,
-} from './contracts/differential.js';
 export {
   CONTRACT_START_MS,
   type ContractFixture,

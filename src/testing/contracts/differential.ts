@@ -61,7 +61,11 @@ async function observe<T, Op>(options: DifferentialOptions<T, Op>, subject: T, o
   }
 }
 
-async function runOnce<T, Op>(options: DifferentialOptions<T, Op>, seed: number, steps: number): Promise<void> {
+async function runOnce<T, Op>(
+  options: DifferentialOptions<T, Op>,
+  seed: number,
+  steps: number,
+): Promise<void> {
   const random = seededRandom(seed);
   const clocks = [createManualClock(CONTRACT_START_MS), createManualClock(CONTRACT_START_MS)] as const;
   const fixtures: ContractFixture<T>[] = [];
