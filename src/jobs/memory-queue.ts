@@ -197,6 +197,7 @@ export class MemoryQueue {
     }
     this.jobs.set(job.id, job);
     if (space === 'dead-letter') {
+      job.startedAtMs = nowMs; // its history entry spans the add, as in Lua (not epoch 0)
       this.recordFailure(job, QUEUE_FULL_ERROR, nowMs);
       this.bury(job, nowMs);
       return 'dead';
@@ -222,7 +223,10 @@ export class MemoryQueue {
     const { stalledRetried, stalledDead } = this.recoverExpired(nowMs);
     const jobs = this.paused ? [] : this.leaseNext(request, nowMs);
     if (stalledRetried > 0) this.wake();
-    return { jobs, nextWakeMs: this.nextWakeMs(nowMs), stalledRetried, stalledDead, paused: this.paused };
+    // Like the Lua claim: only a claim that came up short (or a paused queue) says when to look again; a
+    // full claim answers null, as its caller claims again at once.
+    const nextWakeMs = this.paused || jobs.length < request.count ? this.nextWakeMs(nowMs) : null;
+    return { jobs, nextWakeMs, stalledRetried, stalledDead, paused: this.paused };
   }
 
   private promoteDue(nowMs: number): void {

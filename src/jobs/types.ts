@@ -201,7 +201,10 @@ export interface AddBatchResult {
 /** Result of a claim. */
 export interface ClaimResult {
   readonly jobs: readonly ClaimedJob[];
-  /** Ms until the next delayed job is due or lease expires; null when there is none. */
+  /**
+   * Ms until the next delayed job is due or lease expires; null when there is none, and null after a
+   * full claim (`count` jobs, not paused), whose caller claims again at once.
+   */
   readonly nextWakeMs: number | null;
   /** Expired leases recovered by this claim. */
   readonly stalledRetried: number;
