@@ -575,6 +575,85 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
     );
 
     t.it(
+      'a worker runs from a wrapped queue (a spread copy or a Proxy): only the public surface is used',
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const spread = { ...q };
+        const proxy = new Proxy(q, {});
+        const done: string[] = [];
+        const workers = [spread, proxy].map((wrapped) =>
+          createWorker(wrapped, async (job) => void done.push(job.id), quietWorker()),
+        );
+        const a = await spread.add('j', 1);
+        const b = await proxy.add('j', 2);
+        await eventually('both ran', () => done.includes(a.id) && done.includes(b.id));
+        for (const w of workers) await w.close();
+      }),
+    );
+
+    t.it(
+      "backoff { type: 'custom' } is resolved by the worker's `backoff` option",
+      withEnv(async ({ s, queue }) => {
+        const q = queue();
+        const asked: [number, string][] = [];
+        let calls = 0;
+        const worker = createWorker(
+          q,
+          async () => {
+            calls++;
+            if (calls === 1) throw new Error('try later');
+          },
+          quietWorker({
+            backoff: (attempt, _error, job) => {
+              asked.push([attempt, job.type]);
+              return 4000;
+            },
+          }),
+        );
+        const { id } = await q.add('custom', null, { attempts: 2, backoff: { type: 'custom' } });
+        await eventually('retry scheduled', async () => (await q.getJob(id))?.state === 'delayed');
+        assert.deepEqual(asked, [[1, 'custom']]);
+        assert.equal((await q.getJob(id))?.readyAtMs, s.clock.now() + 4000);
+        s.clock.advance(4000);
+        await eventually('completed', async () => (await q.getJob(id))?.state === 'completed');
+        await worker.close();
+      }),
+    );
+
+    t.it(
+      "backoff { type: 'custom' } on a worker without `backoff` dead-letters loudly (ERR_JOB_BACKOFF_UNRESOLVED)",
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const reported: unknown[] = [];
+        const worker = createWorker(
+          q,
+          async () => {
+            throw new Error('smtp 451');
+          },
+          quietWorker({ onError: (error) => reported.push(error) }),
+        );
+        const { id } = await q.add('custom', null, { attempts: 3, backoff: { type: 'custom' } });
+        await eventually('dead', async () => (await q.getJob(id))?.state === 'dead');
+        const job = await q.getJob(id);
+        assert.equal(job?.attemptsMade, 1);
+        assert.equal(job?.error?.code, 'ERR_JOB_BACKOFF_UNRESOLVED');
+        assert.ok(job?.error?.message.includes('smtp 451'));
+        assert.equal((reported[0] as { code?: string }).code, 'ERR_JOB_BACKOFF_UNRESOLVED');
+        await worker.close();
+      }),
+    );
+
+    t.it(
+      'a function backoff is refused at add (it could not run in another process): nothing is written',
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const backoff = (() => 10) as unknown as { type: 'custom' };
+        await assert.rejects(q.add('j', null, { backoff }), { code: 'ERR_INVALID_ARGUMENT' });
+        assert.deepEqual(await q.counts(), { ready: 0, delayed: 0, active: 0, dead: 0, paused: false });
+      }),
+    );
+
+    t.it(
       'addBulk adds all jobs in one step, in order',
       withEnv(async ({ s, queue }) => {
         const q = queue();
