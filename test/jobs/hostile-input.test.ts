@@ -42,7 +42,7 @@ const badOptions: [string, unknown][] = [
   ['zero attempts', { attempts: 0 }],
   ['fractional attempts', { attempts: 1.5 }],
   ['unknown option', { atempts: 3 }],
-  ['delayMs and runAt', { delayMs: 1, runAt: 1 }],
+  ['delayMs and runAtMs', { delayMs: 1, runAtMs: 1 }],
   ['priority out of range', { priority: 1001 }],
   ['negative priority', { priority: -1 }],
   ['bad delivery', { delivery: 'exactly-once' }],
