@@ -97,7 +97,7 @@ for (const id of ids) {
 }
 
 await queue.add('welcome', { to: 'late@example.com' }, { delayMs: 60_000 });
-console.log(`queue lag now: ${await queue.lag()} s (a delayed job is not lag until it is due)`);
+console.log(`queue lag now: ${await queue.lagMs()} ms (a delayed job is not lag until it is due)`);
 console.log(
   `jobs.processed: completed=${metrics.counterValue('jobs.processed', { outcome: 'completed' })} ` +
     `failed=${metrics.counterValue('jobs.processed', { outcome: 'failed' })} ` +

@@ -37,7 +37,7 @@ export const jobsSection: DemoSection = {
     clock.advance(30_000);
     step(
       'nobody works the queue for 30 s',
-      `jobs.queue.lag = ${await queue.lag()} s, counts ${JSON.stringify(await queue.counts())}`,
+      `queue.lagMs() = ${await queue.lagMs()} ms, counts ${JSON.stringify(await queue.counts())}`,
     );
 
     let flaky = 0;
@@ -65,7 +65,7 @@ export const jobsSection: DemoSection = {
     await worker.close();
     step(
       'start a worker; job b fails twice (exponential backoff, 3 attempts)',
-      `drained, lag ${await queue.lag()} s; retried ${metrics.counterValue('jobs.processed', { outcome: 'retried' })}, completed ${metrics.counterValue('jobs.processed', { outcome: 'completed' })}`,
+      `drained, lag ${await queue.lagMs()} ms; retried ${metrics.counterValue('jobs.processed', { outcome: 'retried' })}, completed ${metrics.counterValue('jobs.processed', { outcome: 'completed' })}`,
     );
 
     const { id } = await queue.add(
@@ -113,6 +113,6 @@ export const jobsSection: DemoSection = {
     );
     await queue.deadLetters.purge();
     await queue.close();
-    await backend.close(); // the backend's own blocking connection; the demo's client stays open
+    await backend.close?.(); // the backend's own blocking connection; the demo's client stays open
   },
 };

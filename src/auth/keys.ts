@@ -15,7 +15,7 @@ import {
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
-import { option } from '../core/validate.js';
+import { argument } from '../core/validate.js';
 import { randomToken } from './secrets.js';
 
 /** The algorithms a key may be made for. `none` is not one of them, and never will be. */
@@ -120,7 +120,7 @@ function fromSecret(secret: Uint8Array, kid?: string): SigningKey {
  * ```
  */
 export async function generateSigningKey(alg: SigningAlgorithm = 'EdDSA'): Promise<SigningKey> {
-  option.oneOf('alg', alg, signingAlgorithms);
+  argument.oneOf('alg', alg, signingAlgorithms);
   if (alg === 'HS256') return fromSecret(new Uint8Array(Buffer.from(randomToken(32), 'base64url')));
   const { privateKey } = await generateKeyPair(generateAlg(alg), { extractable: true });
   return fromPrivateJwk(alg, await exportJWK(privateKey));

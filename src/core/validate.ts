@@ -1,12 +1,12 @@
 /**
- * Small validators shared by every module, so messages read the same everywhere: they name the option
- * in backticks and say what was expected, never echoing secrets.
+ * Call-time argument validators shared by every module (factory options go through `defineOptions` in
+ * options.ts), so messages read the same everywhere: they name the argument in backticks and say what
+ * was expected, never echoing secrets.
  */
-import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 
 type ErrorFactory = (message: string) => Error;
 
-const optionError: ErrorFactory = (m) => new InvalidOptionError(m);
 const argumentError: ErrorFactory = (m) => new InvalidArgumentError(m);
 
 const describe = (value: unknown) =>
@@ -26,43 +26,18 @@ function numberIn(name: string, value: unknown, min: number, max: number, fail: 
   return value;
 }
 
-/** Validators that throw `InvalidOptionError` (use at construction). */
-export const option = {
-  integer: (name: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER) =>
-    integerIn(name, value, min, max, optionError),
-  number: (name: string, value: unknown, min = 0, max = Number.MAX_VALUE) =>
-    numberIn(name, value, min, max, optionError),
-  positive(name: string, value: unknown): number {
-    const n = numberIn(name, value, 0, Number.MAX_VALUE, optionError);
-    if (n <= 0) throw optionError(`\`${name}\` must be > 0, got ${n}`);
-    return n;
-  },
-  name(name: string, value: unknown, maxLength = 128): string {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9._-]+$/.test(value) || value.length > maxLength) {
-      throw optionError(`\`${name}\` must be 1..${maxLength} characters of [A-Za-z0-9._-]`);
-    }
-    return value;
-  },
-  oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      throw optionError(`\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    }
-    return value as T;
-  },
-  /** Rejects keys not in `known`, so a typo (`windowMS`) is an error rather than a silent default. */
-  knownKeys(what: string, value: object, known: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!known.includes(key)) throw optionError(`unknown option \`${key}\` for ${what}`);
-    }
-  },
-} as const;
-
 /** Validators that throw `InvalidArgumentError` (use at call time). */
 export const argument = {
   integer: (name: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER) =>
     integerIn(name, value, min, max, argumentError),
   number: (name: string, value: unknown, min = 0, max = Number.MAX_VALUE) =>
     numberIn(name, value, min, max, argumentError),
+  oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      throw argumentError(`\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    }
+    return value as T;
+  },
   /** A non-empty string of at most `maxLength` UTF-16 units. */
   key(name: string, value: unknown, maxLength: number): string {
     if (typeof value !== 'string' || value.length === 0) {

@@ -14,6 +14,8 @@
  */
 export { DEFAULT_BACKOFF } from './backoff.js';
 export {
+  BackoffUnresolvedError,
+  JOBS_ERROR_CODES,
   type JobsErrorCode,
   JobTimeoutError,
   LeaseLostError,
@@ -23,19 +25,22 @@ export {
   QueueFullError,
   WorkerClosedError,
 } from './errors.js';
-export { createMemoryJobBackend, type MemoryJobBackendOptions } from './memory.js';
+export { createMemoryJobBackend, type MemoryJobBackend, type MemoryJobBackendOptions } from './memory.js';
 export { type BulkJob, createJobQueue, type DeadLetterQueue, type JobQueue } from './queue.js';
 export type {
   AddBatchResult,
   AddedJob,
   AddLimits,
+  AddRequest,
   AttemptRecord,
   BackoffOption,
   ClaimedJob,
+  ClaimRequest,
   ClaimResult,
   CompleteInput,
   Delivery,
   FailInput,
+  FailOutcome,
   Job,
   JobBackend,
   JobCounts,
@@ -44,9 +49,16 @@ export type {
   JobQueueOptions,
   JobRecord,
   JobState,
+  LeaseRef,
+  ListDeadRequest,
   NewJob,
   OverflowPolicy,
+  ProgressRequest,
+  RenewRequest,
+  SettleRequest,
+  SettleResult,
   StoredBackoff,
+  WaitForWorkRequest,
 } from './types.js';
 export {
   createWorker,

@@ -31,7 +31,10 @@ export interface AttemptRecord {
   readonly error: JobError;
 }
 
-/** Backoff as stored with the job; a function backoff is stored as `custom` (it cannot run in Redis). */
+/**
+ * Backoff as stored with the job. `custom` is resolved by the worker's `backoff` option in whichever
+ * process runs the retry (a function cannot be stored, nor run in Redis).
+ */
 export type StoredBackoff =
   | {
       readonly type: 'exponential';
@@ -42,7 +45,11 @@ export type StoredBackoff =
   | { readonly type: 'fixed'; readonly delayMs: number }
   | { readonly type: 'custom' };
 
-/** Backoff between queue-level retries. */
+/**
+ * Backoff between queue-level retries: a serialisable descriptor, never a function (a function would
+ * exist only in the adding process). For your own formula use `{ type: 'custom' }` and give every
+ * worker of the queue the same `backoff` option (like BullMQ's `backoffStrategy`).
+ */
 export type BackoffOption =
   | {
       readonly type: 'exponential';
@@ -54,19 +61,19 @@ export type BackoffOption =
       readonly jitter?: number;
     }
   | { readonly type: 'fixed'; readonly delayMs: number }
-  | ((attempt: number, error: unknown) => number);
+  | { readonly type: 'custom' };
 
 /** Options of one job. */
 export interface JobOptions {
-  /** Run no sooner than this many ms from now. Exclusive with `runAt`. */
+  /** Run no sooner than this many ms from now. Exclusive with `runAtMs`. */
   readonly delayMs?: number;
-  /** Run no sooner than this epoch ms. Exclusive with `delayMs`. */
-  readonly runAt?: number;
+  /** Run no sooner than this instant (epoch ms). Exclusive with `delayMs`. */
+  readonly runAtMs?: number;
   /** 0..1000; lower runs first. Default 0. */
   readonly priority?: number;
   /** The retry budget: total attempts allowed, 1..1000. Default 3 (1 for at-most-once). */
   readonly attempts?: number;
-  /** Backoff between retries. Default exponential, 1 s, capped at 5 min, jitter 0.5. */
+  /** Backoff between retries. Default exponential, 1 s, capped at 5 min, jitter 0.5. Never a function. */
   readonly backoff?: BackoffOption;
   /** Per-attempt limit; default the worker's `timeoutMs`. */
   readonly timeoutMs?: number;
@@ -194,7 +201,10 @@ export interface AddBatchResult {
 /** Result of a claim. */
 export interface ClaimResult {
   readonly jobs: readonly ClaimedJob[];
-  /** Ms until the next delayed job is due or lease expires; null when there is none. */
+  /**
+   * Ms until the next delayed job is due or lease expires; null when there is none, and null after a
+   * full claim (`count` jobs, not paused), whose caller claims again at once.
+   */
   readonly nextWakeMs: number | null;
   /** Expired leases recovered by this claim. */
   readonly stalledRetried: number;
@@ -236,32 +246,78 @@ export interface SettleResult {
   readonly claimed?: ClaimResult;
 }
 
+/** A batch to insert with the limits decided atomically with it. */
+export interface AddRequest {
+  readonly jobs: readonly NewJob[];
+  readonly limits: AddLimits;
+}
+
+/** One claim on one job: the fence of every result, renewal and release. */
+export interface LeaseRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** Leases to extend, each by `leaseMs` from the backend's now. */
+export interface RenewRequest {
+  readonly leases: readonly LeaseRef[];
+  readonly leaseMs: number;
+}
+
+/** Progress to store on a leased job. */
+export interface ProgressRequest extends LeaseRef {
+  readonly progressJson: string;
+}
+
+/** Completions to apply, then (optionally) a claim for the same worker. */
+export interface SettleRequest {
+  readonly completions: readonly CompleteInput[];
+  readonly claim?: ClaimRequest;
+}
+
+/** A page of the dead-letter queue. */
+export interface ListDeadRequest {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** How long to wait for work, and the signal that ends the wait early. */
+export interface WaitForWorkRequest {
+  readonly maxWaitMs: number;
+  readonly signal: AbortSignal;
+}
+
+/** What `fail` did: retried (budget left), dead-lettered, or `lost` (lease gone, nothing applied). */
+export type FailOutcome = 'retried' | 'dead' | 'lost';
+
 /**
  * The storage port of the jobs module. Every mutating method is one atomic state change; methods that
- * take a `token` apply only while that claim still holds an unexpired lease.
+ * take a `token` apply only while that claim still holds an unexpired lease. Every method takes the
+ * queue name and at most one request object. Time is the adapter's own (its `clock` option, or Redis
+ * `TIME`): no method takes a "now".
  */
 export interface JobBackend {
   /** Adapter name, e.g. `memory`, `redis`. */
   readonly kind: string;
   /** Inserts a batch with idempotency and the depth limit decided together; `rejected` writes nothing. */
-  add(queue: string, jobs: readonly NewJob[], limits: AddLimits): Promise<AddBatchResult>;
+  add(queue: string, request: AddRequest): Promise<AddBatchResult>;
   /** Promotes due delayed jobs, recovers expired leases, then claims up to `count` ready jobs. */
   claim(queue: string, request: ClaimRequest): Promise<ClaimResult>;
   /** Extends leases; true per lease still held. */
-  renew(queue: string, leases: readonly { id: string; token: string }[], leaseMs: number): Promise<boolean[]>;
+  renew(queue: string, request: RenewRequest): Promise<boolean[]>;
   /** Stores progress while the lease is held; false when it is not. */
-  progress(queue: string, id: string, token: string, progressJson: string): Promise<boolean>;
+  progress(queue: string, request: ProgressRequest): Promise<boolean>;
   /** False when the lease was lost (nothing applied). */
   complete(queue: string, input: CompleteInput): Promise<boolean>;
   /**
    * Completes a batch (each completion fenced and applied on its own), then claims for the same worker
    * when `claim` is given: the worker's hot path, one round trip per batch.
    */
-  settle(queue: string, completions: readonly CompleteInput[], claim?: ClaimRequest): Promise<SettleResult>;
+  settle(queue: string, request: SettleRequest): Promise<SettleResult>;
   /** Records a failed attempt: retried (budget left), dead-lettered, or `lost` (lease gone, nothing applied). */
-  fail(queue: string, input: FailInput): Promise<'retried' | 'dead' | 'lost'>;
+  fail(queue: string, input: FailInput): Promise<FailOutcome>;
   /** Puts a leased job back at the front of the queue without charging the attempt. */
-  release(queue: string, id: string, token: string): Promise<boolean>;
+  release(queue: string, lease: LeaseRef): Promise<boolean>;
   /** Pauses or resumes claiming for the queue (adds still work). */
   setPaused(queue: string, paused: boolean): Promise<void>;
   /** One job in any state, or undefined. */
@@ -271,7 +327,7 @@ export interface JobBackend {
   /** Age in ms of the oldest job ready to run (0 when none). */
   lagMs(queue: string): Promise<number>;
   /** Dead jobs, oldest death first. */
-  listDead(queue: string, offset: number, limit: number): Promise<JobRecord[]>;
+  listDead(queue: string, request: ListDeadRequest): Promise<JobRecord[]>;
   /** Moves these dead jobs back to ready with a fresh budget; returns how many moved. */
   redrive(queue: string, ids: readonly string[]): Promise<number>;
   /** Deletes up to `limit` dead jobs; returns how many. */
@@ -280,9 +336,9 @@ export interface JobBackend {
    * Resolves when work may be available (an add, a retry, a release) or after `maxWaitMs`, whichever
    * comes first; rejects with the signal's reason on abort. Never polls.
    */
-  waitForWork(queue: string, maxWaitMs: number, signal: AbortSignal): Promise<void>;
-  /** Releases connections the backend opened itself (never the client it was given). */
-  close(): Promise<void>;
+  waitForWork(queue: string, request: WaitForWorkRequest): Promise<void>;
+  /** Releases what the backend made itself (connections, timers; never the client it was given). */
+  close?(): Promise<void>;
 }
 
 /** Options of `createJobQueue`. */

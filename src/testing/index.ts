@@ -17,11 +17,7 @@ export {
   runDifferential,
   seededRandom,
 } from './contracts/differential.js';
-export {
-  type JobBackendContractOptions,
-  type JobBackendContractSubject,
-  jobBackendContract,
-} from './contracts/jobs.js';
+export { type JobBackendContractOptions, jobBackendContract } from './contracts/jobs.js';
 export {
   type MetricsContractOptions,
   type MetricsContractSubject,

@@ -111,4 +111,10 @@ describe('key ring and rotation', () => {
       expect(key.kid).toMatch(/^[A-Za-z0-9_-]+$/);
     }
   });
+
+  it('refuses to generate a key for an algorithm it does not sign with', async () => {
+    for (const alg of ['none', 'HS512', '', 42]) {
+      await expect(generateSigningKey(alg as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+  });
 });

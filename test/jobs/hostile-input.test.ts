@@ -42,7 +42,7 @@ const badOptions: [string, unknown][] = [
   ['zero attempts', { attempts: 0 }],
   ['fractional attempts', { attempts: 1.5 }],
   ['unknown option', { atempts: 3 }],
-  ['delayMs and runAt', { delayMs: 1, runAt: 1 }],
+  ['delayMs and runAtMs', { delayMs: 1, runAtMs: 1 }],
   ['priority out of range', { priority: 1001 }],
   ['negative priority', { priority: -1 }],
   ['bad delivery', { delivery: 'exactly-once' }],
@@ -53,6 +53,9 @@ const badOptions: [string, unknown][] = [
   ['unknown backoff field', { backoff: { type: 'fixed', delayMs: 1, jitter: 1 } }],
   ['jitter above 1', { backoff: { type: 'exponential', jitter: 2 } }],
   ['options not an object', 'fast'],
+  ['a function backoff (it would exist only in this process)', { backoff: () => 1000 }],
+  ['runAt without its unit (renamed runAtMs)', { runAt: 1 }],
+  ['unknown custom backoff field', { backoff: { type: 'custom', fn: 'x' } }],
 ];
 
 function hostileSuite(name: string, makeBackend: () => JobBackend, leftovers: () => Promise<number>) {
@@ -131,6 +134,8 @@ describe('factory options', () => {
       { name: 'q', maxPayloadBytes: -1 },
       { name: 'q', keepCompletedMs: -1 },
       { name: 'q', backend: {} },
+      'not an object',
+      { name: 'q', idempotencyWindowMs: 0 },
     ];
     for (const options of bad) {
       expect(() => createJobQueue(options as never)).toThrow(
@@ -150,6 +155,9 @@ describe('factory options', () => {
         expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
       );
     }
+    expect(() => createWorker(queue, async () => {}, { backoff: 5 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
     expect(() => createWorker({ name: 'fake' } as never, async () => {})).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );

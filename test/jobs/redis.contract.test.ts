@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createRedisJobBackend } from '../../src/jobs/redis.js';
-import { createManualClock, jobBackendContract } from '../../src/testing/index.js';
+import { jobBackendContract } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { canStartCluster, useLocalRedisCluster } from '../support/redis-cluster.js';
 
@@ -20,10 +20,7 @@ describe.skipIf(noRedis)('jobs on Redis', () => {
     { describe, it },
     {
       name: 'redis',
-      setup: () => {
-        const clock = createManualClock(Date.UTC(2026, 0, 1));
-        return { clock, backend: createRedisJobBackend({ client: redis, prefix, clock }) };
-      },
+      setup: (clock) => ({ subject: createRedisJobBackend({ client: redis, prefix, clock }) }),
     },
   );
 });
@@ -35,10 +32,7 @@ describe.skipIf(!canStartCluster())('jobs on a 3-node Redis Cluster', () => {
     { describe, it },
     {
       name: 'redis cluster',
-      setup: () => {
-        const clock = createManualClock(Date.UTC(2026, 0, 1));
-        return { clock, backend: createRedisJobBackend({ client: cluster(), prefix: 'cl', clock }) };
-      },
+      setup: (clock) => ({ subject: createRedisJobBackend({ client: cluster(), prefix: 'cl', clock }) }),
     },
   );
 });

@@ -183,24 +183,6 @@ export function defineScript<R>(definition: ScriptDefinition<R>): RedisScript<R>
   });
 }
 
-/**
- * @deprecated Transitional: a script from a hand-written source with an undecoded reply. Every module moves
- * to {@link defineScript}; this goes when the last caller does.
- */
-export function defineRawScript(
-  name: string,
-  numberOfKeys: number | 'variadic',
-  source: string,
-): RedisScript<unknown> {
-  return Object.freeze({
-    name,
-    numberOfKeys,
-    source,
-    sha1: createHash('sha1').update(source).digest('hex'),
-    decode: (raw: unknown) => raw,
-  });
-}
-
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
 /** Decodes a raw reply of `script`, turning a shape error into a `StoreError` naming the script. */

@@ -1,30 +1,38 @@
-import { defineRawScript } from '../../core/redis/script.js';
-import { withPrelude } from './shared.js';
+/** The add: idempotency, depth limit and overflow policy decided together with the writes. */
+import { defineScript, SERVER_TIME } from '../../core/redis/script.js';
+import { PRIORITY_FACTOR, QUEUE_FULL_CODE, QUEUE_FULL_MESSAGE, QUEUE_FULL_NAME } from '../constants.js';
+import { addReply } from './replies.js';
+import { WAKE } from './shared.js';
 
-/** Adds a batch of jobs atomically: idempotency, depth limit and overflow policy decided together. */
-export const addScript = defineRawScript(
-  'jobs-add-variadic',
-  'variadic',
-  withPrelude(
-    `
--- KEYS[1] ready zset   KEYS[2] age zset   KEYS[3] delayed zset   KEYS[4] dead zset   KEYS[5] wake list
--- KEYS[5 + 2i - 1] job hash of job i   KEYS[5 + 2i] idempotency key of job i (the job hash when none)
--- ARGV[1] now ms or -1   ARGV[2] maxDepth (0 none)   ARGV[3] overflow   ARGV[4] idempotency window ms
--- ARGV[5] job key prefix   ARGV[6] job count n
--- ARGV[6 + 2i - 1] job i as JSON [id, type, priority, attempts, delivery 'l'|'o', timeoutMs, backoff JSON,
---   delayMs, idempotency key or '']   ARGV[6 + 2i] job i's payload JSON (kept apart: stored byte for byte)
--- returns {-1} when rejected (nothing written), else {0, dropped, id1, status1, ...}
-`,
-    `
-local now = nowMs(ARGV[1])
+/** Adds a batch of jobs atomically: with `overflow: 'reject'` over the limit, nothing is written. */
+export const addScript = defineScript({
+  name: 'jobs-add',
+  summary: 'adds a batch of jobs with idempotency, depth limit and overflow policy decided together',
+  keys: {
+    variadic:
+      'ready; age; delayed; dead; wake list; then per job i: its job hash, and its idempotency key ' +
+      '(the job hash again when it has none)',
+  },
+  args: {
+    variadic:
+      "now (epoch ms or REDIS_TIME ''); maxDepth (0 none); overflow; idempotency window ms; job key prefix; " +
+      "job count n; then per job i: [id, type, priority, attempts, delivery 'l'|'o', timeoutMs, backoff JSON, " +
+      "delayMs, idempotency key or ''] as JSON, and its payload JSON (kept apart: stored byte for byte)",
+  },
+  returns: '{rejected 1|0 (1: nothing written), dropped, {id, status}...}',
+  constants: { PRIORITY_FACTOR, QUEUE_FULL_NAME, QUEUE_FULL_CODE, QUEUE_FULL_MESSAGE },
+  uses: [SERVER_TIME, WAKE],
+  body: `
+local now = now_ms(ARGV[1])
 local maxDepth = tonumber(ARGV[2])
 local overflow = ARGV[3]
 local n = tonumber(ARGV[6])
-local FULL = cjson.encode({ name = 'QueueFullError', code = 'ERR_QUEUE_FULL', message = 'queue full' })
+local full_error = { name = QUEUE_FULL_NAME, code = QUEUE_FULL_CODE, message = QUEUE_FULL_MESSAGE }
+local full_json = cjson.encode(full_error)
 
 -- The value is "<id>|<expiresAtMs>": the PX TTL frees memory, the stored deadline keeps the window
 -- exact under the caller's clock.
-local function firstJobId(key)
+local function first_job_id(key)
   local v = redis.call('GET', key)
   if not v then return false end
   local sep = string.find(v, '|', 1, true)
@@ -38,13 +46,28 @@ local fresh = 0
 for i = 1, n do
   local job = cjson.decode(ARGV[6 + 2 * i - 1])
   jobs[i] = job
-  if job[9] == '' or not firstJobId(KEYS[5 + 2 * i]) then fresh = fresh + 1 end
+  if job[9] == '' or not first_job_id(KEYS[5 + 2 * i]) then fresh = fresh + 1 end
 end
 local room = -1
 if maxDepth > 0 then
   local depth = redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[3])
-  if depth + fresh > maxDepth and overflow == 'reject' then return { -1 } end
+  if depth + fresh > maxDepth and overflow == 'reject' then return { 1, 0 } end
   room = math.max(0, maxDepth - depth)
+end
+
+-- Drops the head of the queue (ready first, then delayed) to make room; true when one was dropped.
+local function drop_oldest()
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if head then
+    redis.call('ZREM', KEYS[1], head)
+    redis.call('ZREM', KEYS[2], head)
+  else
+    head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+    if head then redis.call('ZREM', KEYS[3], head) end
+  end
+  if not head then return false end
+  redis.call('DEL', ARGV[5] .. head)
+  return true
 end
 
 local out = { 0, 0 }
@@ -54,10 +77,9 @@ for i = 1, n do
   local id, idem = job[1], job[9]
   local jobKey, idemKey = KEYS[5 + 2 * i - 1], KEYS[5 + 2 * i]
   local existing = false
-  if idem ~= '' then existing = firstJobId(idemKey) end
+  if idem ~= '' then existing = first_job_id(idemKey) end
   if existing then
-    out[#out + 1] = existing
-    out[#out + 1] = 'duplicate'
+    out[#out + 1] = { existing, 'duplicate' }
   else
     if idem ~= '' then redis.call('SET', idemKey, id .. '|' .. (now + tonumber(ARGV[4])), 'PX', ARGV[4]) end
     local priority, delay = tonumber(job[3]), tonumber(job[8])
@@ -66,19 +88,8 @@ for i = 1, n do
     if room == 0 then
       if overflow == 'dead-letter' then
         dead = true
-      else
-        local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-        if head then
-          redis.call('ZREM', KEYS[1], head)
-          redis.call('ZREM', KEYS[2], head)
-        else
-          head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
-          if head then redis.call('ZREM', KEYS[3], head) end
-        end
-        if head then
-          redis.call('DEL', ARGV[5] .. head)
-          dropped = dropped + 1
-        end
+      elseif drop_oldest() then
+        dropped = dropped + 1
       end
     elseif room > 0 then
       room = room - 1
@@ -87,12 +98,11 @@ for i = 1, n do
       'dl', job[5], 'to', job[6], 'b', job[7], 'c', now, 'r', readyAt }
     if idem ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = idem end
     if dead then
-      local h = cjson.encode({ { attempt = 0, startedAtMs = now, endedAtMs = now, error = cjson.decode(FULL) } })
-      for _, v in ipairs({ 's', 'dead', 'f', now, 'e', FULL, 'h', h }) do fields[#fields + 1] = v end
+      local h = cjson.encode({ { attempt = 0, startedAtMs = now, endedAtMs = now, error = full_error } })
+      for _, v in ipairs({ 's', 'dead', 'f', now, 'e', full_json, 'h', h }) do fields[#fields + 1] = v end
       redis.call('HSET', jobKey, unpack(fields))
       redis.call('ZADD', KEYS[4], now, id)
-      out[#out + 1] = id
-      out[#out + 1] = 'dead'
+      out[#out + 1] = { id, 'dead' }
     else
       fields[#fields + 1] = 's'
       if delay > 0 then
@@ -106,8 +116,7 @@ for i = 1, n do
         if priority > 0 then redis.call('ZADD', KEYS[2], readyAt, id) end
       end
       woke = true
-      out[#out + 1] = id
-      out[#out + 1] = 'added'
+      out[#out + 1] = { id, 'added' }
     end
   end
 end
@@ -115,5 +124,5 @@ if woke then wake(KEYS[5]) end
 out[2] = dropped
 return out
 `,
-  ),
-);
+  reply: addReply,
+});

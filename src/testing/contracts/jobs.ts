@@ -1,29 +1,28 @@
+/**
+ * The JobBackend contract: the semantics every job backend must have (leases, fencing, budgets, DLQ,
+ * idempotency, depth limits, lag), checked through the public queue and worker and through the port.
+ */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ManualClock } from '../../core/manual-clock.js';
 import { createMemoryMetrics } from '../../core/memory-metrics.js';
-import { NonRetryableError } from '../../jobs/errors.js';
-import { createJobQueue, type JobQueue } from '../../jobs/queue.js';
-import type { JobBackend, JobQueueOptions } from '../../jobs/types.js';
-import { createWorker, type JobContext, type WorkerOptions } from '../../jobs/worker.js';
-import type { ContractTestApi } from './test-api.js';
+import {
+  createJobQueue,
+  createWorker,
+  type JobBackend,
+  type JobContext,
+  type JobQueue,
+  type JobQueueOptions,
+  NonRetryableError,
+  type WorkerOptions,
+} from '../../jobs/index.js';
+import { type ContractOptions, type ContractTestApi, withFixture } from './test-api.js';
 
-/** What a JobBackend under test exposes to the contract. */
-export interface JobBackendContractSubject {
-  /** A backend whose time is `clock` (memory: its clock; Redis: the `clock` option). */
-  readonly backend: JobBackend;
-  readonly clock: ManualClock;
-  /** Releases what `setup` created. */
-  close?(): Promise<void>;
-}
-
-/** Options of {@link jobBackendContract}. */
-export interface JobBackendContractOptions {
-  /** Adapter name shown in test titles. */
-  readonly name: string;
-  /** Builds a fresh backend (and manual clock) for each test. */
-  readonly setup: () => Promise<JobBackendContractSubject> | JobBackendContractSubject;
-}
+/**
+ * Options of {@link jobBackendContract}: `setup(clock)` builds a fresh backend whose time is `clock`
+ * (memory: its `clock`; Redis: the `clock` option) and returns it as `subject`.
+ */
+export type JobBackendContractOptions = ContractOptions<JobBackend>;
 
 /** Waits (in real time) until `check` passes; for effects of background workers. Not a timing assertion. */
 async function eventually(what: string, check: () => boolean | Promise<boolean>, limitMs = 10_000) {
@@ -50,43 +49,42 @@ const quietWorker = (extra: WorkerOptions = {}): WorkerOptions => ({
  * import { describe, it } from 'vitest';
  * jobBackendContract({ describe, it }, {
  *   name: 'memory',
- *   setup: () => { const clock = createManualClock(); return { clock, backend: createMemoryJobBackend({ clock }) }; },
+ *   setup: (clock) => ({ subject: createMemoryJobBackend({ clock }) }),
  * });
  * ```
  */
 export function jobBackendContract(t: ContractTestApi, options: JobBackendContractOptions): void {
   interface Env {
-    readonly s: JobBackendContractSubject;
+    readonly s: { readonly backend: JobBackend; readonly clock: ManualClock };
     readonly metrics: ReturnType<typeof createMemoryMetrics>;
     queue(extra?: Omit<JobQueueOptions, 'name' | 'backend' | 'clock'>): JobQueue;
   }
-  const withEnv = (body: (env: Env) => Promise<void>) => async () => {
-    const s = await options.setup();
-    const metrics = createMemoryMetrics();
-    const queues: JobQueue[] = [];
-    try {
-      await body({
-        s,
-        metrics,
-        queue(extra = {}) {
-          const q = createJobQueue({
-            name: `contract-${randomBytes(4).toString('hex')}`,
-            backend: s.backend,
-            clock: s.clock,
-            metrics,
-            ...extra,
-          });
-          queues.push(q);
-          return q;
-        },
-      });
-    } finally {
-      for (const q of queues) await q.close();
-      await s.backend.close();
-      await s.close?.();
-    }
-  };
-  const claim = (s: JobBackendContractSubject, queue: JobQueue, leaseMs = 1000, count = 1) =>
+  const withEnv = (body: (env: Env) => Promise<void>) =>
+    withFixture(options.setup, async (backend, clock) => {
+      const metrics = createMemoryMetrics();
+      const queues: JobQueue[] = [];
+      try {
+        await body({
+          s: { backend, clock },
+          metrics,
+          queue(extra = {}) {
+            const q = createJobQueue({
+              name: `contract-${randomBytes(4).toString('hex')}`,
+              backend,
+              clock,
+              metrics,
+              ...extra,
+            });
+            queues.push(q);
+            return q;
+          },
+        });
+      } finally {
+        for (const q of queues) await q.close();
+        await backend.close?.();
+      }
+    });
+  const claim = (s: Env['s'], queue: JobQueue, leaseMs = 1000, count = 1) =>
     s.backend.claim(queue.name, { count, leaseMs, token: `t${randomBytes(3).toString('hex')}` });
 
   t.describe(`JobBackend contract: ${options.name}`, () => {
@@ -148,10 +146,10 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
     );
 
     t.it(
-      'runAt in the past runs at once',
+      'runAtMs in the past runs at once',
       withEnv(async ({ s, queue }) => {
         const q = queue();
-        const { id } = await q.add('now', null, { runAt: s.clock.now() - 1000 });
+        const { id } = await q.add('now', null, { runAtMs: s.clock.now() - 1000 });
         assert.equal((await q.getJob(id))?.state, 'ready');
       }),
     );
@@ -365,14 +363,14 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
         const { jobs } = await claim(s, q, 1000);
         const token = jobs[0]?.token ?? '';
         s.clock.advance(1001);
-        assert.deepEqual(await s.backend.renew(q.name, [{ id, token }], 1000), [false]);
-        assert.equal(await s.backend.progress(q.name, id, token, '1'), false);
+        assert.deepEqual(await s.backend.renew(q.name, { leases: [{ id, token }], leaseMs: 1000 }), [false]);
+        assert.equal(await s.backend.progress(q.name, { id, token, progressJson: '1' }), false);
         const error = { message: 'x' };
         assert.equal(
           await s.backend.fail(q.name, { id, token, error, retryDelayMs: 0, chargedAttempts: 0 }),
           'lost',
         );
-        assert.equal(await s.backend.release(q.name, id, token), false);
+        assert.equal(await s.backend.release(q.name, { id, token }), false);
       }),
     );
 
@@ -384,8 +382,10 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
         const { jobs } = await claim(s, q, 1000);
         const token = jobs[0]?.token ?? '';
         s.clock.advance(800);
-        assert.deepEqual(await s.backend.renew(q.name, [{ id, token }], 1000), [true]);
-        assert.deepEqual(await s.backend.renew(q.name, [{ id, token: 'nope' }], 1000), [false]);
+        assert.deepEqual(await s.backend.renew(q.name, { leases: [{ id, token }], leaseMs: 1000 }), [true]);
+        assert.deepEqual(await s.backend.renew(q.name, { leases: [{ id, token: 'nope' }], leaseMs: 1000 }), [
+          false,
+        ]);
         s.clock.advance(800);
         const again = await claim(s, q, 1000);
         assert.equal(again.stalledRetried + again.stalledDead, 0);
@@ -509,18 +509,19 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
       'lag is the age of the oldest ready job, including prioritised and due delayed jobs',
       withEnv(async ({ s, queue, metrics }) => {
         const q = queue();
-        assert.equal(await q.lag(), 0);
+        assert.equal(await q.lagMs(), 0);
         await q.add('j', null, { priority: 7 });
         s.clock.advance(4000);
         await q.add('j', null);
         s.clock.advance(1000);
-        assert.equal(await q.lag(), 5);
+        assert.equal(await q.lagMs(), 5000);
+        // the metric keeps its unit, seconds (declared on the instrument)
         assert.equal(metrics.gaugeValue('jobs.queue.lag', { queue: q.name }), 5);
         const q2 = queue();
         await q2.add('j', null, { delayMs: 1000 });
-        assert.equal(await q2.lag(), 0);
+        assert.equal(await q2.lagMs(), 0);
         s.clock.advance(3000);
-        assert.equal(await q2.lag(), 2);
+        assert.equal(await q2.lagMs(), 2000);
       }),
     );
 
@@ -570,6 +571,85 @@ export function jobBackendContract(t: ContractTestApi, options: JobBackendContra
         assert.equal(await q.deadLetters.purge(), 1);
         assert.equal((await q.counts()).dead, 0);
         assert.equal(await q.getJob(jobs[0]!.id), undefined);
+      }),
+    );
+
+    t.it(
+      'a worker runs from a wrapped queue (a spread copy or a Proxy): only the public surface is used',
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const spread = { ...q };
+        const proxy = new Proxy(q, {});
+        const done: string[] = [];
+        const workers = [spread, proxy].map((wrapped) =>
+          createWorker(wrapped, async (job) => void done.push(job.id), quietWorker()),
+        );
+        const a = await spread.add('j', 1);
+        const b = await proxy.add('j', 2);
+        await eventually('both ran', () => done.includes(a.id) && done.includes(b.id));
+        for (const w of workers) await w.close();
+      }),
+    );
+
+    t.it(
+      "backoff { type: 'custom' } is resolved by the worker's `backoff` option",
+      withEnv(async ({ s, queue }) => {
+        const q = queue();
+        const asked: [number, string][] = [];
+        let calls = 0;
+        const worker = createWorker(
+          q,
+          async () => {
+            calls++;
+            if (calls === 1) throw new Error('try later');
+          },
+          quietWorker({
+            backoff: (attempt, _error, job) => {
+              asked.push([attempt, job.type]);
+              return 4000;
+            },
+          }),
+        );
+        const { id } = await q.add('custom', null, { attempts: 2, backoff: { type: 'custom' } });
+        await eventually('retry scheduled', async () => (await q.getJob(id))?.state === 'delayed');
+        assert.deepEqual(asked, [[1, 'custom']]);
+        assert.equal((await q.getJob(id))?.readyAtMs, s.clock.now() + 4000);
+        s.clock.advance(4000);
+        await eventually('completed', async () => (await q.getJob(id))?.state === 'completed');
+        await worker.close();
+      }),
+    );
+
+    t.it(
+      "backoff { type: 'custom' } on a worker without `backoff` dead-letters loudly (ERR_JOB_BACKOFF_UNRESOLVED)",
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const reported: unknown[] = [];
+        const worker = createWorker(
+          q,
+          async () => {
+            throw new Error('smtp 451');
+          },
+          quietWorker({ onError: (error) => reported.push(error) }),
+        );
+        const { id } = await q.add('custom', null, { attempts: 3, backoff: { type: 'custom' } });
+        await eventually('dead', async () => (await q.getJob(id))?.state === 'dead');
+        const job = await q.getJob(id);
+        assert.equal(job?.attemptsMade, 1);
+        assert.equal(job?.error?.code, 'ERR_JOB_BACKOFF_UNRESOLVED');
+        assert.ok(job?.error?.message.includes('smtp 451'));
+        assert.equal((reported[0] as { code?: string }).code, 'ERR_JOB_BACKOFF_UNRESOLVED');
+        await worker.close();
+      }),
+    );
+
+    t.it(
+      'a function backoff is refused at add (it could not run in another process): nothing is written',
+      withEnv(async ({ queue }) => {
+        const q = queue();
+        const backoff = (() => 10) as unknown as { type: 'custom' };
+        await assert.rejects(q.add('j', null, { backoff }), { code: 'ERR_INVALID_ARGUMENT' });
+        assert.deepEqual(await q.counts(), { ready: 0, delayed: 0, active: 0, dead: 0, paused: false });
       }),
     );
 
