@@ -74,6 +74,12 @@ describe('script replies are decoded', () => {
     for (const bad of [
       ['active', 'u1'],
       ['active', 'u1', '[1]', '1', '2', '3', '4'],
+      ['active', 'u1', 'not json', '1', '2', '3', '4'],
+      ['active', 'u1', 'null', '1', '2', '3', '4'],
+      ['active', 'u1', '{}', '', '2', '3', '4'],
+      ['active', 'u1', '{}', '1', 'NaN', '3', '4'],
+      ['active', 7, '{}', '1', '2', '3', '4'],
+      ['active', 'u1', '{}', '1', '2', '3', '4', 'extra'],
       ['idle-timeout', 'x'],
       7,
     ]) {

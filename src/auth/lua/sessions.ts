@@ -75,7 +75,7 @@ export type TouchReply =
   | { readonly status: typeof SESSION_STATUS.ACTIVE; readonly fields: SessionFields }
   | { readonly status: Exclude<(typeof SESSION_STATUS)[keyof typeof SESSION_STATUS], 'active'> };
 
-const touchReply: ReplyDecoder<TouchReply> = reply.map(
+const touchReplyChecked: ReplyDecoder<TouchReply> = reply.map(
   reply.headAndRest(
     [
       reply.literal(
@@ -93,6 +93,42 @@ const touchReply: ReplyDecoder<TouchReply> = reply.map(
     return { status };
   },
 );
+
+const isNumeric = (value: unknown) =>
+  typeof value === 'string' && Number.isFinite(Number(value)) && value !== '';
+
+/**
+ * The touch reply, decoded once per session validation (the hot path): the common active reply is
+ * checked in one pass without intermediate arrays; anything else goes through the composed decoder,
+ * which also names what is wrong.
+ */
+const touchReply: ReplyDecoder<TouchReply> = (value, path) => {
+  if (Array.isArray(value) && value.length === 7 && value[0] === SESSION_STATUS.ACTIVE) {
+    const [, userId, dataJson, created, last, idle, abs] = value as unknown[];
+    if (typeof userId === 'string' && typeof dataJson === 'string' && isNumeric(created) && isNumeric(last)) {
+      if (isNumeric(idle) && isNumeric(abs)) {
+        let data: unknown;
+        try {
+          data = JSON.parse(dataJson);
+        } catch {
+          data = undefined;
+        }
+        if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+          const fields: SessionFields = {
+            userId,
+            data: data as Record<string, unknown>,
+            createdAtMs: Number(created),
+            lastActiveAtMs: Number(last),
+            idleTimeoutMs: Number(idle),
+            absoluteExpiresAtMs: Number(abs),
+          };
+          return { status: SESSION_STATUS.ACTIVE, fields };
+        }
+      }
+    }
+  }
+  return touchReplyChecked(value, path);
+};
 
 /** Validates a session and slides its idle deadline, or deletes it when expired. */
 export const touchSessionScript = defineScript({

@@ -18,8 +18,22 @@ export class ReplyShapeError extends Error {
   }
 }
 
-/** Checks a reply (or part of one) and returns it typed. `path` names the part, for the error. */
+/**
+ * Checks a reply (or part of one) and returns it typed. `path` names the part, for the error; containers
+ * pass `''` to their elements and prefix the element's index only when it throws, so the success path
+ * builds no strings (these run once per rate-limit batch and per job claim).
+ */
 export type ReplyDecoder<T> = (value: unknown, path: string) => T;
+
+/** Runs `decode` on element `index` of a container at `path`; on failure, the error names the full path. */
+function element<T>(decode: ReplyDecoder<T>, value: unknown, path: string, index: number | string): T {
+  try {
+    return decode(value, '');
+  } catch (error) {
+    if (!(error instanceof ReplyShapeError)) throw error;
+    throw new ReplyShapeError(`${path}[${index}]${error.path}`, error.expected, error.got);
+  }
+}
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -60,7 +74,7 @@ function array<T>(item: ReplyDecoder<T>): ReplyDecoder<T[]> {
   return (value, path) => {
     if (!Array.isArray(value)) throw new ReplyShapeError(path, 'array', value);
     const out = new Array<T>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = item(value[i], `${path}[${i}]`);
+    for (let i = 0; i < value.length; i++) out[i] = element(item, value[i], path, i);
     return out;
   };
 }
@@ -73,7 +87,7 @@ function tuple<const D extends readonly ReplyDecoder<unknown>[]>(...items: D): R
     if (!Array.isArray(value) || value.length !== items.length) {
       throw new ReplyShapeError(path, `array(${items.length})`, value);
     }
-    return items.map((decode, i) => decode(value[i], `${path}[${i}]`)) as Decoded<D>;
+    return items.map((decode, i) => element(decode, value[i], path, i)) as Decoded<D>;
   };
 }
 
@@ -86,9 +100,9 @@ function headAndRest<const D extends readonly ReplyDecoder<unknown>[], R>(
     if (!Array.isArray(value) || value.length < head.length) {
       throw new ReplyShapeError(path, `array(>= ${head.length})`, value);
     }
-    const decodedHead = head.map((decode, i) => decode(value[i], `${path}[${i}]`)) as Decoded<D>;
+    const decodedHead = head.map((decode, i) => element(decode, value[i], path, i)) as Decoded<D>;
     const decodedRest: R[] = [];
-    for (let i = head.length; i < value.length; i++) decodedRest.push(rest(value[i], `${path}[${i}]`));
+    for (let i = head.length; i < value.length; i++) decodedRest.push(element(rest, value[i], path, i));
     return { head: decodedHead, rest: decodedRest };
   };
 }
@@ -102,7 +116,7 @@ function chunks<T>(size: number, item: ReplyDecoder<T>): ReplyDecoder<T[][]> {
     const out: T[][] = [];
     for (let i = 0; i < value.length; i += size) {
       const group: T[] = [];
-      for (let j = 0; j < size; j++) group.push(item(value[i + j], `${path}[${i + j}]`));
+      for (let j = 0; j < size; j++) group.push(element(item, value[i + j], path, i + j));
       out.push(group);
     }
     return out;
@@ -121,8 +135,8 @@ function pairs<T>(item: ReplyDecoder<T>): ReplyDecoder<Record<string, T>> {
       throw new ReplyShapeError(path, 'field/value pairs', value);
     const out: Record<string, T> = Object.create(null);
     for (let i = 0; i < value.length; i += 2) {
-      const field = string(value[i], `${path}[${i}]`);
-      out[field] = item(value[i + 1], `${path}[${i + 1}]`);
+      const field = element(string, value[i], path, i);
+      out[field] = element(item, value[i + 1], path, i + 1);
     }
     return out;
   };
