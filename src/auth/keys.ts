@@ -130,8 +130,8 @@ const parseImport = defineOptions('importSigningKey', {
   alg: opt.oneOf(signingAlgorithms, { required: true }),
   // Shapes are checked below, where the message can say what the key needed.
   jwk: opt.custom<JWK>((value) => value as JWK),
-  pem: opt.custom<string>((value) => value as string),
-  secret: opt.custom<Uint8Array>((value) => value as Uint8Array),
+  pem: opt.string({ maxLength: 65_536 }),
+  secret: opt.bytes(),
   kid: opt.name(),
 });
 

@@ -3,7 +3,7 @@
  * argument (the store's `clock`, or Redis `TIME` when it has none).
  */
 import type { Clock } from '../core/clock.js';
-import { defineOptions, type OptionSpec, opt, optionError } from '../core/options.js';
+import { defineOptions, type OptionSpec, opt } from '../core/options.js';
 import { createKeyspace, type Keyspace } from '../core/redis/keys.js';
 import { type RedisScript, type RedisScriptClient, runScript, timeArg } from '../core/redis/script.js';
 import { sha256, userTag } from './secrets.js';
@@ -21,20 +21,10 @@ export interface RedisAuthStoreOptions {
   readonly clock?: Clock;
 }
 
-const PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /** The option specs every Redis auth store shares (factories add their own). */
 export const redisStoreSpecs = {
   client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
-  prefix: opt.custom(
-    (value, path, owner) => {
-      if (typeof value !== 'string' || !PREFIX_PATTERN.test(value)) {
-        throw optionError(owner, path, '1..64 characters of [A-Za-z0-9._:-] (no braces)');
-      }
-      return value;
-    },
-    { default: 'bp' },
-  ),
+  prefix: opt.keyPrefix(),
   clock: opt.optionalClock(),
 } satisfies Record<string, OptionSpec<unknown>>;
 

@@ -16,6 +16,7 @@
 import { type Clock, systemClock } from './clock.js';
 import { InvalidOptionError } from './errors.js';
 import { type Metrics, noopMetrics } from './metrics.js';
+import { KEY_PREFIX_PATTERN } from './redis/keys.js';
 
 /** Parses one option; `path` is its name as the user wrote it (`policies[0].limit`). */
 export interface OptionSpec<T> {
@@ -203,6 +204,32 @@ export const opt = {
       return value;
     };
     return withPresence(check, spec) as OptionSpec<Result<string, P>>;
+  },
+  /** A string matching `pattern`; `expected` says what that means, for the message (the value is not echoed). */
+  matching<P extends Presence<string>>(
+    pattern: RegExp,
+    expected: string,
+    spec: P = {} as P,
+  ): OptionSpec<Result<string, P>> {
+    const check = (value: unknown, path: string, owner: string) => {
+      if (typeof value !== 'string' || !pattern.test(value)) throw optionError(owner, path, expected);
+      return value;
+    };
+    return withPresence(check, spec) as OptionSpec<Result<string, P>>;
+  },
+  /** The `prefix` of a Redis adapter's keys: 1..64 of [A-Za-z0-9._:-] (no braces, which would break hash tags); default `bp`. */
+  keyPrefix(): OptionSpec<string> {
+    return opt.matching(KEY_PREFIX_PATTERN, '1..64 characters of [A-Za-z0-9._:-] (no braces)', {
+      default: 'bp',
+    });
+  },
+  /** Bytes (a `Uint8Array`, which includes `Buffer`), e.g. a secret; never echoed. */
+  bytes<P extends Presence<Uint8Array>>(spec: P = {} as P): OptionSpec<Result<Uint8Array, P>> {
+    const check = (value: unknown, path: string, owner: string) => {
+      if (!(value instanceof Uint8Array)) throw optionError(owner, path, 'a Uint8Array');
+      return value;
+    };
+    return withPresence(check, spec) as OptionSpec<Result<Uint8Array, P>>;
   },
   oneOf<const T extends string, P extends Presence<T>>(
     allowed: readonly T[],

@@ -43,7 +43,7 @@ export interface RedisJobBackend extends JobBackend {
 
 const parseOptions = defineOptions('createRedisJobBackend', {
   client: opt.port<RedisJobClient>(['evalsha', 'eval', 'duplicate'], 'required'),
-  prefix: opt.string({ default: 'bp', maxLength: 64 }),
+  prefix: opt.keyPrefix(),
   clock: opt.optionalClock(),
   maxBlockMs: opt.duration({ default: 5000, min: 10, max: 300_000 }),
 });

@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
 import type { Counter, Gauge, Histogram, InstrumentOptions, MetricLabels, Metrics } from '../core/metrics.js';
-import { defineOptions, opt, optionError } from '../core/options.js';
+import { defineOptions, opt } from '../core/options.js';
 
 /** Options of {@link createPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -24,15 +24,7 @@ const PROMETHEUS_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 const parseOptions = defineOptions('createPrometheusMetrics', {
   registry: opt.port<Registry>(['registerMetric', 'getSingleMetric']),
-  prefix: opt.custom(
-    (value, path, owner) => {
-      if (typeof value !== 'string' || !PROMETHEUS_NAME.test(value)) {
-        throw optionError(owner, path, 'a string matching [a-zA-Z_:][a-zA-Z0-9_:]*');
-      }
-      return value;
-    },
-    { default: '' },
-  ),
+  prefix: opt.matching(PROMETHEUS_NAME, 'a string matching [a-zA-Z_:][a-zA-Z0-9_:]*', { default: '' }),
 });
 
 const help = (name: string, o: InstrumentOptions) => o.description ?? `${name} (backend-patterns)`;

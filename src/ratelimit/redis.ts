@@ -45,7 +45,7 @@ export interface RedisRateLimitStore extends RateLimitStore {
 
 const parseOptions = defineOptions('createRedisRateLimitStore', {
   client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
-  prefix: opt.string({ default: 'bp', maxLength: 64 }),
+  prefix: opt.keyPrefix(),
   maxBatchSize: opt.integer({ default: 16, min: 1, max: 1000 }),
   clock: opt.optionalClock(),
 });

@@ -75,3 +75,41 @@ describe('defineOptions', () => {
     );
   });
 });
+
+describe('opt.matching, opt.keyPrefix, opt.bytes', () => {
+  const parseMore = defineOptions('createStore', {
+    prefix: opt.keyPrefix(),
+    code: opt.matching(/^[a-z]{2}$/, 'two lowercase letters'),
+    secret: opt.bytes(),
+  });
+
+  it('defaults the prefix and accepts good values', () => {
+    expect(parseMore({}).prefix).toBe('bp');
+    const secret = new Uint8Array(32);
+    expect(parseMore({ prefix: 'app:v2', code: 'en', secret })).toMatchObject({
+      prefix: 'app:v2',
+      code: 'en',
+      secret,
+    });
+  });
+
+  for (const [name, input, message] of [
+    [
+      'a prefix with a hash tag',
+      { prefix: 'a{b}' },
+      '(no braces)',
+    ],
+    ['an empty prefix', { prefix: '' }, '`prefix` must be 1..64'],
+    ['a long prefix', { prefix: 'p'.repeat(65) }, '`prefix` must be 1..64'],
+    ['a non-matching string', { code: 'EN' }, '`code` must be two lowercase letters'],
+    ['a string secret', { secret: 'hunter2' }, '`secret` must be a Uint8Array'],
+  ] as const) {
+    it(`rejects ${name}`, () => expect(() => parseMore(input)).toThrow(invalid(message)));
+  }
+
+  it('does not echo a rejected secret', () => {
+    expect(() => parseMore({ secret: 'hunter2' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+});

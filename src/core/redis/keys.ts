@@ -15,7 +15,8 @@ export interface Keyspace {
   pattern(): string;
 }
 
-const PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** What a key prefix may be: no braces (they would break hash tags), no spaces, at most 64 characters. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Creates a keyspace under `prefix` (user-chosen, no braces) and `module` (e.g. `rl`, `jobs`).
@@ -27,7 +28,7 @@ const PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
  * ```
  */
 export function createKeyspace(prefix: string, module: string): Keyspace {
-  if (!PREFIX_PATTERN.test(prefix)) {
+  if (!KEY_PREFIX_PATTERN.test(prefix)) {
     throw new InvalidOptionError('`prefix` must be 1..64 characters of [A-Za-z0-9._:-] (no braces)');
   }
   const base = `${prefix}:${module}`;
