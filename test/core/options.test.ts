@@ -94,11 +94,7 @@ describe('opt.matching, opt.keyPrefix, opt.bytes', () => {
   });
 
   for (const [name, input, message] of [
-    [
-      'a prefix with a hash tag',
-      { prefix: 'a{b}' },
-      '(no braces)',
-    ],
+    ['a prefix with a hash tag', { prefix: 'a{b}' }, '(no braces)'],
     ['an empty prefix', { prefix: '' }, '`prefix` must be 1..64'],
     ['a long prefix', { prefix: 'p'.repeat(65) }, '`prefix` must be 1..64'],
     ['a non-matching string', { code: 'EN' }, '`code` must be two lowercase letters'],
