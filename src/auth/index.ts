@@ -7,6 +7,7 @@
  * `backend-patterns/auth/redis` has the Redis ones.
  */
 
+export { normalizeAccountId } from './account-id.js';
 export { clearSessionCookie, readSessionCookie, type SessionCookieOptions, sessionCookie } from './cookie.js';
 export {
   AUTH_ERROR_CODES,
