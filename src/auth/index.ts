@@ -75,6 +75,7 @@ export {
   type Session,
   type SessionManager,
   type SessionManagerOptions,
+  type SessionRegeneration,
   type SessionValidation,
 } from './sessions.js';
 export {
