@@ -13,6 +13,7 @@ export {
   AUTH_ERROR_CODES,
   type AuthErrorCode,
   ForbiddenError,
+  RbacConditionError,
   TokenError,
   type TokenErrorCode,
   type TokenErrorOptions,
