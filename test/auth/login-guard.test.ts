@@ -196,7 +196,7 @@ describe('createLoginGuard (default RateLimiter tiers, memory store)', () => {
   it('unlock(account) clears the lockout and the failure counts of every spelling', async () => {
     const { guard } = setup();
     const ip = '203.0.113.30';
-    // 19 failures: one more would be the 24 h lockout if unlock kept the daily count.
+    // 20 failures today (unlocked after each 5): if unlock kept the daily tier, the 21st would lock for 24 h.
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < (round === 3 ? 4 : 5); i++) await guard.attempt({ account: 'frank@x', ip }, wrong);
       if (round < 3) await guard.unlock('frank@x');
