@@ -86,6 +86,16 @@ describe('clientKey (one client-key helper for the RateLimiter and the login gua
         expect(clientKey(ip)).toMatch(/^(ip:\d{1,3}(\.\d{1,3}){3}|ip6:[0-9a-f:]+\/64)$/);
       }),
     );
+    // Any other string: a typed error or a key of the fixed form, never anything else (no fallback key).
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-f:.%[\]]{0,50}$/)), (input) => {
+        try {
+          expect(clientKey(input)).toMatch(/^(ip:\d{1,3}(\.\d{1,3}){3}|ip6:[0-9a-f:]+\/64)$/);
+        } catch (e) {
+          expect(e).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+        }
+      }),
+    );
     fc.assert(
       fc.property(fc.ipV4(), (ip) => {
         expect(clientKey(`::ffff:${ip}`)).toBe(clientKey(ip));
