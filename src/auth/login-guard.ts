@@ -85,9 +85,9 @@ const parseOptions = defineOptions('createLoginGuard', {
   // Checked by the RateLimiter that receives them, which knows their shape.
   store: opt.custom<RateLimitStore>((value) => value as RateLimitStore),
   onStoreError: opt.custom<StoreErrorPolicy>((value) => value as StoreErrorPolicy),
-  // Checked by createClientKey, which owns their ranges.
-  ipv6PrefixLength: opt.custom<number>((value) => value as number),
-  nat64: opt.custom<boolean>((value) => value as boolean),
+  // The ranges of createClientKey, checked here so a bad value names createLoginGuard.
+  ipv6PrefixLength: opt.integer({ default: 64, min: 1, max: 128 }),
+  nat64: opt.boolean({ default: false }),
   clock: opt.port<Clock>(['now', 'sleep']),
   metrics: opt.port<Metrics>(['counter', 'histogram', 'gauge']),
 });
@@ -178,10 +178,7 @@ export const ipKey: ClientKeyFunction = clientKey;
 export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
   const o = parseOptions(options);
   const { accountLimiter, ipLimiter } = defaultLimiters(o);
-  const keyOfIp = createClientKey({
-    ...(o.ipv6PrefixLength === undefined ? {} : { ipv6PrefixLength: o.ipv6PrefixLength }),
-    ...(o.nat64 === undefined ? {} : { nat64: o.nat64 }),
-  });
+  const keyOfIp = createClientKey({ ipv6PrefixLength: o.ipv6PrefixLength, nat64: o.nat64 });
   // Account names (emails) never reach the limiter's keys or Redis; every spelling gets one key.
   const keyOfAccount = (account: unknown) => `acct:${userTag(normalizeAccountId(account as string))}`;
   const failures = (o.metrics ?? noopMetrics).counter('auth.login.failures', {

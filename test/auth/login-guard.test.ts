@@ -137,8 +137,12 @@ describe('createLoginGuard (default RateLimiter tiers, memory store)', () => {
     });
     expect(await guard.attempt({ account: 'y', ip: '2001:db8:2::1' }, right)).toEqual({ ok: true });
     expect(() => createLoginGuard({ ipv6PrefixLength: 200 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/^createLoginGuard: `ipv6PrefixLength`/),
+      }),
     );
+    expect(() => createLoginGuard({ nat64: 'yes' as never })).toThrow(/createLoginGuard: `nat64`/);
   });
 
   it('rejects a hostile IP with ERR_INVALID_ARGUMENT before counting anything', async () => {
