@@ -133,6 +133,10 @@ say(
   '6th attempt (right password)',
   sixth.ok ? 'ok' : `${sixth.reason}, retry in ${Math.round(sixth.retryAfterMs / 60_000)} min`,
 );
+// After a successful password reset, unlock the account (any spelling of it: ids are normalised).
+await guard.unlock(' Alice@Example.com');
+const afterReset = await attempt(storedPassword);
+say('after unlock (password reset)', afterReset.ok ? 'ok' : afterReset.reason);
 say(
   'auth.login.failures{reason=invalid-credentials}',
   metrics.counterValue('auth.login.failures', { reason: 'invalid-credentials' }),

@@ -11,13 +11,14 @@ export const AUTH_ERROR_CODES = [
   'ERR_TOKEN_REVOKED',
   'ERR_TOKEN_REUSED',
   'ERR_FORBIDDEN',
+  'ERR_RBAC_CONDITION',
 ] as const;
 
 /** Codes raised by `backend-patterns/auth`. */
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
 
 /** The codes of the token errors. */
-export type TokenErrorCode = Exclude<AuthErrorCode, 'ERR_FORBIDDEN'>;
+export type TokenErrorCode = Exclude<AuthErrorCode, 'ERR_FORBIDDEN' | 'ERR_RBAC_CONDITION'>;
 
 /**
  * Which check rejected a token. Stable strings, safe to use as a metric label.
@@ -118,5 +119,47 @@ export class ForbiddenError extends BackendPatternsError<'ERR_FORBIDDEN'> {
   constructor(permission: string, options?: BackendPatternsErrorOptions) {
     super('ERR_FORBIDDEN', `permission \`${permission}\` denied`, options);
     this.permission = permission;
+  }
+}
+
+/**
+ * An RBAC condition (`when`) returned something other than a boolean: `1`, `'yes'`, `undefined`, a
+ * promise (conditions are synchronous). A programming error in the policy, thrown by `rbac.can` and
+ * `rbac.assert` at evaluation, so the request is refused rather than decided on a truthy guess. The
+ * message names the role, the rule's effect and the permission, never the resource.
+ *
+ * @example
+ * ```ts
+ * try { rbac.assert(user, 'post:delete', post); } catch (e) {
+ *   if (isBackendPatternsError(e, 'ERR_RBAC_CONDITION')) log.error(e.message); // fix the policy
+ *   res.statusCode = 403;
+ * }
+ * ```
+ */
+export class RbacConditionError extends BackendPatternsError<'ERR_RBAC_CONDITION'> {
+  /** The permission being checked, e.g. `post:delete`. */
+  readonly permission: string;
+  /** The role that declared the rule. */
+  readonly role: string;
+  /** Whether the rule was an allow or a deny rule. */
+  readonly effect: 'allow' | 'deny';
+
+  constructor(
+    details: {
+      readonly permission: string;
+      readonly role: string;
+      readonly effect: 'allow' | 'deny';
+      readonly got: string;
+    },
+    options?: BackendPatternsErrorOptions,
+  ) {
+    super(
+      'ERR_RBAC_CONDITION',
+      `role \`${details.role}\`: the \`when\` of ${details.effect} rule for \`${details.permission}\` returned ${details.got}, not a boolean (conditions must be synchronous booleans)`,
+      options,
+    );
+    this.permission = details.permission;
+    this.role = details.role;
+    this.effect = details.effect;
   }
 }

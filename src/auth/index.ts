@@ -7,11 +7,13 @@
  * `backend-patterns/auth/redis` has the Redis ones.
  */
 
+export { normalizeAccountId } from './account-id.js';
 export { clearSessionCookie, readSessionCookie, type SessionCookieOptions, sessionCookie } from './cookie.js';
 export {
   AUTH_ERROR_CODES,
   type AuthErrorCode,
   ForbiddenError,
+  RbacConditionError,
   TokenError,
   type TokenErrorCode,
   type TokenErrorOptions,
@@ -74,6 +76,7 @@ export {
   type Session,
   type SessionManager,
   type SessionManagerOptions,
+  type SessionRegeneration,
   type SessionValidation,
 } from './sessions.js';
 export {

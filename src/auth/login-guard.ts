@@ -4,13 +4,15 @@
  * attempt is counted *before* the password check, so a burst of parallel guesses cannot all slip past a
  * "peek" before the first failure is recorded; a success clears the account's counter.
  */
-import { isIPv6 } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { type Metrics, noopMetrics } from '../core/metrics.js';
 import { defineOptions, opt } from '../core/options.js';
 import { argument } from '../core/validate.js';
 // Only through the RateLimiter's public entry point: modules never reach into each other's internals.
 import {
+  type ClientKeyFunction,
+  clientKey,
+  createClientKey,
   createRateLimiter,
   fixedWindow,
   type RateLimitStore,
@@ -18,6 +20,7 @@ import {
   slidingWindowCounter,
   slidingWindowLog,
 } from '../ratelimit/index.js';
+import { normalizeAccountId } from './account-id.js';
 import { userTag } from './secrets.js';
 
 /** A limiter decision, as the guard needs it. The RateLimiter's result satisfies it. */
@@ -60,6 +63,14 @@ export interface LoginGuardOptions {
   readonly store?: RateLimitStore;
   /** What the default limiters do when their store fails. Default `'fail-open'` (logins keep working). */
   readonly onStoreError?: StoreErrorPolicy;
+  /**
+   * IPv6 prefix length of one IP bucket. Default 64. An attacker holding a /48 or /56 can rotate through
+   * many /64s, each with a fresh allowance; 56 or 48 buckets them together (and more neighbours with
+   * them). 1..128. Keys come from `createClientKey` of `backend-patterns/ratelimit`.
+   */
+  readonly ipv6PrefixLength?: number;
+  /** Key NAT64 addresses (`64:ff9b::/96`) as the IPv4 address they embed. Default false. */
+  readonly nat64?: boolean;
   readonly clock?: Clock;
   /** Receives `auth.login.failures{reason}` (and the default limiters' `ratelimit.*`). */
   readonly metrics?: Metrics;
@@ -74,6 +85,9 @@ const parseOptions = defineOptions('createLoginGuard', {
   // Checked by the RateLimiter that receives them, which knows their shape.
   store: opt.custom<RateLimitStore>((value) => value as RateLimitStore),
   onStoreError: opt.custom<StoreErrorPolicy>((value) => value as StoreErrorPolicy),
+  // The ranges of createClientKey, checked here so a bad value names createLoginGuard.
+  ipv6PrefixLength: opt.integer({ default: 64, min: 1, max: 128 }),
+  nat64: opt.boolean({ default: false }),
   clock: opt.port<Clock>(['now', 'sleep']),
   metrics: opt.port<Metrics>(['counter', 'histogram', 'gauge']),
 });
@@ -134,23 +148,20 @@ export interface LoginGuard {
     input: { readonly account: string; readonly ip: string },
     verify: () => boolean | Promise<boolean>,
   ): Promise<LoginAttempt>;
+  /**
+   * Clears the lockout and the failure counts (both tiers) of `account`, normalised as in `attempt`
+   * (so any spelling unlocks it). Call it after a successful password reset, or from a support tool.
+   * The IP tier is left alone: it protects against a sprayer, not one account.
+   */
+  unlock(account: string): Promise<void>;
 }
 
 /**
- * The limiter key of an IP: IPv4 as is, IPv6 by its /64 prefix (one host usually owns a whole /64).
+ * The limiter key of an IP with the default options: `clientKey` of `backend-patterns/ratelimit` (IPv4,
+ * and IPv4 carried in IPv6, by address; IPv6 by /64). Throws `InvalidArgumentError` for anything that
+ * is not an IP address.
  */
-export function ipKey(ip: string): string {
-  if (!isIPv6(ip)) return `ip:${ip}`;
-  const [head = '', tail = ''] = ip.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = ip.includes('::') ? 8 - headGroups.length - tailGroups.length : 0;
-  const groups = [...headGroups, ...Array(Math.max(0, missing)).fill('0'), ...tailGroups];
-  return `ip6:${groups
-    .slice(0, 4)
-    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
+export const ipKey: ClientKeyFunction = clientKey;
 
 /**
  * Creates a login guard.
@@ -167,6 +178,9 @@ export function ipKey(ip: string): string {
 export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
   const o = parseOptions(options);
   const { accountLimiter, ipLimiter } = defaultLimiters(o);
+  const keyOfIp = createClientKey({ ipv6PrefixLength: o.ipv6PrefixLength, nat64: o.nat64 });
+  // Account names (emails) never reach the limiter's keys or Redis; every spelling gets one key.
+  const keyOfAccount = (account: unknown) => `acct:${userTag(normalizeAccountId(account as string))}`;
   const failures = (o.metrics ?? noopMetrics).counter('auth.login.failures', {
     description: 'failed login attempts, by reason',
     unit: '{attempt}',
@@ -179,17 +193,18 @@ export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
 
   return {
     async attempt(input, verify) {
-      const account = argument.key('account', input?.account, 320);
-      const ip = argument.key('ip', input?.ip, 64);
-      // Account names (emails) never reach the limiter's keys or Redis.
-      const accountKey = `acct:${userTag(account)}`;
-      const byIp = await ipLimiter.limit(ipKey(ip));
+      // Both keys first: a bad input is refused before anything is counted.
+      const accountKey = keyOfAccount(input?.account);
+      const byIp = await ipLimiter.limit(keyOfIp(argument.key('ip', input?.ip, 128)));
       if (!byIp.allowed) return fail('throttled-ip', byIp.retryAfterMs);
       const byAccount = await accountLimiter.limit(accountKey);
       if (!byAccount.allowed) return fail('locked-account', byAccount.retryAfterMs);
       if ((await verify()) !== true) return fail('invalid-credentials', 0);
       await accountLimiter.reset(accountKey);
       return { ok: true };
+    },
+    async unlock(account) {
+      await accountLimiter.reset(keyOfAccount(account));
     },
   };
 }

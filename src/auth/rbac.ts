@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
-import { ForbiddenError } from './errors.js';
+import { ForbiddenError, RbacConditionError } from './errors.js';
 
 /** Who asks: an id, role names, and any attributes your conditions read. */
 export interface RbacSubject {
@@ -13,7 +13,12 @@ export interface RbacSubject {
   readonly roles: readonly string[];
 }
 
-/** A condition on the subject and the resource; no resource → the rule does not apply (fail closed). */
+/**
+ * A condition on the subject and the resource; no resource → the rule does not apply (fail closed). It
+ * must synchronously return a boolean: anything else (`1`, `'yes'`, `undefined`, a promise) makes the
+ * check throw `RbacConditionError` (`ERR_RBAC_CONDITION`). A condition that throws counts as not
+ * allowed (allow rule) or denied (deny rule).
+ */
 export type RbacCondition<S extends RbacSubject = RbacSubject, R = unknown> = (
   subject: S,
   resource: R,
@@ -40,15 +45,21 @@ export interface RbacPolicy<S extends RbacSubject = RbacSubject, R = unknown> {
 
 /** Access checks against one policy. */
 export interface Rbac<S extends RbacSubject = RbacSubject, R = unknown> {
-  /** True when some role of `subject` allows `permission` (on `resource`) and none denies it. */
+  /**
+   * True when some role of `subject` allows `permission` (on `resource`) and none denies it. Throws
+   * `RbacConditionError` (`ERR_RBAC_CONDITION`) when a condition it evaluates returns a non-boolean.
+   */
   can(subject: S, permission: string, resource?: R): boolean;
-  /** Like `can`, but throws `ForbiddenError` (`ERR_FORBIDDEN`) when refused. */
+  /** Like `can`, but throws `ForbiddenError` (`ERR_FORBIDDEN`) when refused (and `RbacConditionError` as `can`). */
   assert(subject: S, permission: string, resource?: R): void;
   /** The role names of the policy. */
   roles(): readonly string[];
 }
 
 interface CompiledRule<S extends RbacSubject, R> {
+  /** The role that declared the rule, and its effect: for the error of a non-boolean condition. */
+  readonly role: string;
+  readonly effect: 'allow' | 'deny';
   readonly resource: string;
   readonly action: string;
   readonly when: RbacCondition<S, R> | undefined;
@@ -59,7 +70,11 @@ const SEGMENT = '(?:\\*|[a-z0-9_-]{1,64})';
 const PATTERN = new RegExp(`^${SEGMENT}:${SEGMENT}$`);
 const PERMISSION = /^[a-z0-9_-]{1,64}:[a-z0-9_-]{1,64}$/;
 
-function compileRule<S extends RbacSubject, R>(role: string, rule: RbacRule<S, R>): CompiledRule<S, R> {
+function compileRule<S extends RbacSubject, R>(
+  role: string,
+  effect: 'allow' | 'deny',
+  rule: RbacRule<S, R>,
+): CompiledRule<S, R> {
   const permission = typeof rule === 'string' ? rule : rule?.permission;
   const when = typeof rule === 'string' ? undefined : rule?.when;
   if (typeof permission !== 'string' || !PATTERN.test(permission)) {
@@ -71,7 +86,7 @@ function compileRule<S extends RbacSubject, R>(role: string, rule: RbacRule<S, R
     throw new InvalidOptionError(`role \`${role}\`: rule \`${permission}\` needs a \`when\` function`);
   }
   const [resource, action] = permission.split(':') as [string, string];
-  return { resource, action, when };
+  return { role, effect, resource, action, when };
 }
 
 const matches = (
@@ -126,8 +141,8 @@ function flattenRoles<S extends RbacSubject, R>(roles: Readonly<Record<string, R
     }
     state.set(name, 'visiting');
     const role = roles[name] as RbacRole<S, R>;
-    const ownAllow = (role.allow ?? []).map((r) => compileRule(name, r));
-    const ownDeny = (role.deny ?? []).map((r) => compileRule(name, r));
+    const ownAllow = (role.allow ?? []).map((r) => compileRule(name, 'allow', r));
+    const ownDeny = (role.deny ?? []).map((r) => compileRule(name, 'deny', r));
     for (const parent of role.inherits ?? []) {
       flatten(parent, [...path, name]);
       ownAllow.push(...(allow.get(parent) ?? []));
@@ -141,21 +156,42 @@ function flattenRoles<S extends RbacSubject, R>(roles: Readonly<Record<string, R
   return { allow, deny };
 }
 
+const describeResult = (value: unknown) =>
+  value === null ? 'null' : isThenable(value) ? 'a promise' : typeof value;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 // A condition that cannot be evaluated (no resource, or it throws) counts as "not allowed" for an
-// allow rule and as "denied" for a deny rule: fail closed both ways.
+// allow rule and as "denied" for a deny rule: fail closed both ways. One that returns a non-boolean is a
+// bug in the policy: truthiness would let `'no'` deny and a promise allow, so it throws instead.
 function holds<S extends RbacSubject, R>(
   rule: CompiledRule<S, R>,
-  subject: S,
-  resource: R | undefined,
+  request: Request<S, R>,
   whenUnknown: boolean,
 ): boolean {
   if (rule.when === undefined) return true;
-  if (resource === undefined) return whenUnknown;
+  if (request.resource === undefined) return whenUnknown;
+  let result: unknown;
   try {
-    return rule.when(subject, resource) === true;
+    result = rule.when(request.subject, request.resource);
   } catch {
     return whenUnknown;
   }
+  if (typeof result === 'boolean') return result;
+  // A rejected promise nobody awaits would crash the process as an unhandled rejection.
+  if (isThenable(result)) Promise.resolve(result).catch(() => undefined);
+  throw new RbacConditionError({
+    permission: `${request.res}:${request.action}`,
+    role: rule.role,
+    effect: rule.effect,
+    got: describeResult(result),
+  });
 }
 
 /** One permission request, split and checked. */
@@ -175,11 +211,7 @@ function anyRuleHolds<S extends RbacSubject, R>(
 ): boolean {
   for (const role of roles) {
     for (const rule of table.get(role) ?? []) {
-      if (
-        matches(rule, request.res, request.action) &&
-        holds(rule, request.subject, request.resource, whenUnknown)
-      )
-        return true;
+      if (matches(rule, request.res, request.action) && holds(rule, request, whenUnknown)) return true;
     }
   }
   return false;

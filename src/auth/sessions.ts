@@ -40,6 +40,19 @@ export type SessionValidation =
   | { readonly valid: true; readonly session: Session }
   | { readonly valid: false; readonly reason: 'unknown' | 'idle-timeout' | 'absolute-timeout' };
 
+/** What {@link SessionManager.regenerate} changes. */
+export interface SessionRegeneration {
+  /** The user of the new session; a different one than the old session's starts with empty data. */
+  readonly userId?: string;
+  /**
+   * On a change of user, the keys of the old data to carry over (absent keys are skipped); at most 64
+   * names of 1..128 characters. Ignored for the same user, whose data is kept whole.
+   */
+  readonly keep?: readonly string[];
+  /** Merged over the (kept) data. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
 /** Stateful sessions. */
 export interface SessionManager {
   /** Creates a session for `userId` (at login). */
@@ -50,14 +63,14 @@ export interface SessionManager {
   /** Validates a token and slides its idle deadline. One store round trip. */
   validate(token: string): Promise<SessionValidation>;
   /**
-   * Replaces a session by a new id (login, privilege change): the old id stops working first. Keeps the
-   * data (merged with `data`) and the absolute deadline, unless `userId` changes (a new login).
+   * Replaces a session by a new id (login, privilege change): the old id stops working first. For the
+   * same user (no `userId`, or the same one) the data is kept (merged with `data`) and so is the absolute
+   * deadline. For another user (a new login) the session starts afresh, new absolute deadline and
+   * **empty data**, plus only the keys named in `keep` (e.g. `['returnTo', 'cart']`) and then `data`:
+   * a pre-login `role`, `csrf` token or another user's `mfaVerified` never carries over by default.
    * Returns undefined when the old session is not valid.
    */
-  regenerate(
-    token: string,
-    changes?: { readonly userId?: string; readonly data?: Readonly<Record<string, unknown>> },
-  ): Promise<CreatedSession | undefined>;
+  regenerate(token: string, changes?: SessionRegeneration): Promise<CreatedSession | undefined>;
   /** Ends the session of a token (logout); false when it was not live. */
   destroy(token: string): Promise<boolean>;
   /** The user's live sessions ("your devices"), oldest first. */
@@ -96,6 +109,26 @@ const checkData = (data: unknown): Readonly<Record<string, unknown>> => {
   }
   return JSON.parse(json) as Record<string, unknown>;
 };
+
+const MAX_KEEP = 64;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const checkKeep = (keep: unknown): readonly string[] => {
+  if (keep === undefined) return [];
+  if (!Array.isArray(keep) || keep.length > MAX_KEEP) {
+    throw new InvalidArgumentError(`\`keep\` must be an array of at most ${MAX_KEEP} key names`);
+  }
+  for (const key of keep) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > 128 || FORBIDDEN_KEYS.has(key)) {
+      throw new InvalidArgumentError('`keep` entries must be key names of 1..128 characters');
+    }
+  }
+  return keep as readonly string[];
+};
+
+/** The named own keys of `data` (a kept key the old session lacks is skipped, never set to undefined). */
+const pick = (data: Readonly<Record<string, unknown>>, keys: readonly string[]) =>
+  Object.fromEntries(keys.filter((k) => Object.hasOwn(data, k)).map((k) => [k, data[k]]));
 
 /** The store id of a token, or undefined when the token cannot be one of ours. */
 const idOf = (token: unknown) => (typeof token === 'string' && TOKEN.test(token) ? sha256(token) : undefined);
@@ -154,6 +187,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     async regenerate(token, changes = {}) {
       const newUserId =
         changes.userId === undefined ? undefined : argument.key('userId', changes.userId, MAX_USER_ID_CHARS);
+      const keep = checkKeep(changes.keep);
       const data = checkData(changes.data);
       const id = idOf(token);
       if (id === undefined) return undefined;
@@ -161,9 +195,11 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const old = await store.take(id);
       if (old === undefined) return undefined;
       const loggedInAgain = newUserId !== undefined && newUserId !== old.userId;
+      // Another user must not inherit this session's data (pre-login role, csrf, mfaVerified): only `keep`.
+      const base = loggedInAgain ? pick(old.data, keep) : old.data;
       return start(
         newUserId ?? old.userId,
-        checkData({ ...old.data, ...data }),
+        checkData({ ...base, ...data }),
         loggedInAgain ? undefined : old.absoluteExpiresAtMs,
       );
     },

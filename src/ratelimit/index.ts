@@ -24,6 +24,7 @@ export {
   type WindowAlgorithm,
   type WindowOptions,
 } from './algorithms.js';
+export { type ClientKeyFunction, type ClientKeyOptions, clientKey, createClientKey } from './client-key.js';
 export {
   type AcquireResult,
   type ConcurrencyLimiter,

@@ -10,6 +10,7 @@ import {
   createMemoryRevocationStore,
   createMemorySessionStore,
   ForbiddenError,
+  RbacConditionError,
   TokenExpiredError,
   TokenInvalidError,
   TokenReusedError,
@@ -149,6 +150,7 @@ describe('error codes', () => {
       new TokenRevokedError('x').code,
       new TokenReusedError('x').code,
       new ForbiddenError('post:read').code,
+      new RbacConditionError({ permission: 'post:read', role: 'r', effect: 'deny', got: 'number' }).code,
     ];
     expect([...AUTH_ERROR_CODES].sort()).toEqual([...codes].sort());
   });

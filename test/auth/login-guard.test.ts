@@ -1,5 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLoginGuard, ipKey, type LoginLimiter, timingSafeEqualString } from '../../src/auth/index.js';
+import {
+  createLoginGuard,
+  ipKey,
+  type LoginLimiter,
+  normalizeAccountId,
+  timingSafeEqualString,
+} from '../../src/auth/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
@@ -109,6 +115,109 @@ describe('createLoginGuard (default RateLimiter tiers, memory store)', () => {
     expect(ipKey('192.0.2.1')).toBe('ip:192.0.2.1');
   });
 
+  it('keys IPv4-mapped addresses as IPv4: one throttled IPv4 client does not throttle the others', async () => {
+    const { guard } = setup();
+    expect(ipKey('::ffff:198.51.100.1')).toBe('ip:198.51.100.1');
+    expect(ipKey('::ffff:198.51.100.1')).not.toBe(ipKey('::ffff:203.0.113.9'));
+    for (let i = 0; i < 100; i++)
+      await guard.attempt({ account: `user-${i}`, ip: '::ffff:198.51.100.1' }, wrong);
+    expect(await guard.attempt({ account: 'x', ip: '198.51.100.1' }, right)).toMatchObject({
+      reason: 'throttled-ip',
+    });
+    expect(await guard.attempt({ account: 'fresh', ip: '::ffff:203.0.113.9' }, right)).toEqual({ ok: true });
+  });
+
+  it('groups IPv6 by a wider prefix when configured (an attacker rotating through a /48)', async () => {
+    const { guard } = setup({ ipv6PrefixLength: 48 });
+    for (let i = 0; i < 100; i++) {
+      await guard.attempt({ account: `user-${i}`, ip: `2001:db8:1:${i.toString(16)}::1` }, wrong);
+    }
+    expect(await guard.attempt({ account: 'y', ip: '2001:db8:1:ffff::9' }, right)).toMatchObject({
+      reason: 'throttled-ip',
+    });
+    expect(await guard.attempt({ account: 'y', ip: '2001:db8:2::1' }, right)).toEqual({ ok: true });
+    expect(() => createLoginGuard({ ipv6PrefixLength: 200 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/^createLoginGuard: `ipv6PrefixLength`/),
+      }),
+    );
+    expect(() => createLoginGuard({ nat64: 'yes' as never })).toThrow(/createLoginGuard: `nat64`/);
+  });
+
+  it('rejects a hostile IP with ERR_INVALID_ARGUMENT before counting anything', async () => {
+    const { guard } = setup();
+    for (const ip of ['', 'garbage', '010.0.0.1', '[::1', 'x'.repeat(200)]) {
+      await expect(guard.attempt({ account: 'a', ip }, right), ip).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
+    }
+  });
+
+  it('normalises account ids (NFKC, trim, lower case): 8 spellings of a locked account get no allowance', async () => {
+    const { guard } = setup();
+    const ip = '203.0.113.20';
+    for (let i = 0; i < 5; i++) await guard.attempt({ account: 'alice@x', ip }, wrong);
+    const variants = [
+      'Alice@x',
+      'ALICE@x',
+      ' alice@x',
+      'alice@x\t',
+      '\u3000alice@X',
+      '\uff41\uff4c\uff49\uff43\uff45@x', // fullwidth
+      'ALICE\uff20x', // fullwidth @
+      'aLiCe@X ',
+    ];
+    let checks = 0;
+    for (const account of variants) {
+      const outcome = await guard.attempt({ account, ip }, () => {
+        checks += 1;
+        return false;
+      });
+      expect(outcome, JSON.stringify(account)).toMatchObject({ ok: false, reason: 'locked-account' });
+    }
+    expect(checks).toBe(0);
+    for (let i = 0; i < 5; i++) await guard.attempt({ account: 'jos\u00e9@x', ip }, wrong);
+    for (const account of ['jose\u0301@x', 'JOSE\u0301@X', 'JOS\u00c9@x']) {
+      expect(await guard.attempt({ account, ip }, right)).toMatchObject({ reason: 'locked-account' });
+    }
+  });
+
+  it('normalizeAccountId is documented, idempotent, and refuses what normalises to nothing', () => {
+    expect(normalizeAccountId('  \uff21lice@Example.COM ')).toBe('alice@example.com');
+    expect(normalizeAccountId('jose\u0301')).toBe('jos\u00e9');
+    for (const raw of ['Stra\u00dfe', '\u0130stanbul', '\ufb01le', 'K\u212a', 'x\u0345\u0301']) {
+      const once = normalizeAccountId(raw);
+      expect(normalizeAccountId(once), raw).toBe(once);
+    }
+    for (const bad of ['', '   ', '\u3000', undefined, 7, 'a'.repeat(321)]) {
+      expect(() => normalizeAccountId(bad as string)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it('unlock(account) clears the lockout and the failure counts of every spelling', async () => {
+    const { guard } = setup();
+    const ip = '203.0.113.30';
+    // 20 failures today (unlocked after each 5): if unlock kept the daily tier, the 21st would lock for 24 h.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < (round === 3 ? 4 : 5); i++) await guard.attempt({ account: 'frank@x', ip }, wrong);
+      if (round < 3) await guard.unlock('frank@x');
+    }
+    await guard.attempt({ account: 'frank@x', ip }, wrong);
+    expect(await guard.attempt({ account: 'frank@x', ip }, right)).toMatchObject({
+      reason: 'locked-account',
+    });
+    await guard.unlock(' FRANK@x');
+    for (let i = 0; i < 5; i++) {
+      expect(await guard.attempt({ account: 'frank@x', ip }, wrong)).toMatchObject({
+        reason: 'invalid-credentials',
+      });
+    }
+    await expect(guard.unlock('')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+  });
+
   it('timingSafeEqualString compares by value, whatever the lengths', () => {
     expect(timingSafeEqualString('secret', 'secret')).toBe(true);
     expect(timingSafeEqualString('secret', 'secreT')).toBe(false);
@@ -134,6 +243,17 @@ describe.skipIf(noRedis)('createLoginGuard on the Redis rate-limit store', () =>
       expect(await guard.attempt(who, wrong)).toMatchObject({ reason: 'invalid-credentials' });
     expect(await guard.attempt(who, right)).toMatchObject({ ok: false, reason: 'locked-account' });
     clock.advance(15 * MIN);
+    expect(await guard.attempt(who, right)).toEqual({ ok: true });
+  });
+
+  it('unlock(account) clears a lockout on Redis (after a password reset)', async () => {
+    const clock = createManualClock(T0);
+    const store = createRedisRateLimitStore({ client: client!, prefix, clock });
+    const guard = createLoginGuard({ clock, store, name: 'unlock' });
+    const who = { account: 'Grace@x', ip: '::ffff:203.0.113.6' };
+    for (let i = 0; i < 5; i++) await guard.attempt(who, wrong);
+    expect(await guard.attempt(who, right)).toMatchObject({ ok: false, reason: 'locked-account' });
+    await guard.unlock('grace@X');
     expect(await guard.attempt(who, right)).toEqual({ ok: true });
   });
 });

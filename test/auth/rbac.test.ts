@@ -95,6 +95,66 @@ describe('createRbac', () => {
     expect(fragile.can(user(['r']), 'post:edit', mine)).toBe(false);
   });
 
+  it('a deny condition that returns a non-boolean is ERR_RBAC_CONDITION and never lets the request through', async () => {
+    const results: unknown[] = [
+      1,
+      'yes',
+      Promise.resolve(true),
+      Promise.reject(new Error('late')),
+      undefined,
+      {},
+      null,
+    ];
+    for (const result of results) {
+      const policy = createRbac<User, Post>({
+        roles: {
+          r: {
+            allow: ['post:delete'],
+            deny: [{ permission: 'post:delete', when: () => result as boolean }],
+          },
+        },
+      });
+      const label = String(result);
+      expect(() => policy.can(user(['r']), 'post:delete', mine), label).toThrow(
+        expect.objectContaining({
+          code: 'ERR_RBAC_CONDITION',
+          permission: 'post:delete',
+          role: 'r',
+          effect: 'deny',
+        }),
+      );
+      expect(() => policy.assert(user(['r']), 'post:delete', mine), label).toThrow(
+        expect.objectContaining({ code: 'ERR_RBAC_CONDITION' }),
+      );
+    }
+    // A rejected promise returned by a condition is not left unhandled (the run would report it).
+    await new Promise((r) => setTimeout(r, 5));
+  });
+
+  it('an allow condition that returns a non-boolean is ERR_RBAC_CONDITION, never an allow', () => {
+    for (const result of [1, 'true', Promise.resolve(true), undefined]) {
+      const policy = createRbac<User, Post>({
+        roles: {
+          child: { inherits: ['parent'] },
+          parent: { allow: [{ permission: 'post:edit', when: () => result as unknown as boolean }] },
+        },
+      });
+      expect(() => policy.can(user(['child']), 'post:edit', mine), String(result)).toThrow(
+        expect.objectContaining({ code: 'ERR_RBAC_CONDITION', role: 'parent', effect: 'allow' }),
+      );
+    }
+    // Real booleans keep working, and a deny that does not apply leaves the allow to decide.
+    const ok = createRbac<User, Post>({
+      roles: {
+        r: {
+          allow: [{ permission: 'post:edit', when: () => true }],
+          deny: [{ permission: 'post:edit', when: () => false }],
+        },
+      },
+    });
+    expect(ok.can(user(['r']), 'post:edit', mine)).toBe(true);
+  });
+
   it('assert throws ERR_FORBIDDEN naming the permission only', () => {
     expect(() => rbac.assert(user(['viewer']), 'post:edit', mine)).toThrow(
       expect.objectContaining({

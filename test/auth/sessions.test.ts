@@ -50,11 +50,15 @@ describe('createSessionManager', () => {
     await expect(sessions.validate(token)).resolves.toEqual({ valid: false, reason: 'absolute-timeout' });
   });
 
-  it('regenerate on login gives a new id, kills the old one, keeps data (no session fixation)', async () => {
+  it('regenerate on login gives a new id, kills the old one, keeps only what `keep` names (no session fixation)', async () => {
     const { sessions, clock } = setup();
-    const anonymous = await sessions.create({ userId: 'anonymous', data: { cart: 3 } });
+    const anonymous = await sessions.create({ userId: 'anonymous', data: { cart: 3, csrf: 'pre-login' } });
     clock.advance(MIN);
-    const loggedIn = await sessions.regenerate(anonymous.token, { userId: 'user-1', data: { mfa: false } });
+    const loggedIn = await sessions.regenerate(anonymous.token, {
+      userId: 'user-1',
+      keep: ['cart'],
+      data: { mfa: false },
+    });
     expect(loggedIn).toBeDefined();
     expect(loggedIn?.token).not.toBe(anonymous.token);
     expect(loggedIn?.session.id).not.toBe(anonymous.session.id);
@@ -65,6 +69,46 @@ describe('createSessionManager', () => {
     });
     // A new login starts a new absolute deadline.
     expect(loggedIn?.session.absoluteExpiresAtMs).toBe(T0 + MIN + 480 * MIN);
+  });
+
+  it('regenerate to another user starts with empty data: nothing of the old user leaks', async () => {
+    const { sessions } = setup();
+    const alice = await sessions.create({
+      userId: 'alice',
+      data: { role: 'admin', returnTo: '/billing', csrf: 'c1', mfaVerified: true },
+    });
+    const bob = await sessions.regenerate(alice.token, { userId: 'bob' });
+    expect(bob?.session.data).toEqual({});
+    await expect(sessions.validate(bob?.token ?? '')).resolves.toMatchObject({
+      valid: true,
+      session: { userId: 'bob', data: {} },
+    });
+    // Only named keys cross, and only when present; `data` wins over a kept key.
+    const carol = await sessions.create({ userId: 'carol', data: { returnTo: '/x', mfaVerified: true } });
+    const dave = await sessions.regenerate(carol.token, {
+      userId: 'dave',
+      keep: ['returnTo', 'missing'],
+      data: { returnTo: '/y', fresh: 1 },
+    });
+    expect(dave?.session.data).toEqual({ returnTo: '/y', fresh: 1 });
+    const erin = await sessions.create({ userId: 'erin', data: { returnTo: '/x', csrf: 'c' } });
+    const frank = await sessions.regenerate(erin.token, { userId: 'frank', keep: ['returnTo'] });
+    expect(frank?.session.data).toEqual({ returnTo: '/x' });
+  });
+
+  it('regenerate for the same user keeps the data; bad `keep` is ERR_INVALID_ARGUMENT', async () => {
+    const { sessions } = setup();
+    const a = await sessions.create({ userId: 'user-1', data: { returnTo: '/a', theme: 'dark' } });
+    const same = await sessions.regenerate(a.token, { userId: 'user-1', data: { sudo: true } });
+    expect(same?.session.data).toEqual({ returnTo: '/a', theme: 'dark', sudo: true });
+    for (const keep of ['returnTo', [1], [''], ['__proto__'], Array(65).fill('k'), ['x'.repeat(129)]]) {
+      await expect(
+        sessions.regenerate(same?.token ?? '', { userId: 'user-2', keep: keep as never }),
+        JSON.stringify(keep).slice(0, 40),
+      ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+    // Refused before anything changed: the session is still live.
+    expect((await sessions.validate(same?.token ?? '')).valid).toBe(true);
   });
 
   it('regenerate on privilege change keeps the absolute deadline; a dead token cannot be regenerated', async () => {
