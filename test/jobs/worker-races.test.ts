@@ -9,17 +9,25 @@
  *   loop, a slow reply) must not start a handler whose lease may have expired: another worker may have
  *   taken and completed the job meanwhile.
  *
- * No timing assertions: the clock is driven by hand where the renewal tick matters, and the stall waits
+ * The stall is reproduced three ways: a claim reply held in this process, a worker process that stops
+ * itself (SIGSTOP) right after its claim is applied, and (on memory and Redis, manual clock) a reply that
+ * arrives past the start deadline while the lease still holds, which must hand the job back uncharged.
+ *
+ * No timing assertions: the clock is driven by hand where the renewal tick matters, and the stalls wait
  * for the other worker's outcome rather than for a duration.
  */
+import { once } from 'node:events';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobQueue, createWorker, type Job, type JobQueue } from '../../src/jobs/index.js';
 import { claimScript } from '../../src/jobs/lua/claim.js';
 import { failScript, renewScript, settleScript } from '../../src/jobs/lua/finish.js';
+import { createMemoryJobBackend } from '../../src/jobs/memory.js';
 import { createRedisJobBackend, type RedisJobClient } from '../../src/jobs/redis.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
-import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { spawnTracked } from '../support/processes.js';
+import { connectRedis, deleteByPrefix, noRedis, randomPrefix, redisUrl } from '../support/redis.js';
 
 type Send = () => Promise<unknown>;
 /** Sees every EVALSHA by script sha; returns the reply (or a promise of it) the worker gets. */
@@ -56,7 +64,7 @@ const codes = (errors: unknown[]) => errors.map((e) => (e as { code?: string }).
 const LEASE_MS = 30_000;
 const RENEW_EVERY_MS = LEASE_MS / 3;
 
-describe.skipIf(noRedis)('worker races on Redis', () => {
+describe.skipIf(noRedis)('worker races (Redis; one case also on memory)', () => {
   let redis: Redis;
   const prefix = randomPrefix('jobs-races');
   beforeAll(() => {
@@ -160,6 +168,42 @@ describe.skipIf(noRedis)('worker races on Redis', () => {
     await close();
   });
 
+  it('handlers finishing near leaseMs in real time report no lost lease for jobs they completed', async () => {
+    const name = 'near-lease';
+    const leaseMs = 300;
+    const metrics = createMemoryMetrics();
+    const backend = createRedisJobBackend({ client: redis, prefix });
+    const queue = createJobQueue({ name, backend, metrics });
+    const lostIds = new Set<string>();
+    const worker = createWorker(
+      queue,
+      // Durations spread over one renewal interval around leaseMs: every phase of the renewal tick.
+      (job: Job<{ n: number }>) => new Promise((r) => setTimeout(r, leaseMs - 50 + (job.payload.n % 100))),
+      {
+        concurrency: 100,
+        leaseMs,
+        sampleIntervalMs: 0,
+        onError: (e) => {
+          const jobId = (e as { jobId?: string }).jobId;
+          if (jobId) lostIds.add(jobId);
+        },
+      },
+    );
+    const added = await queue.addBulk(
+      Array.from({ length: 600 }, (_, n) => ({ type: 'work', payload: { n }, options: { attempts: 5 } })),
+    );
+    await until(async () => (await queue.counts()).active + (await queue.counts()).ready === 0, 60_000);
+    await worker.close();
+    const jobs = await Promise.all(added.map((a) => queue.getJob(a.id)));
+    // A job completed by its first attempt never lost its lease: no report may name it.
+    const firstTry = jobs.filter((j) => j?.state === 'completed' && j.attemptsMade === 1).map((j) => j!.id);
+    expect(firstTry.length).toBeGreaterThan(0);
+    expect(firstTry.filter((id) => lostIds.has(id))).toEqual([]);
+    expect(metrics.counterValue('jobs.lease.lost', { queue: name })).toBe(lostIds.size);
+    await queue.close();
+    await backend.close();
+  });
+
   it('a worker stalled between claim and start does not start a job whose lease may have expired', async () => {
     const name = 'stalled-claim';
     const metrics = createMemoryMetrics();
@@ -194,7 +238,11 @@ describe.skipIf(noRedis)('worker races on Redis', () => {
     await until(() => !stallNextClaim); // A's claim has been sent and holds the job
     await until(async () => (await stateOf(queueB, id)) === 'active');
     // B recovers the lease once it has expired (it claims at least every 20 ms) and completes the job.
-    const workerB = createWorker(queueB, handler('B'), { leaseMs: 300, maxIdleMs: 20, sampleIntervalMs: 0 });
+    const workerB = createWorker(queueB, handler('B'), {
+      leaseMs: 10_000,
+      maxIdleMs: 20,
+      sampleIntervalMs: 0,
+    });
     await until(async () => (await stateOf(queueB, id)) === 'completed');
     await workerB.close();
     otherDone.resolve(); // A wakes up with the stale claim
@@ -212,4 +260,95 @@ describe.skipIf(noRedis)('worker races on Redis', () => {
     await backendA.close();
     await backendB.close();
   });
+
+  it('a worker process stopped (SIGSTOP) between claim and start does not start the job another worker completed', async () => {
+    const name = 'sigstop-claim';
+    const queue = createJobQueue({ name, backend: createRedisJobBackend({ client: redis, prefix }) });
+    const { id } = await queue.add('charge', null, { attempts: 3, backoff: { type: 'fixed', delayMs: 0 } });
+    const fixture = resolve(import.meta.dirname, 'fixtures/stall-worker.ts');
+    const child = spawnTracked(
+      process.execPath,
+      ['--import', 'tsx', fixture, redisUrl()!, prefix, name, '300'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const lines: string[] = [];
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+    await until(() => lines.includes('claimed'), 30_000); // the child holds the job and is stopped
+    const starts: string[] = [];
+    const other = createWorker(queue, (job) => void starts.push(job.id), {
+      leaseMs: 10_000, // only the stopped worker's lease matters here
+      maxIdleMs: 20,
+      sampleIntervalMs: 0,
+    });
+    await until(async () => (await stateOf(queue, id)) === 'completed');
+    await other.close();
+    child.kill('SIGCONT');
+    await until(() => lines.length > 1, 30_000);
+    const report = JSON.parse(lines[1]!) as {
+      started: string[];
+      stale: number;
+      lost: number;
+      errors: string[];
+    };
+    await once(child, 'exit');
+    expect({ starts, report }).toEqual({
+      starts: [id],
+      report: { started: [], stale: 1, lost: 0, errors: [] },
+    });
+    expect((await queue.getJob(id))?.state).toBe('completed');
+    await queue.close();
+  });
+
+  it.each(['memory', 'redis'] as const)(
+    'a claim reached after its start deadline, while its lease still holds, is handed back uncharged and runs later (%s)',
+    async (kind) => {
+      const name = `late-start-${kind}`;
+      const clock = createManualClock(Date.now());
+      const metrics = createMemoryMetrics();
+      const inner =
+        kind === 'memory'
+          ? createMemoryJobBackend({ clock })
+          : createRedisJobBackend({ client: redis, prefix, clock });
+      let stall = true;
+      // The first claim's reply reaches the worker 80% of a lease after it was sent: past the start
+      // deadline (two thirds of the lease), before the lease ends.
+      const backend = {
+        ...inner,
+        claim: async (...args: Parameters<typeof inner.claim>) => {
+          const result = await inner.claim(...args);
+          if (stall && result.jobs.length > 0) {
+            stall = false;
+            clock.advance(LEASE_MS * 0.8);
+          }
+          return result;
+        },
+      };
+      const queue = createJobQueue({ name, backend, clock, metrics });
+      const starts: string[] = [];
+      const worker = createWorker(queue, (job) => void starts.push(job.id), {
+        leaseMs: LEASE_MS,
+        sampleIntervalMs: 0,
+        onError: () => {},
+      });
+      const { id } = await queue.add('work', null, { attempts: 1 });
+      await until(async () => (await stateOf(queue, id)) === 'completed');
+      await worker.close();
+      const job = await queue.getJob(id);
+      expect(starts).toEqual([id]); // started once, by the second claim
+      expect(job?.attemptsMade).toBe(1); // the stale claim was released without charging its attempt
+      expect(job?.history).toEqual([]);
+      expect(metrics.counterValue('jobs.lease.stale', { queue: name })).toBe(1);
+      expect(metrics.counterValue('jobs.lease.lost', { queue: name })).toBe(0);
+      await queue.close();
+      await inner.close();
+    },
+  );
 });
