@@ -4,26 +4,39 @@
  */
 import type { Running } from './handler-context.js';
 import { recordDepth } from './instruments.js';
-import type { WorkerCore } from './worker-core.js';
+import { renewEveryMs, type Slots, type WorkerCore } from './worker-core.js';
+
+/**
+ * Whether renewal speaks for `r`'s lease: its handler still runs here. Once the attempt's result is on
+ * its way (or recorded, or aborted), the result's fenced reply is the only word on the lease: a renewal
+ * reaching the store after the result finds the lease gone although nothing was lost.
+ */
+const renewable = (slots: Slots, r: Running) =>
+  r.job.token !== '' &&
+  r.abortReason === undefined &&
+  r.settling !== true &&
+  slots.running.get(r.job.id) === r;
 
 /** Renews every held lease every `leaseMs / 3`; `leaseLost` gets each lease the backend refused. */
 export async function runLeaseRenewal(core: WorkerCore, leaseLost: (r: Running) => void): Promise<void> {
   const { backend, name, slots, options: o } = core;
   const stop = core.stopTimers.signal;
-  const everyMs = Math.max(1, Math.floor(o.leaseMs / 3));
+  const everyMs = renewEveryMs(o.leaseMs);
   while (!stop.aborted) {
     try {
       await core.clock.sleep(everyMs, stop);
     } catch {
       return;
     }
-    const held = [...slots.running.values()].filter((r) => r.job.token !== '' && r.abortReason === undefined);
+    const held = [...slots.running.values()].filter((r) => renewable(slots, r));
     if (held.length === 0) continue;
     try {
       const leases = held.map((r) => ({ id: r.job.id, token: r.job.token }));
       const results = await backend.renew(name, { leases, leaseMs: o.leaseMs });
       results.forEach((ok, i) => {
-        if (!ok) leaseLost(held[i]!);
+        // The run may have sent its result while the renewal was out: that reply decides, not this one.
+        const r = held[i]!;
+        if (!ok && renewable(slots, r)) leaseLost(r);
       });
     } catch (error) {
       core.report(error);

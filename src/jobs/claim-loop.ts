@@ -4,14 +4,23 @@
  * back off exponentially (100 ms .. 5 s) and are reported.
  */
 import type { ClaimedJob, ClaimResult } from './types.js';
-import { countStalled, releaseAll, type WorkerCore } from './worker-core.js';
+import { countStalled, releaseAll, startDeadlineMs, type WorkerCore } from './worker-core.js';
+
+/** A claim's reply and the instant after which its jobs must not start. */
+interface Claimed {
+  readonly result: ClaimResult;
+  readonly startByMs: number;
+}
 
 const ignore = () => {};
 const MIN_ERROR_DELAY_MS = 100;
 const MAX_ERROR_DELAY_MS = 5000;
 
-/** Runs until `core.stopClaiming` aborts; `start` runs each claimed job. */
-export async function runClaimLoop(core: WorkerCore, start: (job: ClaimedJob) => void): Promise<void> {
+/** Runs until `core.stopClaiming` aborts; `start` runs each claimed job unless past `startByMs`. */
+export async function runClaimLoop(
+  core: WorkerCore,
+  start: (job: ClaimedJob, startByMs: number) => void,
+): Promise<void> {
   const { slots, backend, name, options: o } = core;
   const stop = core.stopClaiming.signal;
   let errorDelayMs = 0;
@@ -21,14 +30,16 @@ export async function runClaimLoop(core: WorkerCore, start: (job: ClaimedJob) =>
     await core.clock.sleep(errorDelayMs, stop).catch(ignore);
   };
   /** One claim for `free` slots; undefined after a store error (already reported and paused for). */
-  const claim = async (free: number): Promise<ClaimResult | undefined> => {
+  const claim = async (free: number): Promise<Claimed | undefined> => {
     const token = core.nextToken();
     slots.reserved += free;
     let failure: { error: unknown } | undefined;
+    // Read before sending: the lease cannot have started earlier, so the deadline errs on the safe side.
+    const startByMs = startDeadlineMs(core, core.clock.now());
     try {
       const result = await backend.claim(name, { count: free, leaseMs: o.leaseMs, token });
       errorDelayMs = 0;
-      return result;
+      return { result, startByMs };
     } catch (error) {
       failure = { error };
     } finally {
@@ -56,14 +67,15 @@ export async function runClaimLoop(core: WorkerCore, start: (job: ClaimedJob) =>
       await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
-    const result = await claim(free);
-    if (!result) continue;
+    const claimed = await claim(free);
+    if (!claimed) continue;
+    const { result } = claimed;
     countStalled(core, result);
     if (stop.aborted) {
       await releaseAll(core, result); // claimed while closing: hand the jobs straight back
       break;
     }
-    for (const job of result.jobs) start(job);
+    for (const job of result.jobs) start(job, claimed.startByMs);
     if (!result.paused && result.jobs.length === free) continue; // there may be more ready jobs
     await idle(result);
   }

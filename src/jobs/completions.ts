@@ -5,7 +5,7 @@
  * instead of taking turns.
  */
 import type { ClaimResult, CompleteInput } from './types.js';
-import type { WorkerCore } from './worker-core.js';
+import { startDeadlineMs, type WorkerCore } from './worker-core.js';
 
 /** Completion batches a worker keeps in flight at full load (a batch is `concurrency / this` jobs). */
 const BATCHES_IN_FLIGHT = 4;
@@ -16,8 +16,14 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** Sends completions in batches; `onClaimed` receives the jobs each settle claimed. */
-export function createCompletionBatcher(core: WorkerCore, onClaimed: (result: ClaimResult) => void) {
+/**
+ * Sends completions in batches; `onClaimed` receives the jobs each settle claimed, with the instant
+ * after which they must not start (see `startDeadlineMs`).
+ */
+export function createCompletionBatcher(
+  core: WorkerCore,
+  onClaimed: (result: ClaimResult, startByMs: number) => void,
+) {
   const { slots, backend, name } = core;
   let pending: Pending[] = [];
   let flushScheduled = false;
@@ -30,11 +36,12 @@ export function createCompletionBatcher(core: WorkerCore, onClaimed: (result: Cl
       ? 0
       : Math.max(0, Math.min(slots.concurrency, slots.free()));
     slots.reserved += count;
+    const startByMs = startDeadlineMs(core, core.clock.now()); // read before sending, as for a claim
     try {
       const claim = count > 0 ? { count, leaseMs: core.options.leaseMs, token: core.nextToken() } : undefined;
       const result = await backend.settle(name, { completions: batch.map((b) => b.input), claim });
       slots.reserved -= count;
-      if (result.claimed) onClaimed(result.claimed);
+      if (result.claimed) onClaimed(result.claimed, startByMs);
       batch.forEach((b, i) => {
         b.resolve(result.completed[i] === true);
       });

@@ -37,6 +37,12 @@ export interface Running {
   lost?: boolean;
   /** The handler finished and its completion is on its way (its slot is free to claim). */
   finishing?: boolean;
+  /**
+   * The attempt's result (completion or failure) is on its way to the store. Renewal leaves it alone:
+   * the result's own fenced reply says whether the lease still held, and a renewal that reached the
+   * store after the result would find the lease gone on a healthy system.
+   */
+  settling?: boolean;
   done?: Promise<void>;
 }
 

@@ -13,6 +13,8 @@ export interface JobInstruments {
   readonly processed: Counter;
   /** `jobs.lease.lost`: results rejected because the worker no longer held the lease. */
   readonly leaseLost: Counter;
+  /** `jobs.lease.stale`: claimed jobs not started because their lease may have expired before the start. */
+  readonly leaseStale: Counter;
   /** `jobs.queue.lag`: age of the oldest ready job, in seconds (the metric's unit; the API says ms). */
   readonly lagSeconds: Gauge;
   /** `jobs.depth`: jobs by state. */
@@ -32,6 +34,11 @@ export function jobInstruments(metrics: Metrics): JobInstruments {
     }),
     leaseLost: metrics.counter('jobs.lease.lost', {
       description: 'results rejected because the worker no longer held the lease',
+      labelNames: ['queue'],
+    }),
+    leaseStale: metrics.counter('jobs.lease.stale', {
+      description:
+        'claimed jobs not started because the worker was paused until their lease may have expired',
       labelNames: ['queue'],
     }),
     lagSeconds: metrics.gauge('jobs.queue.lag', {

@@ -65,6 +65,20 @@ export class Slots {
   }
 }
 
+/** How often a worker renews its leases: every `leaseMs / 3`, so two renewals can fail before one expires. */
+export const renewEveryMs = (leaseMs: number): number => Math.max(1, Math.floor(leaseMs / 3));
+
+/**
+ * The instant after which a job claimed by a request sent at `sentAtMs` (the worker's clock, read before
+ * sending) must not start. The store started the lease no earlier than the send, so it runs until at
+ * least `sentAtMs + leaseMs`; the margin of one renewal interval lets the first renewal of a job started
+ * just in time reach the store before the lease ends. A worker paused longer than that between claim and
+ * start (a GC pause, a blocked event loop, a slow reply) may hold a claim another worker has since
+ * recovered and completed.
+ */
+export const startDeadlineMs = (core: WorkerCore, sentAtMs: number): number =>
+  sentAtMs + core.options.leaseMs - renewEveryMs(core.options.leaseMs);
+
 /** Counts leases a claim recovered: each is a failed attempt, then retried or dead. */
 export function countStalled(core: WorkerCore, result: ClaimResult): void {
   if (!result.stalledRetried && !result.stalledDead) return;

@@ -6,7 +6,11 @@ import type { Job } from './types.js';
 export interface WorkerOptions {
   /** Jobs run at once. Default 1. */
   readonly concurrency?: number;
-  /** Lease (visibility timeout) per claim, renewed every `leaseMs / 3`. Default 30000. */
+  /**
+   * Lease (visibility timeout) per claim, renewed every `leaseMs / 3`. Default 30000. A claimed job
+   * whose handler cannot start within `leaseMs - leaseMs / 3` of sending the claim (the worker was
+   * paused) is not started but handed back, counted in `jobs.lease.stale`.
+   */
   readonly leaseMs?: number;
   /** Per-attempt limit for jobs without their own `timeoutMs`. Default 300000. */
   readonly timeoutMs?: number;

@@ -119,6 +119,20 @@ function onLeaseLost(core: WorkerCore, r: Running): void {
   core.report(error, r.view);
 }
 
+/**
+ * A claim that arrived too late to start (the worker was paused past its start deadline): the handler
+ * does not run, because another worker may already have recovered and completed the job. The lease is
+ * handed back when it still holds (the fenced release is a no-op otherwise), and the slot is freed.
+ * At-most-once jobs never get here: their claim removed them from the store, so skipping would lose them.
+ */
+function skipStale(core: WorkerCore, job: ClaimedJob): void {
+  core.instruments.leaseStale.add(1, core.labels);
+  void core.backend
+    .release(core.name, { id: job.id, token: job.token })
+    .catch((e) => core.report(e, toJob(job)));
+  if (core.slots.free() > 0) core.slots.wake();
+}
+
 /** `ctx.progress` and `ctx.heartbeat`, shared by every context of the worker. */
 function contextOpsOf(core: WorkerCore, leaseLost: (r: Running) => void): ContextOps {
   const { backend, name } = core;
@@ -172,6 +186,7 @@ async function runAttempt(
   // Shutdown releases the lease itself; a lost lease has nothing left to record.
   if (reason !== undefined && !isBackendPatternsError(reason, 'ERR_JOB_TIMEOUT')) return;
   if (reason !== undefined) outcome = { ok: false, error: reason };
+  r.settling = true; // from here the result's reply, not renewal, says whether the lease held
   try {
     await record(r, outcome);
   } catch (error) {
@@ -219,7 +234,8 @@ function startWorker(core: WorkerCore, handler: JobHandler): Worker {
   );
   const ctxOps = contextOpsOf(core, leaseLost);
 
-  const start = (job: ClaimedJob) => {
+  const start = (job: ClaimedJob, startByMs: number) => {
+    if (job.token !== '' && core.clock.now() > startByMs) return skipStale(core, job);
     const r: Running = { job, view: toJob(job), charged: 0 };
     slots.running.set(job.id, r);
     r.done = runAttempt(core, r, handler, ctxOps, timeouts, record).finally(() => {
@@ -230,10 +246,10 @@ function startWorker(core: WorkerCore, handler: JobHandler): Worker {
     });
   };
   /** Jobs claimed along with a settle: start them, or hand them back if the worker began closing. */
-  const onClaimed = (result: ClaimResult) => {
+  const onClaimed = (result: ClaimResult, startByMs: number) => {
     countStalled(core, result);
     if (core.stopClaiming.signal.aborted) void releaseAll(core, result);
-    else for (const job of result.jobs) start(job);
+    else for (const job of result.jobs) start(job, startByMs);
   };
   const batcher = createCompletionBatcher(core, onClaimed);
   const record = createOutcomeRecorder(core, (input) => batcher.complete(input), leaseLost);
