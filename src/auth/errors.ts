@@ -36,6 +36,7 @@ export type TokenRejectionReason =
   | 'aud'
   | 'nbf'
   | 'iat'
+  | 'lifetime'
   | 'expired'
   | 'revoked'
   | 'reused'

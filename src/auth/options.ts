@@ -30,6 +30,13 @@ export interface TokenServiceOptions {
   readonly clockToleranceMs?: number;
   /** Tokens longer than this are rejected before parsing. Default 8 192; 512 .. 65 536. */
   readonly maxTokenBytes?: number;
+  /**
+   * The longest lifetime (`exp - iat`) verify accepts, per kind (`ERR_TOKEN_INVALID`, reason `lifetime`).
+   * Default each kind's TTL (rounded up to a whole second, as `exp` and `iat` are); a value below it is
+   * an option error, since it would reject the service's own tokens. Raise one for a while after lowering
+   * a TTL, or for another issuer's longer tokens. Each 1 s .. 30 d.
+   */
+  readonly maxLifetimeMs?: Partial<Readonly<Record<TokenKind, number>>>;
   /** Refresh families. Default: a memory store on this service's clock. */
   readonly refreshStore?: RefreshStore;
   /** Lifetime of a refresh family (absolute). Default 7 d; 1 min .. 90 d. */
@@ -52,6 +59,7 @@ export interface ResolvedTokenOptions {
   readonly audiences: readonly string[];
   readonly keys: KeyRing;
   readonly ttlMs: Readonly<Record<TokenKind, number>>;
+  readonly maxLifetimeMs: Readonly<Record<TokenKind, number>>;
   readonly clockToleranceMs: number;
   readonly maxTokenBytes: number;
   readonly refreshStore: RefreshStore;
@@ -92,6 +100,11 @@ const parse = defineOptions('createTokenService', {
   verifyEmailTtlMs: opt.duration({ default: HOUR, min: MIN, max: 7 * DAY }),
   clockToleranceMs: opt.integer({ default: 5_000, min: 0, max: MIN }),
   maxTokenBytes: opt.integer({ default: 8_192, min: 512, max: 65_536 }),
+  maxLifetimeMs: opt.shape({
+    access: opt.duration({ min: 1_000, max: 30 * DAY }),
+    reset: opt.duration({ min: 1_000, max: 30 * DAY }),
+    'verify-email': opt.duration({ min: 1_000, max: 30 * DAY }),
+  }),
   refreshStore: opt.port<RefreshStore>(['createFamily', 'rotate', 'revokeFamily', 'revokeUser']),
   refreshTtlMs: opt.duration({ default: 7 * DAY, min: MIN, max: 90 * DAY }),
   refreshGraceMs: opt.integer({ default: 10_000, min: 0, max: MIN }),
@@ -100,6 +113,28 @@ const parse = defineOptions('createTokenService', {
   clock: opt.clock(),
   metrics: opt.metrics(),
 });
+
+/** Each kind's longest accepted lifetime: the given one, or its TTL in whole seconds; never below that. */
+function resolveMaxLifetimes(
+  ttlMs: Readonly<Record<TokenKind, number>>,
+  given: Partial<Readonly<Record<TokenKind, number | undefined>>>,
+): Record<TokenKind, number> {
+  const out = {} as Record<TokenKind, number>;
+  for (const kind of Object.keys(ttlMs) as TokenKind[]) {
+    // `exp - iat` of an issued token is at most the TTL rounded up to a second (both are whole seconds).
+    const issuedMs = Math.ceil(ttlMs[kind] / 1000) * 1000;
+    const value = given[kind] ?? issuedMs;
+    if (value < issuedMs) {
+      throw optionError(
+        'createTokenService',
+        `maxLifetimeMs.${kind}`,
+        `at least the ${kind} token lifetime (${issuedMs} ms), or the service would reject its own tokens`,
+      );
+    }
+    out[kind] = value;
+  }
+  return out;
+}
 
 /** Validates options and applies defaults; the default stores run on the service's clock. */
 export function resolveTokenOptions(options: TokenServiceOptions): ResolvedTokenOptions {
@@ -119,6 +154,7 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     audiences: o.audience,
     keys: o.keys,
     ttlMs,
+    maxLifetimeMs: resolveMaxLifetimes(ttlMs, o.maxLifetimeMs ?? {}),
     clockToleranceMs: o.clockToleranceMs,
     maxTokenBytes: o.maxTokenBytes,
     refreshStore: o.refreshStore ?? createMemoryRefreshStore({ clock: o.clock }),

@@ -168,6 +168,7 @@ function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
         audience: o.audiences,
         clockToleranceMs: o.clockToleranceMs,
         nowMs: o.clock.now(),
+        maxLifetimeMs: o.maxLifetimeMs[kind],
         resolveKey: (h) => {
           const key = o.keys.find(h.kid);
           return key && { key: key.verifyKey, pinnedAlg: key.alg };
