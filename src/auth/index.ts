@@ -62,6 +62,7 @@ export {
   type RbacRule,
   type RbacSubject,
 } from './rbac.js';
+export type { ClaimsSource, TokenClaims } from './refresher.js';
 export {
   createRemoteJwksVerifier,
   type RemoteJwksVerifier,
@@ -80,6 +81,7 @@ export {
   createTokenService,
   type IssuedToken,
   type IssueInput,
+  type RefreshOptions,
   TOKEN_TYPES,
   type TokenPair,
   type TokenService,

@@ -7,6 +7,7 @@ import type { Metrics } from '../core/metrics.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
 import type { KeyRing } from './keys.js';
 import { createMemoryRefreshStore, createMemoryRevocationStore } from './memory.js';
+import type { ClaimsSource } from './refresher.js';
 import type { RefreshStore, RevocationStore, TokenKind } from './types.js';
 
 /** Options of {@link createTokenService}. */
@@ -43,6 +44,18 @@ export interface TokenServiceOptions {
   readonly refreshTtlMs?: number;
   /** Window after a rotation in which the previous refresh token works once (0 = none). Default 10 s; 0 .. 60 s. */
   readonly refreshGraceMs?: number;
+  /**
+   * The claims of an access token renewed by `refresh` when the call passes none: a function of the
+   * family's subject (re-read roles from your user store), may be async. Without it, `refresh` needs
+   * `claims` on every call (`ERR_INVALID_ARGUMENT` otherwise), so roles are never dropped silently;
+   * `() => ({})` if your tokens carry no custom claims.
+   */
+  readonly refreshClaims?: ClaimsSource;
+  /**
+   * On refresh-token reuse, also revoke the user's access tokens (bump the user version, as
+   * `revokeAllForUser` does, but without touching the user's other refresh families). Default false.
+   */
+  readonly revokeAccessOnRefreshReuse?: boolean;
   /** Denylist and user versions. Default: a memory store on this service's clock. */
   readonly revocationStore?: RevocationStore;
   /** Check the denylist and user version on every verify. Default true. */
@@ -65,6 +78,10 @@ export interface ResolvedTokenOptions {
   readonly refreshStore: RefreshStore;
   readonly refreshTtlMs: number;
   readonly refreshGraceMs: number;
+  readonly refreshClaims: ClaimsSource | undefined;
+  readonly revokeAccessOnRefreshReuse: boolean;
+  /** How long a user version must be kept: the longest token lifetime plus the tolerance. */
+  readonly versionKeepMs: number;
   readonly revocationStore: RevocationStore;
   readonly checkRevocation: boolean;
   readonly clock: Clock;
@@ -108,6 +125,8 @@ const parse = defineOptions('createTokenService', {
   refreshStore: opt.port<RefreshStore>(['createFamily', 'rotate', 'revokeFamily', 'revokeUser']),
   refreshTtlMs: opt.duration({ default: 7 * DAY, min: MIN, max: 90 * DAY }),
   refreshGraceMs: opt.integer({ default: 10_000, min: 0, max: MIN }),
+  refreshClaims: opt.fn<ClaimsSource>(),
+  revokeAccessOnRefreshReuse: opt.boolean({ default: false }),
   revocationStore: opt.port<RevocationStore>(['revokeJti', 'bumpUserVersion', 'userVersion', 'check']),
   checkRevocation: opt.boolean({ default: true }),
   clock: opt.clock(),
@@ -160,6 +179,10 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     refreshStore: o.refreshStore ?? createMemoryRefreshStore({ clock: o.clock }),
     refreshTtlMs: o.refreshTtlMs,
     refreshGraceMs: o.refreshGraceMs,
+    refreshClaims: o.refreshClaims,
+    revokeAccessOnRefreshReuse: o.revokeAccessOnRefreshReuse,
+    // A user version must outlive every token issued before the bump, tolerance included.
+    versionKeepMs: longestMs,
     revocationStore: o.revocationStore ?? createMemoryRevocationStore({ clock: o.clock }),
     checkRevocation: o.checkRevocation,
     clock: o.clock,
