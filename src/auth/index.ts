@@ -23,16 +23,20 @@ export {
 } from './errors.js';
 export {
   createKeyRing,
+  type KeyRing,
+  type KeyRingOptions,
+  type KeyRotation,
+  type RetiredKey,
+} from './key-ring.js';
+export {
   generateSigningKey,
   type ImportSigningKeyInput,
   importSigningKey,
   type KeyMaterial,
-  type KeyRing,
-  type KeyRingOptions,
-  type KeyRotation,
   type SigningAlgorithm,
   type SigningKey,
   signingAlgorithms,
+  type VerificationKey,
 } from './keys.js';
 export {
   createLoginGuard,
@@ -102,3 +106,4 @@ export type {
   SessionStore,
   TokenKind,
 } from './types.js';
+export { type ImportVerificationKeyInput, importJwks, importVerificationKey } from './verify-keys.js';

@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../core/metrics.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
-import type { KeyRing } from './keys.js';
+import type { KeyRing } from './key-ring.js';
 import { createMemoryRefreshStore, createMemoryRevocationStore } from './memory.js';
 import type { ClaimsSource } from './refresher.js';
 import type { RefreshStore, RevocationStore, TokenKind } from './types.js';
@@ -60,6 +60,13 @@ export interface TokenServiceOptions {
   readonly revocationStore?: RevocationStore;
   /** Check the denylist and user version on every verify. Default true. */
   readonly checkRevocation?: boolean;
+  /**
+   * Require our `ver` claim (the user version) in every token. Default true. Set false to verify tokens
+   * of another issuer (which has no `ver`): a token without one counts as version 0, so the denylist and
+   * `revokeAllForUser` still apply to it; a `ver` that is present but not a non-negative integer is
+   * still rejected.
+   */
+  readonly requireVersionClaim?: boolean;
   /** Time of token `iat`/`exp` and of the default stores. Default the system clock. */
   readonly clock?: Clock;
   /** Receives `auth.tokens.rejected{reason,kind}` and `auth.refresh.reuse_detected`. */
@@ -84,6 +91,7 @@ export interface ResolvedTokenOptions {
   readonly versionKeepMs: number;
   readonly revocationStore: RevocationStore;
   readonly checkRevocation: boolean;
+  readonly requireVersionClaim: boolean;
   readonly clock: Clock;
   readonly metrics: Metrics;
 }
@@ -129,9 +137,26 @@ const parse = defineOptions('createTokenService', {
   revokeAccessOnRefreshReuse: opt.boolean({ default: false }),
   revocationStore: opt.port<RevocationStore>(['revokeJti', 'bumpUserVersion', 'userVersion', 'check']),
   checkRevocation: opt.boolean({ default: true }),
+  requireVersionClaim: opt.boolean({ default: true }),
   clock: opt.clock(),
   metrics: opt.metrics(),
 });
+
+/**
+ * One clock for the service and its key ring: the service's own `clock`, else the ring's. Two different
+ * clocks are refused, since retirement (ring) and `iat`/`exp` (service) would then disagree.
+ */
+function serviceClock(options: TokenServiceOptions, keys: KeyRing, parsed: Clock): Clock {
+  if (options.clock === undefined) return keys.clock ?? parsed;
+  if (keys.clock !== undefined && keys.clock !== options.clock) {
+    throw optionError(
+      'createTokenService',
+      'clock',
+      'the clock of its key ring (pass the same `clock` to createKeyRing)',
+    );
+  }
+  return parsed;
+}
 
 /** Each kind's longest accepted lifetime: the given one, or its TTL in whole seconds; never below that. */
 function resolveMaxLifetimes(
@@ -158,6 +183,7 @@ function resolveMaxLifetimes(
 /** Validates options and applies defaults; the default stores run on the service's clock. */
 export function resolveTokenOptions(options: TokenServiceOptions): ResolvedTokenOptions {
   const o = parse(options);
+  const clock = serviceClock(options, o.keys, o.clock);
   const ttlMs = { access: o.accessTtlMs, reset: o.resetTtlMs, 'verify-email': o.verifyEmailTtlMs };
   const longestMs = Math.max(...Object.values(ttlMs)) + o.clockToleranceMs;
   // A retired key must outlive every token it signed, or rotation would log everyone out.
@@ -176,16 +202,17 @@ export function resolveTokenOptions(options: TokenServiceOptions): ResolvedToken
     maxLifetimeMs: resolveMaxLifetimes(ttlMs, o.maxLifetimeMs ?? {}),
     clockToleranceMs: o.clockToleranceMs,
     maxTokenBytes: o.maxTokenBytes,
-    refreshStore: o.refreshStore ?? createMemoryRefreshStore({ clock: o.clock }),
+    refreshStore: o.refreshStore ?? createMemoryRefreshStore({ clock }),
     refreshTtlMs: o.refreshTtlMs,
     refreshGraceMs: o.refreshGraceMs,
     refreshClaims: o.refreshClaims,
     revokeAccessOnRefreshReuse: o.revokeAccessOnRefreshReuse,
     // A user version must outlive every token issued before the bump, tolerance included.
     versionKeepMs: longestMs,
-    revocationStore: o.revocationStore ?? createMemoryRevocationStore({ clock: o.clock }),
+    revocationStore: o.revocationStore ?? createMemoryRevocationStore({ clock }),
     checkRevocation: o.checkRevocation,
-    clock: o.clock,
+    requireVersionClaim: o.requireVersionClaim,
+    clock,
     metrics: o.metrics,
   };
 }

@@ -131,7 +131,9 @@ function createSigner(o: ResolvedTokenOptions) {
 
 /** Verifies tokens: signature and claims, then (optionally) the denylist and the user version. */
 function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
-  const checkRevoked = async (sub: string, jti: string, version: unknown) => {
+  const checkRevoked = async (sub: string, jti: string, claimed: unknown) => {
+    // Another issuer's token has no `ver`: version 0, still subject to the denylist and revokeAllForUser.
+    const version = claimed === undefined && !o.requireVersionClaim ? 0 : claimed;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
       throw new TokenInvalidError('token `ver` is missing or malformed', { reason: 'claims' });
     }

@@ -414,7 +414,10 @@ describe('HMAC and RSA key strength', () => {
 
   it('a token service never verifies with an algorithm its key was not made for, even when both are allowed', async () => {
     const hs = await generateSigningKey('HS256');
-    const keys = await createKeyRing({ active: await generateSigningKey('EdDSA'), retired: [hs] });
+    const keys = await createKeyRing({
+      active: await generateSigningKey('EdDSA'),
+      retired: [{ key: hs, retiredAtMs: Date.now() }],
+    });
     const tokens = createTokenService({ issuer: ISSUER, audience: AUDIENCE, keys });
     const forged = await new SignJWT(validClaims(Date.now()))
       .setProtectedHeader({ alg: 'EdDSA', kid: hs.kid, typ: 'at+jwt' })
