@@ -135,6 +135,22 @@ const parseKeyRing = defineOptions('createKeyRing', {
   clock: opt.clock(),
 });
 
+/** Two keys under one `kid` would make which one verifies depend on lookup order: refuse it. */
+function checkDistinctKids(
+  active: SigningKey | undefined,
+  given: { next?: SigningKey; retired?: readonly RetiredKey[]; verifyKeys?: readonly VerificationKey[] },
+) {
+  const kids = [
+    ...(active ? [active.kid] : []),
+    ...(given.next ? [given.next.kid] : []),
+    ...(given.retired ?? []).map((r) => r.key.kid),
+    ...(given.verifyKeys ?? []).map((k) => k.kid),
+  ];
+  if (new Set(kids).size !== kids.length) {
+    throw optionError('createKeyRing', 'verifyKeys', 'keys with distinct `kid`s (one `kid` appears twice)');
+  }
+}
+
 const noSigningKey = () => new InvalidArgumentError('this key ring is verify-only: it has no signing key');
 
 /**
@@ -153,9 +169,13 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   if (verifyOnly && (given.active !== undefined || given.next !== undefined)) {
     throw optionError('createKeyRing', 'active', 'absent on a verify-only ring (it signs nothing)');
   }
+  if (verifyOnly && (given.verifyKeys?.length ?? 0) + (given.retired?.length ?? 0) === 0) {
+    throw optionError('createKeyRing', 'verifyKeys', 'at least one key on a verify-only ring');
+  }
   let active: SigningKey | undefined = verifyOnly
     ? undefined
     : (given.active ?? (await generateSigningKey(algorithm)));
+  checkDistinctKids(active, given);
   let next = given.next;
   const verifyOnlyKeys = new Map((given.verifyKeys ?? []).map((k) => [k.kid, k]));
   const retired = new Map<string, { key: VerificationKey; untilMs: number }>();

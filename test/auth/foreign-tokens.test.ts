@@ -217,3 +217,49 @@ describe('foreign token shape', () => {
     expect(await rejection(() => tokens.verify(token))).toMatchObject({ reason: 'kid' });
   });
 });
+
+describe('hostile key ring and import input', () => {
+  it('refuses non-keys, duplicate kids and an empty verify-only ring', async () => {
+    const a = await importVerificationKey({ alg: 'HS256', secret: hmac, kid: 'a' });
+    const bad = [
+      { verifyOnly: true },
+      { verifyOnly: true, verifyKeys: [a, a] },
+      { verifyKeys: [{ kid: 'x', alg: 'none' }] },
+      { verifyKeys: [null] },
+      { verifyKeys: 'a' },
+      { retired: [{ key: { kid: 'k', alg: 'HS256' }, retiredAtMs: 0 }] },
+    ];
+    for (const options of bad) {
+      expect(await rejection(() => createKeyRing(options as never))).toMatchObject({
+        code: 'ERR_INVALID_OPTION',
+      });
+    }
+  });
+
+  it('importJwks refuses what is not a JWKS and JWKs with hostile kids', async () => {
+    for (const input of [
+      null,
+      'x',
+      { keys: 'x' },
+      { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'a{b}' }] },
+    ]) {
+      expect(await rejection(() => importJwks(input as never))).toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    }
+  });
+
+  it('service options of the new features are checked', async () => {
+    const keys = await createKeyRing();
+    const base = { issuer: ISSUER, audience: AUDIENCE, keys };
+    for (const extra of [
+      { refreshClaims: { roles: [] } },
+      { requireVersionClaim: 'no' },
+      { revokeAccessOnRefreshReuse: 1 },
+      { maxLifetimeMs: { access: -1 } },
+      { maxLifetimeMs: 600_000 },
+    ]) {
+      expect(() => createTokenService({ ...base, ...(extra as object) })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      );
+    }
+  });
+});
