@@ -67,7 +67,10 @@ export interface TokenServiceOptions {
    * still rejected.
    */
   readonly requireVersionClaim?: boolean;
-  /** Time of token `iat`/`exp` and of the default stores. Default the system clock. */
+  /**
+   * Time of token `iat`/`exp` and of the default stores. Default the key ring's clock (the system clock
+   * unless the ring was given one); a clock other than the ring's is an option error (one time line).
+   */
   readonly clock?: Clock;
   /** Receives `auth.tokens.rejected{reason,kind}` and `auth.refresh.reuse_detected`. */
   readonly metrics?: Metrics;
