@@ -4,7 +4,9 @@
  * silent drop of roles. Item 10 (second half): an opt-in to revoke the user's access tokens when a
  * rotated refresh token is presented again.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRedisAuthStores } from '../../src/auth/redis.js';
+import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { fixture, rejection } from './fixtures.js';
 
 const ROLES: Readonly<Record<string, readonly string[]>> = { 'user-1': ['editor'], 'user-2': ['viewer'] };
@@ -101,5 +103,35 @@ describe('revokeAccessOnRefreshReuse', () => {
     const { tokens: byDefault } = await fixture();
     const pair = await byDefault.issuePair({ sub: 'user-1' });
     await expect(byDefault.verify(pair.accessToken)).resolves.toMatchObject({ sub: 'user-1' });
+  });
+});
+
+describe.skipIf(noRedis)('revokeAccessOnRefreshReuse on Redis', () => {
+  const redis = noRedis ? undefined : connectRedis();
+  const prefix = randomPrefix('auth-reuse');
+  afterAll(async () => {
+    if (!redis) return;
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('reuse detected by the rotate script bumps the user version in the Redis store', async () => {
+    const { tokens, clock } = await fixture('EdDSA', (c) => {
+      const stores = createRedisAuthStores({ client: redis!, prefix, clock: c });
+      return {
+        refreshStore: stores.refresh,
+        revocationStore: stores.revocation,
+        revokeAccessOnRefreshReuse: true,
+      };
+    });
+    const stolen = await tokens.issuePair({ sub: 'user-redis' });
+    const thief = await tokens.refresh(stolen.refreshToken);
+    clock.advance(60_000);
+    expect(await rejection(() => tokens.refresh(stolen.refreshToken))).toMatchObject({
+      code: 'ERR_TOKEN_REUSED',
+    });
+    expect(await rejection(() => tokens.verify(thief.accessToken))).toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
   });
 });
