@@ -38,10 +38,13 @@ const code = (error: unknown) => (isBackendPatternsError(error) ? error.code : S
 
 // 1. Keys and tokens. In production, load the private key from your secret manager (importSigningKey).
 const keys = await createKeyRing({ algorithm: 'EdDSA' });
+// Your user store: refresh re-reads the roles, so a role removed since login is gone from the next token.
+const rolesOf = async (sub: string) => (sub === 'user-42' ? ['author'] : []);
 const tokens = createTokenService({
   issuer: 'https://api.example.com',
   audience: 'example-app',
   keys,
+  refreshClaims: async (sub) => ({ roles: await rolesOf(sub) }),
   refreshStore: stores?.refresh,
   revocationStore: stores?.revocation,
   metrics,
@@ -56,11 +59,16 @@ say('verified: sub / roles', `${principal.sub} / ${JSON.stringify(principal.clai
 // 2. Refresh rotates; replaying the old refresh token (outside the grace window) revokes the family.
 const renewed = await tokens.refresh(pair.refreshToken);
 say('refreshed: new refresh token differs', renewed.refreshToken !== pair.refreshToken);
+say(
+  'refreshed: sub / roles',
+  `${renewed.sub} / ${JSON.stringify((await tokens.verify(renewed.accessToken)).claims.roles)}`,
+);
 const strictTokens = createTokenService({
   issuer: 'https://api.example.com',
   audience: 'example-app',
   keys,
   refreshGraceMs: 0,
+  refreshClaims: async (sub) => ({ roles: await rolesOf(sub) }),
   refreshStore: stores?.refresh,
   revocationStore: stores?.revocation,
   metrics,

@@ -37,6 +37,8 @@ export const authSection: DemoSection = {
       keys,
       clock,
       metrics,
+      // The demo's tokens carry no custom claims; an app re-reads roles here.
+      refreshClaims: () => ({}),
       refreshStore: stores?.refresh,
       revocationStore: stores?.revocation,
     });

@@ -12,12 +12,15 @@ export interface CheckedHeader {
   readonly typ: string;
 }
 
-// Three non-empty base64url segments, nothing else: no padding, whitespace, or non-ASCII.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// Three base64url segments, nothing else: no padding, whitespace, or non-ASCII. The signature may be
+// empty here so that `alg: none` (whose signature is empty) is reported as the algorithm error it is;
+// an empty signature under an allowed `alg` is refused after the header checks.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const KID = /^[A-Za-z0-9._-]{1,128}$/;
 const MAX_HEADER_CHARS = 1024;
-// Headers that would let the token choose its own key, or change how it is processed.
-const FORBIDDEN_HEADERS = ['crit', 'jku', 'jwk', 'x5u', 'x5c', 'b64', 'zip', 'enc'];
+// Headers that would let the token choose its own key, or change how it is processed (`cty`: a nested
+// JWT or a typed payload, which a verifier that reads the payload as claims must not accept).
+const FORBIDDEN_HEADERS = ['crit', 'jku', 'jwk', 'x5u', 'x5c', 'b64', 'zip', 'enc', 'cty'];
 
 const invalid = (message: string, reason: TokenInvalidError['reason']) =>
   new TokenInvalidError(message, { reason });
@@ -27,7 +30,7 @@ export const normaliseTyp = (typ: string) => typ.toLowerCase().replace(/^applica
 
 /**
  * Checks size and shape and decodes the header. Throws `ERR_TOKEN_INVALID` with reason `too-large`,
- * `malformed`, `header`, `crit`, `alg`, `kid` or `typ`.
+ * `malformed`, `header`, `crit`, `alg`, `signature` (empty), `kid` or `typ`.
  */
 export function checkCompact(
   token: unknown,
@@ -59,6 +62,7 @@ export function checkCompact(
   if (typeof alg !== 'string' || !allowedAlgorithms.includes(alg)) {
     throw invalid('token `alg` is not allowed', 'alg');
   }
+  if (token.endsWith('.')) throw invalid('token signature is empty', 'signature');
   if (typeof kid !== 'string' || !KID.test(kid)) throw invalid('token `kid` is missing or malformed', 'kid');
   if (expectedTyp !== undefined && (typeof typ !== 'string' || normaliseTyp(typ) !== expectedTyp)) {
     throw invalid('token `typ` is not the expected kind', 'typ');

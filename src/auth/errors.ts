@@ -37,6 +37,7 @@ export type TokenRejectionReason =
   | 'aud'
   | 'nbf'
   | 'iat'
+  | 'lifetime'
   | 'expired'
   | 'revoked'
   | 'reused'

@@ -25,16 +25,20 @@ export {
 } from './errors.js';
 export {
   createKeyRing,
+  type KeyRing,
+  type KeyRingOptions,
+  type KeyRotation,
+  type RetiredKey,
+} from './key-ring.js';
+export {
   generateSigningKey,
   type ImportSigningKeyInput,
   importSigningKey,
   type KeyMaterial,
-  type KeyRing,
-  type KeyRingOptions,
-  type KeyRotation,
   type SigningAlgorithm,
   type SigningKey,
   signingAlgorithms,
+  type VerificationKey,
 } from './keys.js';
 export {
   createLoginGuard,
@@ -64,6 +68,7 @@ export {
   type RbacRule,
   type RbacSubject,
 } from './rbac.js';
+export type { ClaimsSource, TokenClaims } from './refresher.js';
 export {
   createRemoteJwksVerifier,
   type RemoteJwksVerifier,
@@ -83,6 +88,7 @@ export {
   createTokenService,
   type IssuedToken,
   type IssueInput,
+  type RefreshOptions,
   TOKEN_TYPES,
   type TokenPair,
   type TokenService,
@@ -103,3 +109,4 @@ export type {
   SessionStore,
   TokenKind,
 } from './types.js';
+export { type ImportVerificationKeyInput, importJwks, importVerificationKey } from './verify-keys.js';

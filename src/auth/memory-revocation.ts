@@ -5,6 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import { defineOptions, opt } from '../core/options.js';
 import { sweeper } from './memory-sweep.js';
+import { nextUserVersion } from './store-constants.js';
 import type { RevocationStatus, RevocationStore } from './types.js';
 
 /** Options of {@link createMemoryRevocationStore}. */
@@ -71,8 +72,10 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
     },
     async bumpUserVersion(userId, keepMs) {
       const nowMs = clock.now();
-      const next = version(userId, nowMs) + 1;
-      versions.set(userId, { version: next, keepUntilMs: nowMs + keepMs + clockSkewMs });
+      // Monotonic even after the previous version was forgotten (see RevocationStore.bumpUserVersion).
+      const next = nextUserVersion(version(userId, nowMs), nowMs);
+      const keepUntilMs = Math.max(nowMs + keepMs + clockSkewMs, versions.get(userId)?.keepUntilMs ?? 0);
+      versions.set(userId, { version: next, keepUntilMs });
       written();
       return next;
     },

@@ -50,7 +50,7 @@ export function createRedisRevocationStore(options: RedisRevocationStoreOptions)
       await run(revokeJtiScript, [jtiKey(userId, jti)], [context.now(), expiresAtMs, o.clockSkewMs]);
     },
     bumpUserVersion: (userId, keepMs) =>
-      run(bumpVersionScript, [versionKey(userId)], [keepMs + o.clockSkewMs]),
+      run(bumpVersionScript, [versionKey(userId)], [context.now(), keepMs + o.clockSkewMs]),
     userVersion: (userId) => run(getVersionScript, [versionKey(userId)], []),
     async check(userId, jti) {
       const [jtiRevoked, userVersion] = await run(checkScript, [versionKey(userId), jtiKey(userId, jti)], []);

@@ -31,3 +31,14 @@ export const FIRST_GENERATION = 0;
  * drift at the cost of entries living a minute longer.
  */
 export const REDIS_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The user version after a bump: the store's time in ms, or one more than the current version when that
+ * is larger (two bumps in one millisecond). A version is kept only for the longest token lifetime, so it
+ * is forgotten (reads 0) after that; a counter would restart at 1 and reopen tokens issued under the old
+ * 1 shortly before it was forgotten. A time-based value is above every earlier version, forgotten or not,
+ * as long as the store's clock does not go back by more than the keep time. The Redis script computes the
+ * same formula.
+ */
+export const nextUserVersion = (currentVersion: number, nowMs: number): number =>
+  Math.max(currentVersion + 1, Math.floor(nowMs));

@@ -4,18 +4,13 @@
  */
 import { SignJWT } from 'jose';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Metrics } from '../core/metrics.js';
 import { argument } from '../core/validate.js';
-import {
-  TokenError,
-  TokenExpiredError,
-  TokenInvalidError,
-  TokenReusedError,
-  TokenRevokedError,
-} from './errors.js';
+import { TokenError, TokenExpiredError, TokenInvalidError, TokenRevokedError } from './errors.js';
 import { type ResolvedTokenOptions, resolveTokenOptions, type TokenServiceOptions } from './options.js';
-import { randomToken, sha256 } from './secrets.js';
-import type { Principal, RefreshRotation, TokenKind } from './types.js';
+import { type ClaimsSource, claimsSource, createRefresher, type TokenClaims } from './refresher.js';
+import { randomToken } from './secrets.js';
+import { type TokenMetrics, tokenMetrics } from './token-metrics.js';
+import type { Principal, TokenKind } from './types.js';
 import { verifyCompact } from './verify-core.js';
 
 /** The `typ` header of each kind (RFC 9068 for access tokens; the others are ours). */
@@ -26,8 +21,6 @@ export const TOKEN_TYPES: Readonly<Record<TokenKind, string>> = {
 };
 
 const RESERVED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'jti', 'ver'];
-// `<familyId>.<secret>`: 128-bit family id, 256-bit secret, base64url.
-const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/;
 const MAX_SUB_CHARS = 256;
 
 /** A signed token and when it expires. */
@@ -39,6 +32,8 @@ export interface IssuedToken {
 
 /** An access token with the refresh token that renews it. */
 export interface TokenPair {
+  /** The user id (`sub`) of both tokens. */
+  readonly sub: string;
   readonly accessToken: string;
   readonly accessExpiresAtMs: number;
   readonly refreshToken: string;
@@ -54,6 +49,12 @@ export interface IssueInput {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
+/** Options of {@link TokenService.refresh}. */
+export interface RefreshOptions {
+  /** Claims of the new access token, or a function of the family's subject returning them. */
+  readonly claims?: TokenClaims | ClaimsSource;
+}
+
 /** The TokenService. */
 export interface TokenService {
   /** Signs an access token (`typ: at+jwt`). */
@@ -66,12 +67,11 @@ export interface TokenService {
   issuePair(input: IssueInput): Promise<TokenPair>;
   /**
    * Rotates a refresh token; reuse of a rotated one revokes its family (`ERR_TOKEN_REUSED`). The family
-   * keeps only the user id, so pass the new access token's `claims` (roles...) re-read from your user store.
+   * keeps only the user id, so the new access token's claims (roles...) come from `claims` (an object, or
+   * `(sub) => claims`, may be async) or else the service's `refreshClaims`; with neither it throws
+   * `ERR_INVALID_ARGUMENT` before rotating, rather than silently dropping roles.
    */
-  refresh(
-    refreshToken: string,
-    options?: { readonly claims?: Readonly<Record<string, unknown>> },
-  ): Promise<TokenPair>;
+  refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenPair>;
   /** Denylists a token's `jti` until it expires (idempotent; an expired token needs nothing). */
   revoke(token: string, options?: { readonly kind?: TokenKind }): Promise<void>;
   /** Revokes the family of a refresh token (logout); false when it was not live. */
@@ -105,22 +105,6 @@ function checkInput(input: IssueInput) {
   return { sub, claims };
 }
 
-/** The counters the service reports, declared once. */
-function tokenMetrics(metrics: Metrics) {
-  return {
-    rejected: metrics.counter('auth.tokens.rejected', {
-      description: 'tokens rejected by verify or refresh, by reason',
-      labelNames: ['reason', 'kind'],
-    }),
-    reuse: metrics.counter('auth.refresh.reuse_detected', {
-      description: 'rotated refresh tokens presented again (the family was revoked)',
-      labelNames: [],
-    }),
-  };
-}
-
-type TokenMetrics = ReturnType<typeof tokenMetrics>;
-
 /** Signs tokens of every kind, embedding the user's current version. */
 function createSigner(o: ResolvedTokenOptions) {
   return async (kind: TokenKind, input: IssueInput): Promise<IssuedToken> => {
@@ -147,7 +131,9 @@ function createSigner(o: ResolvedTokenOptions) {
 
 /** Verifies tokens: signature and claims, then (optionally) the denylist and the user version. */
 function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
-  const checkRevoked = async (sub: string, jti: string, version: unknown) => {
+  const checkRevoked = async (sub: string, jti: string, claimed: unknown) => {
+    // Another issuer's token has no `ver`: version 0, still subject to the denylist and revokeAllForUser.
+    const version = claimed === undefined && !o.requireVersionClaim ? 0 : claimed;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
       throw new TokenInvalidError('token `ver` is missing or malformed', { reason: 'claims' });
     }
@@ -168,6 +154,7 @@ function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
         audience: o.audiences,
         clockToleranceMs: o.clockToleranceMs,
         nowMs: o.clock.now(),
+        maxLifetimeMs: o.maxLifetimeMs[kind],
         resolveKey: (h) => {
           const key = o.keys.find(h.kid);
           return key && { key: key.verifyKey, pinnedAlg: key.alg };
@@ -190,68 +177,6 @@ function createVerifier(o: ResolvedTokenOptions, metrics: TokenMetrics) {
   };
 }
 
-/** The error of a refresh that did not rotate, counted under its reason. */
-function refreshFailure(
-  result: Exclude<RefreshRotation, { status: 'rotated' | 'grace' }>,
-  metrics: TokenMetrics,
-) {
-  const reject = (reason: 'reused' | 'revoked' | 'expired' | 'unknown') =>
-    metrics.rejected.add(1, { reason, kind: 'refresh' });
-  switch (result.status) {
-    case 'reused':
-      metrics.reuse.add(1, {});
-      reject('reused');
-      return new TokenReusedError('refresh token was already used; its family has been revoked');
-    case 'revoked':
-      reject('revoked');
-      return new TokenRevokedError('refresh token has been revoked');
-    case 'expired':
-      reject('expired');
-      return new TokenExpiredError('refresh token has expired');
-    default:
-      reject('unknown');
-      return new TokenInvalidError('refresh token is not known', { reason: 'unknown' });
-  }
-}
-
-/** Refresh families: start one, parse a presented token, rotate. */
-function createRefresher(o: ResolvedTokenOptions, metrics: TokenMetrics) {
-  const startFamily = async (sub: string) => {
-    const familyId = randomToken(16);
-    const refreshToken = `${familyId}.${randomToken(32)}`;
-    const expiresAtMs = o.clock.now() + o.refreshTtlMs;
-    await o.refreshStore.createFamily({
-      familyId,
-      userId: sub,
-      tokenHash: sha256(refreshToken),
-      expiresAtMs,
-    });
-    return { refreshToken, refreshExpiresAtMs: expiresAtMs };
-  };
-  const parseRefresh = (refreshToken: unknown) => {
-    const match = typeof refreshToken === 'string' ? REFRESH_TOKEN.exec(refreshToken) : null;
-    if (match === null) {
-      metrics.rejected.add(1, { reason: 'malformed', kind: 'refresh' });
-      throw new TokenInvalidError('refresh token is malformed', { reason: 'malformed' });
-    }
-    return { familyId: match[1] as string, hash: sha256(refreshToken as string) };
-  };
-  /** Rotates `refreshToken`; resolves to the user and the new token, or throws the typed failure. */
-  const rotate = async (refreshToken: string) => {
-    const { familyId, hash } = parseRefresh(refreshToken);
-    const next = `${familyId}.${randomToken(32)}`;
-    const result = await o.refreshStore.rotate({
-      familyId,
-      presentedHash: hash,
-      nextHash: sha256(next),
-      graceMs: o.refreshGraceMs,
-    });
-    if (result.status !== 'rotated' && result.status !== 'grace') throw refreshFailure(result, metrics);
-    return { userId: result.userId, refreshToken: next, refreshExpiresAtMs: result.expiresAtMs };
-  };
-  return { startFamily, parseRefresh, rotate };
-}
-
 /**
  * Creates a TokenService.
  *
@@ -261,14 +186,12 @@ function createRefresher(o: ResolvedTokenOptions, metrics: TokenMetrics) {
  * const tokens = createTokenService({ issuer: 'https://api.example.com', audience: 'app', keys });
  * const { accessToken, refreshToken } = await tokens.issuePair({ sub: 'user-1', claims: { roles: ['editor'] } });
  * const principal = await tokens.verify(accessToken);
- * const renewed = await tokens.refresh(refreshToken);
+ * const renewed = await tokens.refresh(refreshToken, { claims: { roles: ['editor'] } });
  * ```
  */
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const o = resolveTokenOptions(options);
   const metrics = tokenMetrics(o.metrics);
-  // A user version must outlive every token issued before the bump, tolerance included.
-  const longestTtlMs = Math.max(...Object.values(o.ttlMs)) + o.clockToleranceMs;
   const sign = createSigner(o);
   const verify = createVerifier(o, metrics);
   const families = createRefresher(o, metrics);
@@ -281,15 +204,21 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const { sub } = checkInput(input);
       const access = await sign('access', input);
       return {
+        sub,
         accessToken: access.token,
         accessExpiresAtMs: access.expiresAtMs,
         ...(await families.startFamily(sub)),
       };
     },
     async refresh(refreshToken, refreshOptions) {
+      const source = claimsSource(refreshOptions?.claims, o.refreshClaims);
       const rotated = await families.rotate(refreshToken);
-      const access = await sign('access', { sub: rotated.userId, claims: refreshOptions?.claims ?? {} });
+      // A callback that throws here loses the rotated token; the client can retry with the old one
+      // within refreshGraceMs.
+      const claims = await source(rotated.userId);
+      const access = await sign('access', { sub: rotated.userId, claims });
       return {
+        sub: rotated.userId,
         accessToken: access.token,
         accessExpiresAtMs: access.expiresAtMs,
         refreshToken: rotated.refreshToken,
@@ -318,7 +247,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
     async revokeAllForUser(sub) {
       const userId = argument.key('sub', sub, MAX_SUB_CHARS);
-      await o.revocationStore.bumpUserVersion(userId, longestTtlMs);
+      await o.revocationStore.bumpUserVersion(userId, o.versionKeepMs);
       await o.refreshStore.revokeUser(userId);
     },
   };

@@ -93,7 +93,7 @@ export interface RefreshStore extends AuthStoreAdapter {
 export interface RevocationStatus {
   /** The `jti` is on the denylist. */
   readonly jtiRevoked: boolean;
-  /** The user's current token version (0 when never bumped). */
+  /** The user's current token version (0 when never bumped or forgotten). */
   readonly userVersion: number;
 }
 
@@ -115,8 +115,9 @@ export interface RevocationStore extends AuthStoreAdapter {
   /** Denylists `jti` of `userId` until `expiresAtMs` (plus the store's clock-skew tolerance). */
   revokeJti(request: RevokeJtiRequest): Promise<void>;
   /**
-   * Increments the user's token version, kept for at least `keepMs` (the longest token lifetime) plus
-   * the store's clock-skew tolerance. Returns the new version.
+   * Raises the user's token version, kept for at least `keepMs` (the longest token lifetime) plus the
+   * store's clock-skew tolerance. The new version is above every version the user ever had, even one
+   * already forgotten: `max(current + 1, the store's time in ms)`. Returns it.
    */
   bumpUserVersion(userId: string, keepMs: number): Promise<number>;
   /** The user's current token version (0 when never bumped or forgotten). */

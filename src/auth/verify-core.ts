@@ -27,6 +27,8 @@ export interface VerifyCompactOptions {
   readonly audience: string | readonly string[];
   readonly clockToleranceMs: number;
   readonly nowMs: number;
+  /** The longest `exp - iat` accepted, in ms; undefined for no limit (external providers). */
+  readonly maxLifetimeMs?: number;
   /**
    * Resolves the verification key for a checked header, with the one algorithm it is pinned to when
    * known (our key ring; a remote JWKS relies on each JWK's `alg`). Undefined for an unknown `kid`.
@@ -115,5 +117,11 @@ export async function verifyCompact(token: unknown, options: VerifyCompactOption
     throw new TokenInvalidError('token `iat` is in the future', { reason: 'iat' });
   }
   if (typeof exp !== 'number') throw new TokenInvalidError('token `exp` is missing', { reason: 'claims' });
+  // A stolen token is only as dangerous as it is long-lived: refuse one minted to outlive the policy.
+  if (options.maxLifetimeMs !== undefined && (exp - iat) * 1000 > options.maxLifetimeMs) {
+    throw new TokenInvalidError('token lifetime (`exp - iat`) is longer than allowed', {
+      reason: 'lifetime',
+    });
+  }
   return { header, payload: { ...payload, sub, jti, iat, exp } };
 }

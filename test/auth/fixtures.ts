@@ -33,7 +33,7 @@ export interface Fixture {
 }
 
 /**
- * A token service with one key of `alg`, on a manual clock. `overrides` may be a function of that clock,
+ * A token service with one key of `alg`, on a manual clock, refreshing without custom claims. `overrides` may be a function of that clock,
  * to build stores on it.
  */
 export async function fixture(
@@ -50,6 +50,8 @@ export async function fixture(
     keys,
     clock,
     metrics,
+    // These tests put no custom claims in refreshed tokens unless they say so.
+    refreshClaims: () => ({}),
     ...(typeof overrides === 'function' ? overrides(clock) : overrides),
   });
   return { clock, keys, key, tokens, metrics };

@@ -137,6 +137,7 @@ describe.skipIf(noRedis)('auth on Redis', () => {
       refreshStore: stores.refresh,
       revocationStore: stores.revocation,
       refreshGraceMs: 0,
+      refreshClaims: () => ({}),
     });
     const pair = await tokens.issuePair({ sub: 'user-time' });
     const renewed = await tokens.refresh(pair.refreshToken);

@@ -25,16 +25,26 @@ return 1`,
   reply: reply.flag,
 });
 
-/** Increments a user's token version and keeps it for the longest token lifetime. */
+/**
+ * Raises a user's token version to `max(current + 1, now)` (nextUserVersion in store-constants.ts) and
+ * keeps it for the longest token lifetime: time-based, so a version bumped after the previous one expired
+ * is still above it.
+ */
 export const bumpVersionScript = defineScript({
   name: 'auth-user-version-bump',
-  summary: "increments a user's token version and keeps it at least as long as the longest token lifetime",
+  summary:
+    "raises a user's token version to max(current + 1, now) and keeps it for the longest token lifetime",
   keys: ['version: the user token version'],
-  args: ['keepMs: how long the version must outlive (lifetime + tolerances)'],
+  args: [
+    "now: epoch ms, or REDIS_TIME ('') to read Redis TIME",
+    'keepMs: how long the version must outlive (lifetime + tolerances)',
+  ],
   returns: 'the new version',
+  uses: [SERVER_TIME],
   body: `
-local v = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+local v = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, now_ms(ARGV[1]))
+local keep = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[1]))
+redis.call('SET', KEYS[1], fmt(v), 'PX', keep)
 return v`,
   reply: reply.integer,
 });

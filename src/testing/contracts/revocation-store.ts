@@ -59,14 +59,24 @@ export function revocationStoreContract(t: ContractTestApi, options: RevocationS
       clock.set(expiresAtMs + skewMs - 1);
       assert.equal((await store.check(u, 'jti-1')).jtiRevoked, true);
     });
-    test('bumping the user version increments it and check reports it', async (store, clock) => {
+    test('bumping the user version raises it and check reports it', async (store, clock) => {
       const u = user();
-      assert.equal(await store.bumpUserVersion(u, HOUR), 1);
+      const first = await store.bumpUserVersion(u, HOUR);
+      assert.ok(Number.isSafeInteger(first) && first >= 1, `a positive safe integer, got ${first}`);
+      // Twice in one millisecond still raises it.
+      const second = await store.bumpUserVersion(u, HOUR);
+      assert.ok(second > first, `${second} > ${first}`);
       clock.advance(1);
-      assert.equal(await store.bumpUserVersion(u, HOUR), 2);
-      clock.advance(1);
-      assert.equal(await store.userVersion(u), 2);
-      assert.deepEqual(await store.check(u, 'any'), { jtiRevoked: false, userVersion: 2 });
+      assert.equal(await store.userVersion(u), second);
+      assert.deepEqual(await store.check(u, 'any'), { jtiRevoked: false, userVersion: second });
+    });
+    test('a version bumped after the previous one was kept for its time is still larger', async (store, clock) => {
+      // A counter restarting at 1 would reopen the tokens issued under the forgotten version 1.
+      const u = user();
+      const first = await store.bumpUserVersion(u, 1_000);
+      clock.advance(1_000 + skewMs + 1);
+      const next = await store.bumpUserVersion(u, 1_000);
+      assert.ok(next > first, `${next} > ${first}`);
     });
   });
 }
