@@ -8,7 +8,8 @@ export default defineConfig({
   clean: true,
   // Shared core code goes into chunks, so error classes and key naming exist once per format.
   splitting: true,
-  sourcemap: true,
+  // No source maps: they would point at src/, which the package does not ship.
+  sourcemap: false,
   target: 'node20',
   platform: 'node',
   treeshake: true,

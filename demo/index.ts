@@ -4,8 +4,9 @@
  * (REDIS_URL or redis://127.0.0.1:6379).
  */
 import { randomBytes } from 'node:crypto';
+import { createMemoryMetrics } from 'backend-patterns/testing';
 import { Redis } from 'ioredis';
-import { createMemoryMetrics } from '../src/testing/index.js';
+import { withUnits } from './metrics-report.js';
 import { sections } from './sections/index.js';
 
 const useRedis = process.argv.includes('--redis');
@@ -31,7 +32,7 @@ async function main() {
   const prefix = `bp-demo-${randomBytes(3).toString('hex')}`;
   console.log(bold(`backend-patterns demo (${redis ? 'Redis' : 'in-memory'} backends)`));
   for (const section of sections) {
-    const metrics = createMemoryMetrics();
+    const { metrics, report } = withUnits(createMemoryMetrics());
     console.log(`\n${bold(`== ${section.title}`)}\n   problem: ${section.problem}`);
     await section.run({
       redis,
@@ -39,15 +40,10 @@ async function main() {
       prefix,
       step: (asked, did) => console.log(`   - ${asked}\n       → ${did}`),
     });
-    const recorded = metrics.snapshot();
+    const recorded = report();
     if (recorded.length) {
       console.log('   metrics emitted:');
-      for (const m of recorded) {
-        const labels = Object.entries(m.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',');
-        console.log(`     ${m.kind.padEnd(9)} ${m.name}{${labels}} ${m.value}`);
-      }
+      for (const line of recorded) console.log(`     ${line}`);
     }
   }
   if (redis) {

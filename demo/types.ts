@@ -1,5 +1,5 @@
+import type { MemoryMetrics } from 'backend-patterns/testing';
 import type { Redis } from 'ioredis';
-import type { MemoryMetrics } from '../src/testing/index.js';
 
 /** What every demo section receives. */
 export interface DemoContext {

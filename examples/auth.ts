@@ -7,7 +7,7 @@
  *   npm run example -- auth --redis    # Redis stores (REDIS_URL or redis://127.0.0.1:6379)
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { isBackendPatternsError } from 'backend-patterns';
 import {
   createKeyRing,
   createLoginGuard,
@@ -16,11 +16,11 @@ import {
   createTokenService,
   sessionCookie,
   timingSafeEqualString,
-} from '../src/auth/index.js';
-import { createRedisAuthStores } from '../src/auth/redis.js';
-import { isBackendPatternsError } from '../src/index.js';
-import { createRedisRateLimitStore } from '../src/ratelimit/redis.js';
-import { createMemoryMetrics } from '../src/testing/index.js';
+} from 'backend-patterns/auth';
+import { createRedisAuthStores } from 'backend-patterns/auth/redis';
+import { createRedisRateLimitStore } from 'backend-patterns/ratelimit/redis';
+import { createMemoryMetrics } from 'backend-patterns/testing';
+import { Redis } from 'ioredis';
 
 const redis = process.argv.includes('--redis')
   ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {

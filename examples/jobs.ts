@@ -6,10 +6,11 @@
  *   npm run example -- jobs            # memory backend (the default)
  *   npm run example -- jobs --redis    # Redis backend (REDIS_URL or redis://127.0.0.1:6379)
  */
+
+import { createJobQueue, createWorker, NonRetryableError } from 'backend-patterns/jobs';
+import { createRedisJobBackend } from 'backend-patterns/jobs/redis';
+import { createMemoryMetrics } from 'backend-patterns/testing';
 import { Redis } from 'ioredis';
-import { createJobQueue, createWorker, NonRetryableError } from '../src/jobs/index.js';
-import { createRedisJobBackend } from '../src/jobs/redis.js';
-import { createMemoryMetrics } from '../src/testing/index.js';
 
 const redis = process.argv.includes('--redis')
   ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {

@@ -8,10 +8,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRateLimiter, fixedWindow, rateLimitHeaders, tokenBucket } from 'backend-patterns/ratelimit';
+import { createRedisRateLimitStore } from 'backend-patterns/ratelimit/redis';
+import { createMemoryMetrics } from 'backend-patterns/testing';
 import { Redis } from 'ioredis';
-import { createRateLimiter, fixedWindow, rateLimitHeaders, tokenBucket } from '../src/ratelimit/index.js';
-import { createRedisRateLimitStore } from '../src/ratelimit/redis.js';
-import { createMemoryMetrics } from '../src/testing/index.js';
 
 const redis = process.argv.includes('--redis')
   ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {

@@ -1,14 +1,14 @@
+import { isBackendPatternsError } from 'backend-patterns';
 import {
   createKeyRing,
   createLoginGuard,
   createRbac,
   createSessionManager,
   createTokenService,
-} from '../../src/auth/index.js';
-import { createRedisAuthStores } from '../../src/auth/redis.js';
-import { isBackendPatternsError } from '../../src/index.js';
-import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
-import { createManualClock } from '../../src/testing/index.js';
+} from 'backend-patterns/auth';
+import { createRedisAuthStores } from 'backend-patterns/auth/redis';
+import { createRedisRateLimitStore } from 'backend-patterns/ratelimit/redis';
+import { createManualClock } from 'backend-patterns/testing';
 import type { DemoSection } from '../types.js';
 
 const MIN = 60_000;
@@ -109,7 +109,7 @@ export const authSection: DemoSection = {
     step('6 wrong passwords for one account', results.join(', '));
     step(
       'failed logins per minute (metric auth.login.failures)',
-      String(metrics.rate('auth.login.failures', MIN) * 60),
+      `${metrics.rate('auth.login.failures', MIN) * 60} failures/min`,
     );
   },
 };

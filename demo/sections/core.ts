@@ -1,5 +1,5 @@
-import { InvalidOptionError, isBackendPatternsError, StoreError } from '../../src/index.js';
-import { createManualClock } from '../../src/testing/index.js';
+import { InvalidOptionError, isBackendPatternsError, StoreError } from 'backend-patterns';
+import { createManualClock } from 'backend-patterns/testing';
 import type { DemoSection } from '../types.js';
 
 export const coreSection: DemoSection = {
@@ -28,7 +28,7 @@ export const coreSection: DemoSection = {
     requests.add(1, { outcome: 'rejected' });
     step(
       'count 4 requests',
-      `demo.requests{outcome=rejected} = ${metrics.counterValue('demo.requests', { outcome: 'rejected' })}`,
+      `demo.requests{outcome=rejected} = ${metrics.counterValue('demo.requests', { outcome: 'rejected' })} request(s)`,
     );
   },
 };

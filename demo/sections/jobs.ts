@@ -1,11 +1,6 @@
-import {
-  createJobQueue,
-  createMemoryJobBackend,
-  createWorker,
-  type JobBackend,
-} from '../../src/jobs/index.js';
-import { createRedisJobBackend } from '../../src/jobs/redis.js';
-import { createManualClock } from '../../src/testing/index.js';
+import { createJobQueue, createMemoryJobBackend, createWorker, type JobBackend } from 'backend-patterns/jobs';
+import { createRedisJobBackend } from 'backend-patterns/jobs/redis';
+import { createManualClock } from 'backend-patterns/testing';
 import type { DemoSection } from '../types.js';
 
 /** Waits (real time) for background work the manual clock has released. */
@@ -30,7 +25,7 @@ export const jobsSection: DemoSection = {
       await queue.add('welcome', { to: 'd' });
     } catch (error) {
       step(
-        'add a 4th job to a queue with maxDepth 3',
+        'add a 4th job to a queue with maxDepth 3 jobs',
         `${(error as Error).name} ${(error as { code: string }).code}`,
       );
     }
@@ -65,7 +60,7 @@ export const jobsSection: DemoSection = {
     await worker.close();
     step(
       'start a worker; job b fails twice (exponential backoff, 3 attempts)',
-      `drained, lag ${await queue.lagMs()} ms; retried ${metrics.counterValue('jobs.processed', { outcome: 'retried' })}, completed ${metrics.counterValue('jobs.processed', { outcome: 'completed' })}`,
+      `drained, lag ${await queue.lagMs()} ms; retried ${metrics.counterValue('jobs.processed', { outcome: 'retried' })} attempts, completed ${metrics.counterValue('jobs.processed', { outcome: 'completed' })} jobs`,
     );
 
     const { id } = await queue.add(
@@ -88,7 +83,7 @@ export const jobsSection: DemoSection = {
     const report = await queue.getJob(id);
     step(
       'a worker claims a job and dies (SIGKILL); 30 s lease passes',
-      `job redelivered: ${report?.state}, attempts ${report?.attemptsMade}, history ${report?.history[0]?.error.code}; the dead worker's late result applied: ${lateResult}`,
+      `job redelivered: ${report?.state}, after ${report?.attemptsMade} attempts, history ${report?.history[0]?.error.code}; the dead worker's late result applied: ${lateResult}`,
     );
 
     const poison = await queue.add('welcome', { to: 'nobody' }, { attempts: 1 });

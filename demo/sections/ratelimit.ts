@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import {
   createConcurrencyLimiter,
   createMemoryRateLimitStore,
@@ -7,9 +6,10 @@ import {
   type RateLimitStore,
   slidingWindowLog,
   tokenBucket,
-} from '../../src/ratelimit/index.js';
-import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
-import { createManualClock } from '../../src/testing/index.js';
+} from 'backend-patterns/ratelimit';
+import { createRedisRateLimitStore } from 'backend-patterns/ratelimit/redis';
+import { createManualClock } from 'backend-patterns/testing';
+import { Redis } from 'ioredis';
 import type { DemoSection } from '../types.js';
 
 const verdicts = (rs: readonly { allowed: boolean }[]) =>
@@ -58,7 +58,7 @@ export const ratelimitSection: DemoSection = {
     clock.advance(1000);
     step(
       'token bucket (burst 3, 1/s): 4 at once, then 1 after a second',
-      `${verdicts(burst)} | ${verdicts([await bucket.limit('bob')])}; retryAfterMs of the denial = ${burst[3]?.retryAfterMs}`,
+      `${verdicts(burst)} | ${verdicts([await bucket.limit('bob')])}; the denial says retry after ${burst[3]?.retryAfterMs} ms`,
     );
 
     const api = createRateLimiter({
@@ -116,7 +116,7 @@ export const ratelimitSection: DemoSection = {
       const r = await limiter.limit('carol');
       step(
         `Redis unreachable, onStoreError '${onStoreError}'`,
-        `allowed=${r.allowed} reason=${r.reason} → answer ${r.allowed ? '200' : '503 (not 429: not the client’s fault)'}`,
+        `allowed=${r.allowed} reason=${r.reason} → answer HTTP ${r.allowed ? '200 (served unthrottled)' : '503 (not 429: not the client’s fault)'}`,
       );
     }
     dead.disconnect();

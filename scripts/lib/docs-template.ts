@@ -2,6 +2,8 @@
  * The module docs template: every docs/<module>.md starts with the same H2 sections in the same order
  * (a page may add its own sections after them), and its "Error codes" section lists exactly the codes the
  * module exports in its `<MODULE>_ERROR_CODES` list (core codes may be listed too, never unknown ones).
+ * Every page also says how to wire its clients (which calls touch the store, how to start the client): a
+ * "### Wiring clients" subsection of "## Adapters", or a "## Wiring clients" section after the template.
  */
 
 /** The H2 sections every module page opens with, in order. */
@@ -18,6 +20,13 @@ export const REQUIRED_SECTIONS = [
 ] as const;
 
 const ERROR_CODE = /`(ERR_[A-Z0-9_]+)`/g;
+
+/** True when the page has "Wiring clients" as an H3 inside "Adapters" or as an H2 after the template. */
+function hasWiringSection(markdown: string): boolean {
+  const h2 = headingsOf(markdown);
+  if (h2.indexOf('Wiring clients') >= REQUIRED_SECTIONS.length) return true;
+  return /^### Wiring clients$/m.test(sectionBody(markdown, 'Adapters'));
+}
 
 /** The H2 headings of a Markdown page, outside fenced code blocks. */
 export function headingsOf(markdown: string): string[] {
@@ -54,6 +63,11 @@ export function checkModulePage(
       );
     }
   });
+  if (!hasWiringSection(markdown)) {
+    problems.push(
+      `${page}: no "Wiring clients" section (a "### Wiring clients" under "## Adapters", or a "## Wiring clients" after the template)`,
+    );
+  }
   const listed = new Set(
     [...sectionBody(markdown, 'Error codes').matchAll(ERROR_CODE)].map((m) => m[1] as string),
   );

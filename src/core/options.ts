@@ -4,7 +4,7 @@
  * message style (`createX: \`name\` must be ...`), all thrown as `InvalidOptionError` at construction.
  *
  * @example
- * ```ts
+ * ```ts nocheck
  * const parse = defineOptions('createThing', {
  *   prefix: opt.name({ default: 'bp' }),
  *   timeoutMs: opt.duration({ default: 50, min: 1 }),

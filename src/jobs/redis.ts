@@ -54,7 +54,7 @@ const parseOptions = defineOptions('createRedisJobBackend', {
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
- * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
  * const queue = createJobQueue({ name: 'email', backend: createRedisJobBackend({ client: redis, prefix: 'myapp' }) });
  * ```
  */

@@ -69,7 +69,7 @@ function checkQueue(queue: unknown): JobQueue {
  *
  * @example
  * ```ts
- * const worker = createWorker(queue, async (job, { signal }) => {
+ * const worker = createWorker<{ url: string }>(queue, async (job, { signal }) => {
  *   await fetch(job.payload.url, { signal });
  * }, { concurrency: 20, leaseMs: 30_000 });
  * process.once('SIGTERM', () => worker.close({ timeoutMs: 10_000 }));

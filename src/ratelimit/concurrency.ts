@@ -104,7 +104,7 @@ function createLease(
  * ```ts
  * const exports = createConcurrencyLimiter({ name: 'export', limit: 2, leaseMs: 60_000 });
  * const slot = await exports.acquire(userId);
- * if (!slot.allowed) return reply(429);
+ * if (!slot.allowed) return reply.status(429).send();
  * try { await runExport(); } finally { await slot.lease?.release(); }
  * ```
  */

@@ -18,10 +18,9 @@ describe('module boundary check', () => {
 });
 
 describe('docs template check', () => {
-  const good = `# M\n\n${REQUIRED_SECTIONS.map((s) => `## ${s}\n\ntext\n`).join('\n')}\n## Extra\n`.replace(
-    '## Error codes\n\ntext',
-    '## Error codes\n\n`ERR_A` and `ERR_STORE`',
-  );
+  const good = `# M\n\n${REQUIRED_SECTIONS.map((s) => `## ${s}\n\ntext\n`).join('\n')}\n## Extra\n`
+    .replace('## Error codes\n\ntext', '## Error codes\n\n`ERR_A` and `ERR_STORE`')
+    .replace('## Adapters\n\ntext\n', '## Adapters\n\ntext\n\n### Wiring clients\n\ntext\n');
 
   it('accepts the sections in order, with extra sections after them', () => {
     expect(checkModulePage('m', good, ['ERR_A'], ['ERR_STORE'])).toEqual([]);
@@ -33,6 +32,15 @@ describe('docs template check', () => {
     expect(problems).toContain('bad: section 1 must be "## The problem", found "## Quick start"');
     expect(problems).toContain('bad: "Error codes" does not list ERR_FIXTURE_TWO');
     expect(problems).toContain('bad: "Error codes" lists ERR_NOT_EXPORTED, which the module does not export');
+  });
+
+  it('requires a "Wiring clients" section, under Adapters or after the template', () => {
+    const without = good.replace('### Wiring clients', '### Something else');
+    expect(checkModulePage('m', without, ['ERR_A'], ['ERR_STORE'])).toEqual([
+      'm: no "Wiring clients" section (a "### Wiring clients" under "## Adapters", or a "## Wiring clients" after the template)',
+    ]);
+    const after = `${without}\n## Wiring clients\n\ntext\n`;
+    expect(checkModulePage('m', after, ['ERR_A'], ['ERR_STORE'])).toEqual([]);
   });
 
   it('ignores headings inside code fences', () => {

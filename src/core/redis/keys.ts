@@ -22,7 +22,7 @@ export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
  * Creates a keyspace under `prefix` (user-chosen, no braces) and `module` (e.g. `rl`, `jobs`).
  *
  * @example
- * ```ts
+ * ```ts nocheck
  * const keys = createKeyspace('myapp', 'rl');
  * keys.key('api:user-1', 'fw'); // 'myapp:rl:{api:user-1}:fw'
  * ```

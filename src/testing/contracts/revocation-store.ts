@@ -22,6 +22,7 @@ const HOUR = 3_600_000;
  *
  * @example
  * ```ts
+ * import { describe, it } from 'vitest';
  * revocationStoreContract({ describe, it }, { name: 'memory', setup: (clock) => ({ subject: createMemoryRevocationStore({ clock }) }) });
  * ```
  */

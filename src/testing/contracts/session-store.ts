@@ -27,6 +27,7 @@ const user = () => `user-${randomBytes(6).toString('hex')}`;
  *
  * @example
  * ```ts
+ * import { describe, it } from 'vitest';
  * sessionStoreContract({ describe, it }, { name: 'memory', setup: (clock) => ({ subject: createMemorySessionStore({ clock }) }) });
  * ```
  */

@@ -48,7 +48,10 @@ export const CONTRACT_START_MS = Date.UTC(2026, 0, 1);
  *
  * @example
  * ```ts
- * t.it('remembers', withFixture(options.setup, async (store, clock) => { ... }));
+ * t.it('remembers', withFixture(options.setup, async (store, clock) => {
+ *   clock.advance(1000); // the fixture's own manual clock
+ *   // ...then assert on `store`
+ * }));
  * ```
  */
 export function withFixture<T>(

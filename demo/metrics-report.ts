@@ -1,0 +1,55 @@
+/**
+ * The "metrics emitted" block of the demo: every series with what its number is (a counter's total, a
+ * gauge's last value, a histogram's number of observations) and its unit. Units come from the instrument's
+ * own `unit` option, recorded as the sections create instruments; instruments declared without one get the
+ * thing they count from FALLBACK_UNITS, so no figure is printed bare.
+ */
+import type { MemoryMetrics } from 'backend-patterns/testing';
+
+/** What a unit-less instrument counts, by metric name (UCUM annotation style, as `unit` would be). */
+const FALLBACK_UNITS: Readonly<Record<string, string>> = {
+  'demo.requests': '{request}',
+  'jobs.added': '{job}',
+  'jobs.processed': '{attempt}',
+  'jobs.lease.lost': '{result}',
+  'jobs.depth': '{job}',
+  'auth.tokens.rejected': '{token}',
+  'auth.refresh.reuse_detected': '{reuse}',
+};
+
+/** `{request}` → "request(s)"; `s`, `ms`, `By` stay as they are. */
+function unitText(unit: string, value: number): string {
+  const annotation = /^\{(.+)\}$/.exec(unit);
+  if (!annotation) return unit;
+  return value === 1 ? (annotation[1] as string) : `${annotation[1]}s`;
+}
+
+/** Wraps `metrics` so the units of the instruments created through it are known to `report`. */
+export function withUnits(metrics: MemoryMetrics): { metrics: MemoryMetrics; report(): string[] } {
+  const units = new Map<string, string>();
+  const remember = <T>(name: string, unit: string | undefined, create: () => T): T => {
+    if (unit) units.set(name, unit);
+    return create();
+  };
+  const wrapped: MemoryMetrics = {
+    ...metrics,
+    counter: (name, options) => remember(name, options?.unit, () => metrics.counter(name, options)),
+    gauge: (name, options) => remember(name, options?.unit, () => metrics.gauge(name, options)),
+    histogram: (name, options) => remember(name, options?.unit, () => metrics.histogram(name, options)),
+  };
+  const report = () =>
+    metrics.snapshot().map((m) => {
+      const labels = Object.entries(m.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const unit = units.get(m.name) ?? FALLBACK_UNITS[m.name] ?? '{event}';
+      const figure =
+        m.kind === 'counter'
+          ? `total ${m.value} ${unitText(unit, m.value)}`
+          : m.kind === 'gauge'
+            ? `last ${m.value} ${unitText(unit, m.value)}`
+            : `${m.value} ${m.value === 1 ? 'observation' : 'observations'} (in ${unitText(unit, 2)})`;
+      return `${m.kind.padEnd(9)} ${m.name}{${labels}}: ${figure}`;
+    });
+  return { metrics: wrapped, report };
+}
