@@ -26,12 +26,6 @@ import {
 const root = resolve(import.meta.dirname, '..');
 const out = join(root, '.snippets');
 const FIXTURE = 'test/fixtures/snippets/does-not-compile.md';
-/**
- * Snippets (file:first code line) skipped until their page's owner marks them: the defineScript sketch in
- * docs/architecture.md uses internal helpers and becomes ```ts nocheck. An entry that no longer matches a
- * snippet is reported, so the list cannot go stale.
- */
-const PENDING: readonly string[] = ['docs/architecture.md:131'];
 const name = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name;
 
 function filesUnder(dir: string, suffix: string): string[] {
@@ -44,19 +38,10 @@ function filesUnder(dir: string, suffix: string): string[] {
 function collect(): Snippet[] {
   const pages = ['README.md', ...filesUnder('docs', '.md'), FIXTURE];
   const read = (file: string) => readFileSync(join(root, file), 'utf8');
-  const all = [
+  return [
     ...pages.flatMap((file) => markdownSnippets(file, read(file))),
     ...filesUnder('src', '.ts').flatMap((file) => tsdocSnippets(file, read(file))),
   ];
-  return all.filter((s) => !PENDING.includes(`${s.file}:${s.line}`));
-}
-
-function stalePending(): string[] {
-  const read = (file: string) => readFileSync(join(root, file), 'utf8');
-  return PENDING.filter((at) => {
-    const file = at.slice(0, at.lastIndexOf(':'));
-    return !markdownSnippets(file, read(file)).some((s) => `${s.file}:${s.line}` === at);
-  });
 }
 
 /** Public names of every entry (from dist), the entry's own module first, then the context's. */
@@ -145,7 +130,6 @@ try {
     if (origin.snippet.file === FIXTURE) fixtureCaught = true;
     else problems.push(`${origin.snippet.file}:${origin.snippet.line + line}: TS${d.code} ${message}`);
   }
-  for (const at of stalePending()) problems.push(`${at}: listed in PENDING but no longer a checked snippet`);
   if (!fixtureCaught) problems.push(`${FIXTURE}: compiled; the snippet check cannot fail`);
   if (problems.length) {
     console.error(`snippets: ${problems.length} problem(s)\n${problems.join('\n')}`);

@@ -132,7 +132,7 @@ export class ForbiddenError extends BackendPatternsError<'ERR_FORBIDDEN'> {
  * @example
  * ```ts
  * try { rbac.assert(user, 'post:delete', post); } catch (e) {
- *   if (isBackendPatternsError(e, 'ERR_RBAC_CONDITION')) log.error(e.message); // fix the policy
+ *   if (isBackendPatternsError(e, 'ERR_RBAC_CONDITION')) console.error(e.message); // fix the policy
  *   res.statusCode = 403;
  * }
  * ```

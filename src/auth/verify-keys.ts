@@ -120,7 +120,8 @@ function inferAlg(jwk: JWK): SigningAlgorithm | undefined {
  *
  * @example
  * ```ts
- * const idp = await importJwks(await (await fetch('https://idp.example/.well-known/jwks.json')).json());
+ * const response = await fetch('https://idp.example/.well-known/jwks.json');
+ * const idp = await importJwks((await response.json()) as Parameters<typeof importJwks>[0]);
  * const keys = await createKeyRing({ verifyOnly: true, verifyKeys: idp });
  * ```
  */
