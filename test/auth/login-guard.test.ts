@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createLoginGuard,
   ipKey,
@@ -8,7 +8,7 @@ import {
 } from '../../src/auth/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
-import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { noRedis, useRedisPrefix } from '../support/redis.js';
 import { T0 } from './fixtures.js';
 
 const MIN = 60_000;
@@ -226,13 +226,7 @@ describe('createLoginGuard (default RateLimiter tiers, memory store)', () => {
 });
 
 describe.skipIf(noRedis)('createLoginGuard on the Redis rate-limit store', () => {
-  const client = noRedis ? undefined : connectRedis();
-  const prefix = randomPrefix('auth-guard');
-  afterAll(async () => {
-    if (!client) return;
-    await deleteByPrefix(client, prefix);
-    client.disconnect();
-  });
+  const { client, prefix } = useRedisPrefix('auth-guard');
 
   it('locks after 5 failures and unlocks after 15 minutes of the injected clock', async () => {
     const clock = createManualClock(T0);

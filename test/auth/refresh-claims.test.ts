@@ -4,9 +4,9 @@
  * silent drop of roles. Item 10 (second half): an opt-in to revoke the user's access tokens when a
  * rotated refresh token is presented again.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisAuthStores } from '../../src/auth/redis.js';
-import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { noRedis, useRedisPrefix } from '../support/redis.js';
 import { fixture, rejection } from './fixtures.js';
 
 const ROLES: Readonly<Record<string, readonly string[]>> = { 'user-1': ['editor'], 'user-2': ['viewer'] };
@@ -107,13 +107,7 @@ describe('revokeAccessOnRefreshReuse', () => {
 });
 
 describe.skipIf(noRedis)('revokeAccessOnRefreshReuse on Redis', () => {
-  const redis = noRedis ? undefined : connectRedis();
-  const prefix = randomPrefix('auth-reuse');
-  afterAll(async () => {
-    if (!redis) return;
-    await deleteByPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  const { client: redis, prefix } = useRedisPrefix('auth-reuse');
 
   it('reuse detected by the rotate script bumps the user version in the Redis store', async () => {
     const { tokens, clock } = await fixture('EdDSA', (c) => {

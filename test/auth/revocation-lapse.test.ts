@@ -4,11 +4,11 @@
  * version a live token can carry (the version is monotonic: the store's time in ms at the bump, or one
  * more than the previous version when that is larger).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisAuthStores, createRedisRevocationStore } from '../../src/auth/redis.js';
 import { userKey } from '../../src/auth/redis-context.js';
 import { createKeyspace } from '../../src/core/redis/keys.js';
-import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
+import { noRedis, useRedisPrefix } from '../support/redis.js';
 import { fixture, rejection } from './fixtures.js';
 
 const MIN = 60_000;
@@ -31,13 +31,7 @@ describe('revokeAllForUser does not lapse (memory)', () => {
 });
 
 describe.skipIf(noRedis)('revokeAllForUser does not lapse (Redis)', () => {
-  const redis = noRedis ? undefined : connectRedis();
-  const prefix = randomPrefix('auth-lapse');
-  afterAll(async () => {
-    if (!redis) return;
-    await deleteByPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  const { client: redis, prefix } = useRedisPrefix('auth-lapse');
 
   it('on a manual clock: the version key expiring does not reopen a live token', async () => {
     const { tokens, clock } = await fixture('EdDSA', (c) => {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 /** The Redis URL found by the global setup, or undefined when suites needing Redis must skip. */
 export function redisUrl(): string | undefined {
@@ -34,4 +34,19 @@ export async function deleteByPrefix(client: Redis, prefix: string): Promise<num
     if (keys.length) deleted += await client.del(...keys);
   } while (cursor !== '0');
   return deleted;
+}
+
+/**
+ * For a `describe.skipIf(noRedis)` block: a client and a random key prefix, with the prefix's keys deleted
+ * and the client closed after the block. Undefined fields when Redis is absent (the block is skipped).
+ */
+export function useRedisPrefix(label: string): { readonly client: Redis; readonly prefix: string } {
+  const client = noRedis ? undefined : connectRedis();
+  const prefix = randomPrefix(label);
+  afterAll(async () => {
+    if (!client) return;
+    await deleteByPrefix(client, prefix);
+    client.disconnect();
+  });
+  return { client: client as Redis, prefix };
 }
