@@ -1,21 +1,10 @@
 /**
  * The "metrics emitted" block of the demo: every series with what its number is (a counter's total, a
  * gauge's last value, a histogram's number of observations) and its unit. Units come from the instrument's
- * own `unit` option, recorded as the sections create instruments; instruments declared without one get the
- * thing they count from FALLBACK_UNITS, so no figure is printed bare.
+ * own `unit` option (every instrument of the library declares one), recorded as the sections create
+ * instruments; one declared without a unit is shown as counting `{event}`, so no figure is printed bare.
  */
 import type { MemoryMetrics } from 'backend-patterns/testing';
-
-/** What a unit-less instrument counts, by metric name (UCUM annotation style, as `unit` would be). */
-const FALLBACK_UNITS: Readonly<Record<string, string>> = {
-  'demo.requests': '{request}',
-  'jobs.added': '{job}',
-  'jobs.processed': '{attempt}',
-  'jobs.lease.lost': '{result}',
-  'jobs.depth': '{job}',
-  'auth.tokens.rejected': '{token}',
-  'auth.refresh.reuse_detected': '{reuse}',
-};
 
 /** `{request}` → "request(s)"; `s`, `ms`, `By` stay as they are. */
 function unitText(unit: string, value: number): string {
@@ -42,7 +31,7 @@ export function withUnits(metrics: MemoryMetrics): { metrics: MemoryMetrics; rep
       const labels = Object.entries(m.labels)
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
-      const unit = units.get(m.name) ?? FALLBACK_UNITS[m.name] ?? '{event}';
+      const unit = units.get(m.name) ?? '{event}';
       const figure =
         m.kind === 'counter'
           ? `total ${m.value} ${unitText(unit, m.value)}`

@@ -23,7 +23,7 @@ export const coreSection: DemoSection = {
       'sleep 60 s on a manual clock, then advance 60 s',
       `${await woke} at ${new Date(clock.now()).toISOString()}`,
     );
-    const requests = metrics.counter('demo.requests', { labelNames: ['outcome'] });
+    const requests = metrics.counter('demo.requests', { unit: '{request}', labelNames: ['outcome'] });
     requests.add(3, { outcome: 'allowed' });
     requests.add(1, { outcome: 'rejected' });
     step(

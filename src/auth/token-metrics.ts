@@ -6,10 +6,12 @@ export function tokenMetrics(metrics: Metrics) {
   return {
     rejected: metrics.counter('auth.tokens.rejected', {
       description: 'tokens rejected by verify or refresh, by reason',
+      unit: '{token}',
       labelNames: ['reason', 'kind'],
     }),
     reuse: metrics.counter('auth.refresh.reuse_detected', {
       description: 'rotated refresh tokens presented again (the family was revoked)',
+      unit: '{reuse}',
       labelNames: [],
     }),
   };

@@ -26,19 +26,23 @@ export function jobInstruments(metrics: Metrics): JobInstruments {
   return {
     added: metrics.counter('jobs.added', {
       description: 'jobs offered to the queue, by outcome',
+      unit: '{job}',
       labelNames: ['queue', 'outcome'],
     }),
     processed: metrics.counter('jobs.processed', {
       description: 'job attempts by outcome: completed, failed, retried, dead',
+      unit: '{attempt}',
       labelNames: ['queue', 'outcome'],
     }),
     leaseLost: metrics.counter('jobs.lease.lost', {
       description: 'results rejected because the worker no longer held the lease',
+      unit: '{result}',
       labelNames: ['queue'],
     }),
     leaseStale: metrics.counter('jobs.lease.stale', {
       description:
         'claimed jobs not started because the worker was paused until their lease may have expired',
+      unit: '{claim}',
       labelNames: ['queue'],
     }),
     lagSeconds: metrics.gauge('jobs.queue.lag', {
@@ -46,7 +50,11 @@ export function jobInstruments(metrics: Metrics): JobInstruments {
       unit: 's',
       labelNames: ['queue'],
     }),
-    depth: metrics.gauge('jobs.depth', { description: 'jobs by state', labelNames: ['queue', 'state'] }),
+    depth: metrics.gauge('jobs.depth', {
+      description: 'jobs by state',
+      unit: '{job}',
+      labelNames: ['queue', 'state'],
+    }),
   };
 }
 
