@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBackendPatternsError } from '../../src/core/errors.js';
 import {
+  createMemoryRateLimitStore,
   createRateLimiter,
   fixedWindow,
   gcra,
@@ -75,6 +76,11 @@ const cases: readonly (readonly [string, () => unknown, string])[] = [
     }),
     'ERR_INVALID_OPTION',
   ],
+  [
+    'memory store clock NaN',
+    () => createMemoryRateLimitStore({ clock: clockOf(() => NaN) as never }),
+    'ERR_INVALID_OPTION',
+  ],
   ['gcra burst: null', () => gcra({ limit: 1, periodMs: 1000, burst: null } as never), 'ERR_INVALID_OPTION'],
   [
     'tokenBucket fractional',
@@ -137,6 +143,14 @@ describe('hostile configuration of the RateLimiter', () => {
     }
   });
 
+  it('a memory store whose own clock turns NaN fails the call too', async () => {
+    let reading = 1_800_000_000_000;
+    const store = createMemoryRateLimitStore({ clock: clockOf(() => reading) as never });
+    const limiter = createRateLimiter({ name: 'h', algorithm: fw, store });
+    reading = NaN;
+    expect(await codeOf(() => limiter.limit('k'))).toBe('ERR_INVALID_OPTION');
+  });
+
   it('factory-made algorithms still pass, shared between limiters', async () => {
     const a = createRateLimiter({ name: 'a', algorithm: tb });
     const b = createRateLimiter({ name: 'b', policies: [{ name: 'p', algorithm: tb }] });
@@ -168,6 +182,30 @@ describe('lone surrogates in keys', () => {
   );
   describe.skipIf(noRedis)('redis', () => {
     const { client, prefix } = useRedisPrefix('rl-hostile');
+    it('a Redis store clock: NaN at construction is refused; NaN later is a store failure, never a plain allow', async () => {
+      expect(
+        await codeOf(() => createRedisRateLimitStore({ client, prefix, clock: clockOf(() => NaN) as never })),
+      ).toBe('ERR_INVALID_OPTION');
+      let reading = 1_800_000_000_000;
+      const store = createRedisRateLimitStore({ client, prefix, clock: clockOf(() => reading) as never });
+      const make = (onStoreError: 'fail-open' | 'fail-closed') =>
+        createRateLimiter({
+          name: `clk-${onStoreError}`,
+          algorithm: fw,
+          store,
+          storeTimeoutMs: 5000,
+          onStoreError,
+        });
+      const open = make('fail-open');
+      const closed = make('fail-closed');
+      reading = NaN;
+      const opened = await open.limit('k');
+      expect({ reason: opened.reason, degraded: opened.degraded }).toEqual({
+        reason: 'store-error',
+        degraded: true,
+      });
+      expect((await closed.limit('k')).allowed).toBe(false);
+    });
     surrogateSuite('redis', () =>
       createRateLimiter({
         name: 'sur',
