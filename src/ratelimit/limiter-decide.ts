@@ -89,8 +89,8 @@ export function createDecisionPath(options: DecisionPathOptions): {
 
   /** Turns a store answer into a result and remembers blocked keys; undefined for a malformed answer. */
   const finish = (resolved: ResolvedKey, response: DecideResponse): LimitResult | undefined => {
-    // The store decided at this time: NaN there means every comparison failed, which reads as "allowed".
-    if (!isClockReading(response.nowMs)) throw clockError('createRateLimiter', response.nowMs);
+    // Decided at a time that is no time (NaN fails every comparison, which reads as "allowed"): malformed.
+    if (!isClockReading(response.nowMs)) return undefined;
     let result: LimitResult;
     try {
       result = toResult(resolved, response);
@@ -115,6 +115,9 @@ export function createDecisionPath(options: DecisionPathOptions): {
       return undefined;
     }
     recordDurationMs?.(performance.now() - startedAt);
+    // An in-process store decides at its clock's reading: a bad one is the `clock` option's fault, so a
+    // typed error, not a store failure that fail-open would turn into an allow.
+    if (!isClockReading(response.nowMs)) throw clockError('createRateLimiter', response.nowMs);
     return finish(resolved, response);
   };
 

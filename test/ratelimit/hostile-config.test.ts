@@ -186,6 +186,29 @@ describe('hostile configuration of the RateLimiter', () => {
     expect(await codeOf(() => limiter.limit('k'))).toBe('ERR_INVALID_OPTION');
   });
 
+  it('a store answering at a non-finite time is a malformed answer: a store failure, not an allow', async () => {
+    const store = {
+      decide: async () => ({
+        nowMs: Number.NaN,
+        decisions: [
+          { allowed: true, remaining: 1, resetAfterMs: 0, retryAfterMs: 0, delayMs: 0, blocked: false },
+        ],
+      }),
+      reset: async () => {},
+    };
+    const closed = createRateLimiter({
+      name: 'h',
+      algorithm: fw,
+      store: store as never,
+      onStoreError: 'fail-closed',
+    });
+    const denied = await closed.limit('k');
+    expect({ allowed: denied.allowed, reason: denied.reason }).toEqual({
+      allowed: false,
+      reason: 'store-error',
+    });
+  });
+
   it('factory-made algorithms still pass, shared between limiters', async () => {
     const a = createRateLimiter({ name: 'a', algorithm: tb });
     const b = createRateLimiter({ name: 'b', policies: [{ name: 'p', algorithm: tb }] });
