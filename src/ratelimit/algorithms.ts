@@ -10,6 +10,19 @@ export const MAX_LIMIT = 1_000_000_000;
 /** Longest window or period accepted: 366 days. */
 export const MAX_WINDOW_MS = 366 * 24 * 3600 * 1000;
 
+/**
+ * Marks the values this module's factories made. Non-enumerable, so `{ ...algorithm, limit: Infinity }`
+ * does not copy it: a hand-built or edited object never reaches a store unvalidated. `Symbol.for`, so the
+ * ESM and CJS builds loaded side by side still recognise each other's algorithms.
+ */
+const MADE_BY_FACTORY = Symbol.for('backend-patterns.ratelimit.algorithm');
+
+/** Freezes a validated algorithm and marks it as made by a factory. */
+function branded<A extends Algorithm>(algorithm: A): A {
+  Object.defineProperty(algorithm, MADE_BY_FACTORY, { value: true });
+  return Object.freeze(algorithm);
+}
+
 /** Engine codes shared by the TypeScript and Lua implementations. */
 export type EngineKind =
   | 'fixed-window'
@@ -81,7 +94,7 @@ function windowAlgorithm(kind: WindowAlgorithm['kind'], options: WindowOptions):
       'slidingWindowCounter: `limit` × `windowMs` is too large for the sliding window counter',
     );
   }
-  return Object.freeze({ kind, engine: kind, limit, windowMs, quota: limit });
+  return branded({ kind, engine: kind, limit, windowMs, quota: limit });
 }
 
 /**
@@ -133,7 +146,7 @@ function bucket(
     throw new InvalidOptionError(`${kind}: refill faster than one token per microsecond`);
   if (capacity * intervalUs > 2 ** 51)
     throw new InvalidOptionError(`${kind}: capacity × refill interval is too large`);
-  return Object.freeze({
+  return branded({
     kind,
     engine: 'virtual-scheduling',
     capacity,
@@ -230,12 +243,16 @@ export function leakyBucket(options: LeakyBucketOptions): BucketAlgorithm {
   return bucket('leaky-bucket', capacity, Math.floor(1_000_000 / leakPerSecond), true);
 }
 
-/** True when `value` is an algorithm made by one of this module's factories. */
+/**
+ * True when `value` is an algorithm made by one of this module's factories (and so validated by it).
+ * Checking the shape instead would let `{ engine: 'bogus' }` or `{ ...fw, limit: Infinity }` through.
+ */
 export function isAlgorithm(value: unknown): value is Algorithm {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as Algorithm).engine === 'string' &&
-    typeof (value as Algorithm).quota === 'number'
+    Object.isFrozen(value) &&
+    // Own property only: `Object.create(algorithm)` with overrides must not inherit the mark.
+    Object.hasOwn(value, MADE_BY_FACTORY)
   );
 }

@@ -24,6 +24,26 @@ export interface ResolvedKey {
 
 const GLOBAL = 'global';
 
+/**
+ * `String.prototype.isWellFormed` (ES2024, in every Node this package supports; the TS lib here is
+ * ES2023): a native scan, about twice as fast as `/\p{Surrogate}/u` on the hot path.
+ */
+type MaybeWellFormed = string & { isWellFormed(): boolean };
+
+/**
+ * Refuses a key holding a lone surrogate. Redis stores keys as UTF-8, which has no encoding for one:
+ * ioredis writes U+FFFD instead, so `'\uD800'`, `'\uDFFF'` and `'\uFFFD'` would share one Redis counter
+ * while the memory store kept three. Refusing on every store keeps both stores' keys the same.
+ */
+export function wellFormedKey(value: string, dimension: string): string {
+  if (!(value as MaybeWellFormed).isWellFormed()) {
+    throw new InvalidArgumentError(
+      `\`key\` dimension \`${dimension}\` holds a lone UTF-16 surrogate (not encodable as UTF-8)`,
+    );
+  }
+  return value;
+}
+
 /** Builds the resolver of one limiter. */
 export function createKeyResolver(
   limiter: string,
@@ -48,7 +68,7 @@ export function createKeyResolver(
         `\`key\` dimension \`${dimension}\` is longer than ${maxKeyLength} characters`,
       );
     }
-    return value;
+    return wellFormedKey(value, dimension);
   };
 
   // The common case, one policy counting by the plain string key, skips the general machinery.

@@ -7,7 +7,8 @@
 import type { Clock } from '../core/clock.js';
 import { argument } from '../core/validate.js';
 import { type BlockCache, cachedBlock, rememberBlocks } from './block-cache.js';
-import { createKeyResolver, type NormalizedPolicy, type ResolvedKey } from './keys.js';
+import { clockError, isClockReading } from './clock-check.js';
+import { createKeyResolver, type NormalizedPolicy, type ResolvedKey, wellFormedKey } from './keys.js';
 import { toResult } from './limiter-result.js';
 import type { DecideRequest, DecideResponse, PolicyCheck, RateLimitStore } from './store.js';
 import type { StoreGuard } from './store-guard.js';
@@ -54,7 +55,7 @@ function createScratch(limiter: string, policy: NormalizedPolicy, maxKeyLength: 
   };
   return {
     fill(key: string): ResolvedKey {
-      check.key = argument.key('key', key, maxKeyLength);
+      check.key = wellFormedKey(argument.key('key', key, maxKeyLength), 'key');
       return resolved;
     },
     owns: (candidate: ResolvedKey) => candidate === resolved,
@@ -88,6 +89,8 @@ export function createDecisionPath(options: DecisionPathOptions): {
 
   /** Turns a store answer into a result and remembers blocked keys; undefined for a malformed answer. */
   const finish = (resolved: ResolvedKey, response: DecideResponse): LimitResult | undefined => {
+    // Decided at a time that is no time (NaN fails every comparison, which reads as "allowed"): malformed.
+    if (!isClockReading(response.nowMs)) return undefined;
     let result: LimitResult;
     try {
       result = toResult(resolved, response);
@@ -112,6 +115,9 @@ export function createDecisionPath(options: DecisionPathOptions): {
       return undefined;
     }
     recordDurationMs?.(performance.now() - startedAt);
+    // An in-process store decides at its clock's reading: a bad one is the `clock` option's fault, so a
+    // typed error, not a store failure that fail-open would turn into an allow.
+    if (!isClockReading(response.nowMs)) throw clockError('createRateLimiter', response.nowMs);
     return finish(resolved, response);
   };
 

@@ -7,6 +7,7 @@
 import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import { type Metrics, noopMetrics } from '../core/metrics.js';
 import { createBlockCache } from './block-cache.js';
+import { checkClockAtConstruction } from './clock-check.js';
 import type { NormalizedPolicy } from './keys.js';
 import { createDecisionPath } from './limiter-decide.js';
 import {
@@ -98,6 +99,7 @@ function failureHandler(o: ParsedRateLimiterOptions, first: NormalizedPolicy) {
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const o = parseRateLimiterOptions(options);
   const { name, clock, mode } = o;
+  checkClockAtConstruction('createRateLimiter', clock);
   const policies = compilePolicies(o);
   const store = o.store ?? createMemoryRateLimitStore({ clock });
   const guard = createStoreGuard(clock, o.storeTimeoutMs, o.storeRetryAfterMs);

@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { defineOptions, opt } from '../core/options.js';
+import { checkClockAtConstruction } from './clock-check.js';
 import { decideMany, decideOne } from './memory-decide.js';
 import { createMemoryLeases } from './memory-leases.js';
 import { createMemoryTables } from './memory-tables.js';
@@ -45,6 +46,7 @@ const parseOptions = defineOptions('createMemoryRateLimitStore', {
  */
 export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
   const { clock, maxKeys } = parseOptions(options);
+  checkClockAtConstruction('createMemoryRateLimitStore', clock);
   const tables = createMemoryTables(maxKeys);
   const decideNow = (request: DecideRequest): DecideResponse => {
     const only = request.checks.length === 1 ? request.checks[0] : undefined;

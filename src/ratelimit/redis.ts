@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { defineOptions, opt } from '../core/options.js';
 import { createKeyspace, type Keyspace } from '../core/redis/keys.js';
 import { type RedisScriptClient, runScript, timeArg } from '../core/redis/script.js';
+import { checkClockAtConstruction } from './clock-check.js';
 import { LEASE_COST_SEPARATOR } from './constants.js';
 import { resetScript } from './lua/decide.js';
 import { acquireLeaseScript, extendLeaseScript, releaseLeaseScript } from './lua/lease.js';
@@ -93,6 +94,7 @@ function createLeases(client: RedisScriptClient, keys: Keyspace, clock: Clock | 
  */
 export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): RedisRateLimitStore {
   const { client, prefix, maxBatchSize, clock } = parseOptions(options);
+  if (clock) checkClockAtConstruction('createRedisRateLimitStore', clock);
   const keys = createKeyspace(prefix, 'rl');
   const batch = createDecideBatcher({
     client,
