@@ -4,7 +4,7 @@
  * the same tick (one round trip, one script call for many decisions); a batch of one is the plain case.
  * It mirrors engine.ts line by line: the contract suite and the differential keep the two in step.
  *
- * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted
+ * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs' or 'tatUs:frac' (frac in 1/units µs), log a sorted
  * set of 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
  */
 import { type ReplyDecoder, ReplyShapeError, reply } from '../../core/redis/reply.js';
@@ -45,8 +45,9 @@ export const decideScript = defineScript({
     variadic:
       "ARGV[1] now: epoch ms, or REDIS_TIME (''); ARGV[2] number of decisions m; then per decision: " +
       'mode (MODE_CONSUME | MODE_PEEK), cost (>= 1), number of policies n, and per policy: engine ' +
-      '(ENGINE_FW | ENGINE_SWC | ENGINE_LOG | ENGINE_VS), p1, p2, p3, blockDurationMs (fw, swc, log: ' +
-      'p1 = limit, p2 = windowMs, p3 = 0; vs: p1 = capacity, p2 = intervalUs, p3 = shaping 0|1)',
+      '(ENGINE_FW | ENGINE_SWC | ENGINE_LOG | ENGINE_VS), p1, p2, p3, p4, blockDurationMs (fw, swc, log: ' +
+      'p1 = limit, p2 = windowMs, p3 = p4 = 0; vs: p1 = capacity, p2 = periodUs, p3 = units, ' +
+      'p4 = shaping 0|1)',
   },
   returns:
     'nowMs, then per decision, per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, ' +
@@ -166,19 +167,35 @@ local function sliding_log(sk, ak, limit, w)
   end }
 end
 
-local function virtual_scheduling(sk, capacity, t, shaping)
-  local tat = tonumber(redis.call('GET', sk) or '0')
-  local base = math.max(tat, nowUs)
-  local newTat = base + cost * t
-  local allowed = newTat - nowUs <= capacity * t
-  local debt = base - nowUs
-  if allowed then debt = newTat - nowUs end
+local function virtual_scheduling(sk, capacity, period, units, shaping)
+  -- Exact interval period / units µs: the tat is 'tatUs' or 'tatUs:frac' (frac in 1/units µs), debts
+  -- are in ticks of 1/units µs, as in engine.ts.
+  local baseUs, baseFrac = nowUs, 0
+  local v = redis.call('GET', sk)
+  if v then
+    local tu, tf = string.match(v, '^(%d+):?(%d*)$')
+    tu = tonumber(tu)
+    if tu and tu >= nowUs then baseUs = tu; baseFrac = tonumber(tf) or 0 end
+  end
+  local sum = baseFrac + cost * period
+  local carry = math.floor(sum / units)
+  local newTat = baseUs + carry
+  local newFrac = sum - carry * units
+  local capTicks = capacity * period
+  local baseDebt = (baseUs - nowUs) * units + baseFrac
+  local newDebt = (newTat - nowUs) * units + newFrac
+  local allowed = newDebt <= capTicks
+  local debt = baseDebt
+  if allowed then debt = newDebt end
+  local tickMs = units * 1000
   local retry = 0
-  if not allowed then retry = ceildiv(newTat - capacity * t - nowUs, 1000) end
+  if not allowed then retry = ceildiv(newDebt - capTicks, tickMs) end
   local delay = 0
-  if allowed and shaping == 1 then delay = ceildiv(base - nowUs, 1000) end
-  return { allowed, math.floor((capacity * t - debt) / t), ceildiv(debt, 1000), retry, delay, function()
-    redis.call('SET', sk, fmt(newTat), 'PX', fmt(ceildiv(newTat - nowUs, 1000) + TTL_SLACK_MS))
+  if allowed and shaping == 1 then delay = ceildiv(baseDebt, tickMs) end
+  return { allowed, math.floor((capTicks - debt) / period), ceildiv(debt, tickMs), retry, delay, function()
+    local value = fmt(newTat)
+    if newFrac > 0 then value = value .. ':' .. fmt(newFrac) end
+    redis.call('SET', sk, value, 'PX', fmt(ceildiv(newDebt, tickMs) + TTL_SLACK_MS))
   end }
 end
 
@@ -189,8 +206,8 @@ local function decide(ki, ai, out)
   ai = ai + 3
   for i = 1, n do
     local engine, p1, p2, p3 = ARGV[ai], tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3])
-    local blockMs = tonumber(ARGV[ai + 4])
-    ai = ai + 5
+    local p4, blockMs = tonumber(ARGV[ai + 4]), tonumber(ARGV[ai + 5])
+    ai = ai + 6
     local sk, ak, bk = KEYS[ki], nil, nil
     ki = ki + 1
     if engine == ENGINE_LOG then ak = KEYS[ki]; ki = ki + 1 end
@@ -208,7 +225,7 @@ local function decide(ki, ai, out)
     if engine == ENGINE_FW then r = fixed_window(sk, p1, p2)
     elseif engine == ENGINE_SWC then r = sliding_counter(sk, p1, p2)
     elseif engine == ENGINE_LOG then r = sliding_log(sk, ak, p1, p2)
-    else r = virtual_scheduling(sk, p1, p2, p3) end
+    else r = virtual_scheduling(sk, p1, p2, p3, p4) end
     evals[i] = r
     if not r[1] then allAllowed = false end
   end
