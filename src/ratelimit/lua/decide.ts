@@ -4,8 +4,9 @@
  * the same tick (one round trip, one script call for many decisions); a batch of one is the plain case.
  * It mirrors engine.ts line by line: the contract suite and the differential keep the two in step.
  *
- * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs' or 'tatUs:frac' (frac in 1/units µs), log a sorted
- * set of 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
+ * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs' or
+ * 'tatUs:frac' (frac in 1/units µs), log a sorted set of 'atMs:cost:seq' scored by atMs plus a total
+ * counter (rebuilt from the set when it alone is lost). Every write sets its TTL in the same call.
  */
 import { type ReplyDecoder, ReplyShapeError, reply } from '../../core/redis/reply.js';
 import { defineScript, type LuaChunk, SERVER_TIME } from '../../core/redis/script.js';
@@ -134,7 +135,16 @@ end
 local function sliding_log(sk, ak, limit, w)
   local liveAfter = nowMs - w
   local total = 0
-  if redis.call('ZCARD', sk) > 0 then total = tonumber(redis.call('GET', ak) or '0') end
+  if redis.call('ZCARD', sk) > 0 then
+    local stored = redis.call('GET', ak)
+    if stored then total = tonumber(stored)
+    else
+      -- The total was evicted but the log survived: rebuild it from the entries, or admission would
+      -- start again from zero while the log still holds a full window.
+      for _, m in ipairs(redis.call('ZRANGE', sk, 0, -1)) do total = total + tonumber(string.match(m, '^%d+:(%d+):')) end
+      redis.call('SET', ak, fmt(total), 'PX', fmt(w + TTL_SLACK_MS))
+    end
+  end
   local old = redis.call('ZRANGEBYSCORE', sk, '-inf', liveAfter)
   if #old > 0 then
     for _, m in ipairs(old) do total = total - tonumber(string.match(m, '^%d+:(%d+):')) end
