@@ -40,8 +40,10 @@ export interface Evaluation {
   readonly allowed: boolean;
   /** Units left after this request (if admitted) or now (if not). */
   readonly remaining: number;
-  /** Until the key is fully replenished. */
+  /** Until the key is fully replenished (after this request, when admitted). */
   readonly resetAfterMs: number;
+  /** Until the key is fully replenished if nothing is charged: what an admitted but uncharged request reports. */
+  readonly idleResetAfterMs: number;
   /** 0 when allowed; otherwise until a request of this cost could pass. */
   readonly retryAfterMs: number;
   /** Leaky bucket: how long the admitted request should wait for its turn. */
@@ -100,6 +102,7 @@ function fixedWindow(
     allowed,
     remaining: a.limit - after,
     resetAfterMs: after > 0 ? untilWindowEndMs : 0,
+    idleResetAfterMs: count > 0 ? untilWindowEndMs : 0,
     retryAfterMs: allowed ? 0 : untilWindowEndMs,
     delayMs: 0,
     engine: 'fixed-window',
@@ -147,11 +150,12 @@ function slidingCounter(
       retryAfterMs = w - elapsedMs + nextWindowWait;
     }
   }
-  const resetAfterMs = after > 0 ? 2 * w - elapsedMs : previousCount > 0 ? w - elapsedMs : 0;
+  const resetOf = (n: number) => (n > 0 ? 2 * w - elapsedMs : previousCount > 0 ? w - elapsedMs : 0);
   return {
     allowed,
     remaining,
-    resetAfterMs,
+    resetAfterMs: resetOf(after),
+    idleResetAfterMs: resetOf(count),
     retryAfterMs,
     delayMs: 0,
     engine: 'sliding-window-counter',
@@ -198,12 +202,13 @@ function slidingLog(
       }
     }
   }
-  const newestMs = allowed ? nowMs : log.entries.at(-1)?.atMs;
-  const live = log.head < log.entries.length || allowed;
+  const newestLiveMs = log.head < log.entries.length ? log.entries.at(-1)?.atMs : undefined;
+  const idleResetAfterMs = newestLiveMs === undefined ? 0 : newestLiveMs + a.windowMs - nowMs;
   return {
     allowed,
     remaining: a.limit - (allowed ? log.total + cost : log.total),
-    resetAfterMs: live && newestMs !== undefined ? newestMs + a.windowMs - nowMs : 0,
+    resetAfterMs: allowed ? a.windowMs : idleResetAfterMs,
+    idleResetAfterMs,
     retryAfterMs,
     delayMs: 0,
     engine: 'sliding-window-log',
@@ -249,6 +254,7 @@ function virtualScheduling(
     allowed,
     remaining: Math.floor((capacityTicks - debt) / periodUs),
     resetAfterMs: ceilDiv(debt, tickMs),
+    idleResetAfterMs: ceilDiv(baseDebt, tickMs),
     retryAfterMs: allowed ? 0 : ceilDiv(newDebt - capacityTicks, tickMs),
     delayMs: allowed && a.shaping ? ceilDiv(baseDebt, tickMs) : 0,
     engine: 'virtual-scheduling',

@@ -84,6 +84,8 @@ local function fixed_window(sk, limit, w)
   if after > 0 then reset = untilEnd end
   local retry = 0
   if not allowed then retry = untilEnd end
+  local idle = 0
+  if count > 0 then idle = untilEnd end
   return { allowed, limit - after, reset, retry, 0, function()
     -- HINCRBY is the first write, so under maxmemory with noeviction the whole call fails cleanly (a
     -- script that already wrote is let through by Redis, which would leave it half-applied).
@@ -94,7 +96,7 @@ local function fixed_window(sk, limit, w)
       end
       redis.call('PEXPIRE', sk, fmt(untilEnd + TTL_SLACK_MS))
     end
-  end }
+  end, idle }
 end
 
 local function sliding_counter(sk, limit, w)
@@ -125,11 +127,13 @@ local function sliding_counter(sk, limit, w)
       retry = w - e + nextWait
     end
   end
-  local reset = 0
-  if after > 0 then reset = 2 * w - e elseif prev > 0 then reset = w - e end
-  return { allowed, remaining, reset, retry, 0, function()
+  local function reset_of(c)
+    if c > 0 then return 2 * w - e elseif prev > 0 then return w - e end
+    return 0
+  end
+  return { allowed, remaining, reset_of(after), retry, 0, function()
     redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after) .. ':' .. fmt(prev), 'PX', fmt(2 * w - e + TTL_SLACK_MS))
-  end }
+  end, reset_of(count) }
 end
 
 local function sliding_log(sk, ak, limit, w)
@@ -164,17 +168,20 @@ local function sliding_log(sk, ak, limit, w)
   end
   local after = total
   if allowed then after = total + cost end
-  local reset = 0
-  if allowed then reset = w
-  else
+  -- Until the newest live entry leaves the window: the reset when nothing is charged (read lazily, as
+  -- an admitted and charged request, the common case, never needs it).
+  local function idle_reset()
     local newest = redis.call('ZRANGE', sk, -1, -1, 'WITHSCORES')
-    if #newest > 0 then reset = tonumber(newest[2]) + w - nowMs end
+    if #newest > 0 then return tonumber(newest[2]) + w - nowMs end
+    return 0
   end
+  local reset = w
+  if not allowed then reset = idle_reset() end
   return { allowed, limit - after, reset, retry, 0, function()
     redis.call('ZADD', sk, nowMs, fmt(nowMs) .. ':' .. fmt(cost) .. ':' .. fmt(total))
     redis.call('PEXPIRE', sk, fmt(w + TTL_SLACK_MS))
     redis.call('SET', ak, fmt(after), 'PX', fmt(w + TTL_SLACK_MS))
-  end }
+  end, idle_reset }
 end
 
 local function virtual_scheduling(sk, capacity, period, units, shaping)
@@ -206,7 +213,7 @@ local function virtual_scheduling(sk, capacity, period, units, shaping)
     local value = fmt(newTat)
     if newFrac > 0 then value = value .. ':' .. fmt(newFrac) end
     redis.call('SET', sk, value, 'PX', fmt(ceildiv(newDebt, tickMs) + TTL_SLACK_MS))
-  end }
+  end, ceildiv(baseDebt, tickMs) }
 end
 
 local function decide(ki, ai, out)
@@ -251,9 +258,14 @@ local function decide(ki, ai, out)
       b = blockMss[i]
       redis.call('SET', blockKeys[i], fmt(nowMs + b), 'PX', fmt(b))
     end
-    local allowed, remaining, retry = 0, 0, r[4]
+    local allowed, remaining, retry, reset = 0, 0, r[4], r[3]
     if r[1] and b == 0 then allowed = 1 end
-    -- A passing evaluation reports what is left after charging; if nothing was charged, add it back.
+    -- A passing evaluation reports its figures after charging; if nothing was charged (another policy
+    -- denied, or a peek), the state as it stands: the cost added back, the idle reset (r[7]).
+    if r[1] and not charged then
+      reset = r[7]
+      if type(reset) == 'function' then reset = reset() end
+    end
     if b == 0 then
       remaining = r[2]
       if r[1] and not charged then remaining = r[2] + cost end
@@ -264,7 +276,7 @@ local function decide(ki, ai, out)
     if b > 0 then blocked = 1 end
     out[#out + 1] = allowed
     out[#out + 1] = remaining
-    out[#out + 1] = math.max(r[3], b)
+    out[#out + 1] = math.max(reset, b)
     out[#out + 1] = retry
     out[#out + 1] = delay
     out[#out + 1] = blocked
