@@ -54,14 +54,22 @@ export interface WindowAlgorithm extends AlgorithmBase {
   readonly limit: number;
 }
 
-/** Bucket algorithms: virtual scheduling in integer microseconds. */
+/**
+ * Bucket algorithms: virtual scheduling on an exact rational interval. One token comes back every
+ * `periodUs / units` microseconds; the engines count time in ticks of `1 / units` µs, so the interval is
+ * the integer `periodUs` ticks and no rounding ever makes the rate faster than configured.
+ */
 export interface BucketAlgorithm extends AlgorithmBase {
   readonly kind: 'token-bucket' | 'gcra' | 'leaky-bucket';
   readonly engine: 'virtual-scheduling';
   /** Tokens the bucket holds (burst size). */
   readonly capacity: number;
-  /** Microseconds to earn one token back (or drain one unit). */
+  /** Microseconds to earn one token back (or drain one unit): `periodUs / units`, for display only. */
   readonly intervalUs: number;
+  /** Numerator of the interval: `units` tokens come back every `periodUs` microseconds (lowest terms). */
+  readonly periodUs: number;
+  /** Denominator of the interval: tokens earned per `periodUs` (lowest terms). */
+  readonly units: number;
   /** Leaky bucket: admitted requests wait for their turn (`delayMs`) instead of going at once. */
   readonly shaping: boolean;
 }
@@ -136,24 +144,44 @@ export function slidingWindowCounter(options: WindowOptions): WindowAlgorithm {
   return windowAlgorithm('sliding-window-counter', options);
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Largest value the exact arithmetic may reach: leaves headroom below 2^53 for the sums of the engines. */
+const MAX_TICKS = 2 ** 51;
+
+/**
+ * A bucket earning `units` tokens every `periodUs` µs. The engines compute `capacity × periodUs` ticks
+ * and `nowUs`-relative debts of that size, so that product must stay well inside doubles' exact integers.
+ */
 function bucket(
   kind: BucketAlgorithm['kind'],
   capacity: number,
-  intervalUs: number,
+  rawPeriodUs: number,
+  rawUnits: number,
   shaping: boolean,
 ): BucketAlgorithm {
-  if (!(intervalUs >= 1))
+  // Decisions are taken at µs resolution at best; a faster rate would be a burst in disguise.
+  if (!(rawPeriodUs >= rawUnits))
     throw new InvalidOptionError(`${kind}: refill faster than one token per microsecond`);
-  if (capacity * intervalUs > 2 ** 51)
-    throw new InvalidOptionError(`${kind}: capacity × refill interval is too large`);
+  const divisor = gcd(rawPeriodUs, rawUnits);
+  const periodUs = rawPeriodUs / divisor;
+  const units = rawUnits / divisor;
+  if (!Number.isSafeInteger(periodUs) || capacity * periodUs > MAX_TICKS || units * 1000 > MAX_TICKS) {
+    throw new InvalidOptionError(
+      `${kind}: capacity × refill interval is too large for exact arithmetic (capacity ${capacity}, ` +
+        `${units} per ${periodUs} µs)`,
+    );
+  }
   return branded({
     kind,
     engine: 'virtual-scheduling',
     capacity,
-    intervalUs,
+    intervalUs: periodUs / units,
+    periodUs,
+    units,
     shaping,
     quota: capacity,
-    windowMs: Math.ceil((capacity * intervalUs) / 1000),
+    windowMs: Math.ceil((capacity * periodUs) / units / 1000),
   });
 }
 
@@ -183,7 +211,7 @@ const parseTokenBucket = defineOptions('tokenBucket', {
  */
 export function tokenBucket(options: TokenBucketOptions): BucketAlgorithm {
   const { capacity, refillTokens, refillIntervalMs } = parseTokenBucket(options);
-  return bucket('token-bucket', capacity, Math.floor((refillIntervalMs * 1000) / refillTokens), false);
+  return bucket('token-bucket', capacity, refillIntervalMs * 1000, refillTokens, false);
 }
 
 /** Options of {@link gcra}. */
@@ -213,7 +241,7 @@ const parseGcra = defineOptions('gcra', {
  */
 export function gcra(options: GcraOptions): BucketAlgorithm {
   const { limit, periodMs, burst } = parseGcra(options);
-  return bucket('gcra', burst + 1, Math.floor((periodMs * 1000) / limit), false);
+  return bucket('gcra', burst + 1, periodMs * 1000, limit, false);
 }
 
 /** Options of {@link leakyBucket}. */
@@ -240,7 +268,20 @@ const parseLeakyBucket = defineOptions('leakyBucket', {
  */
 export function leakyBucket(options: LeakyBucketOptions): BucketAlgorithm {
   const { capacity, leakPerSecond } = parseLeakyBucket(options);
-  return bucket('leaky-bucket', capacity, Math.floor(1_000_000 / leakPerSecond), true);
+  const [periodUs, units] = leakRate(leakPerSecond);
+  return bucket('leaky-bucket', capacity, periodUs, units, true);
+}
+
+/**
+ * `leakPerSecond` as the exact fraction `units / periodUs` µs: a rate written with up to 6 decimals is
+ * exact; any other (1/3) leaks one unit per whole µs rounded up, never faster than asked.
+ */
+function leakRate(leakPerSecond: number): [periodUs: number, units: number] {
+  for (let digits = 0, scale = 1; digits <= 6; digits++, scale *= 10) {
+    const units = Math.round(leakPerSecond * scale);
+    if (units >= 1 && units / scale === leakPerSecond) return [1_000_000 * scale, units];
+  }
+  return [Math.ceil(1_000_000 / leakPerSecond), 1];
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The decision arithmetic in TypeScript, used by the memory store. lua/decide.ts is the same arithmetic in
  * Lua; the shared contract suite (and a randomised differential test) keeps the two in step. All values
- * are integers: milliseconds for windows, microseconds for buckets.
+ * are integers: milliseconds for windows, ticks of `1 / units` µs for buckets.
  */
 import type { Algorithm, BucketAlgorithm, WindowAlgorithm } from './algorithms.js';
 import { TTL_SLACK_MS } from './constants.js';
@@ -16,7 +16,7 @@ export type EngineState =
       previousCount: number;
     }
   | SlidingLogState
-  | { readonly engine: 'virtual-scheduling'; tatUs: number };
+  | { readonly engine: 'virtual-scheduling'; tatUs: number; tatFrac: number };
 
 /** One admitted request in a sliding log. */
 export interface LogEntry {
@@ -40,8 +40,10 @@ export interface Evaluation {
   readonly allowed: boolean;
   /** Units left after this request (if admitted) or now (if not). */
   readonly remaining: number;
-  /** Until the key is fully replenished. */
+  /** Until the key is fully replenished (after this request, when admitted). */
   readonly resetAfterMs: number;
+  /** Until the key is fully replenished if nothing is charged: what an admitted but uncharged request reports. */
+  readonly idleResetAfterMs: number;
   /** 0 when allowed; otherwise until a request of this cost could pass. */
   readonly retryAfterMs: number;
   /** Leaky bucket: how long the admitted request should wait for its turn. */
@@ -56,6 +58,8 @@ export interface Evaluation {
   readonly nextCount: number;
   readonly nextPreviousCount: number;
   readonly nextTatUs: number;
+  /** The theoretical arrival time's fraction of a µs, in ticks of `1 / units` µs (0 ≤ frac < units). */
+  readonly nextTatFrac: number;
   readonly log?: SlidingLogState;
   /** How long the stored state stays useful (its TTL). */
   readonly ttlMs: number;
@@ -98,6 +102,7 @@ function fixedWindow(
     allowed,
     remaining: a.limit - after,
     resetAfterMs: after > 0 ? untilWindowEndMs : 0,
+    idleResetAfterMs: count > 0 ? untilWindowEndMs : 0,
     retryAfterMs: allowed ? 0 : untilWindowEndMs,
     delayMs: 0,
     engine: 'fixed-window',
@@ -105,6 +110,7 @@ function fixedWindow(
     nextCount: after,
     nextPreviousCount: 0,
     nextTatUs: 0,
+    nextTatFrac: 0,
     ttlMs: untilWindowEndMs + TTL_SLACK_MS,
   };
 }
@@ -144,11 +150,12 @@ function slidingCounter(
       retryAfterMs = w - elapsedMs + nextWindowWait;
     }
   }
-  const resetAfterMs = after > 0 ? 2 * w - elapsedMs : previousCount > 0 ? w - elapsedMs : 0;
+  const resetOf = (n: number) => (n > 0 ? 2 * w - elapsedMs : previousCount > 0 ? w - elapsedMs : 0);
   return {
     allowed,
     remaining,
-    resetAfterMs,
+    resetAfterMs: resetOf(after),
+    idleResetAfterMs: resetOf(count),
     retryAfterMs,
     delayMs: 0,
     engine: 'sliding-window-counter',
@@ -156,6 +163,7 @@ function slidingCounter(
     nextCount: after,
     nextPreviousCount: previousCount,
     nextTatUs: 0,
+    nextTatFrac: 0,
     ttlMs: 2 * w - elapsedMs + TTL_SLACK_MS,
   };
 }
@@ -194,12 +202,13 @@ function slidingLog(
       }
     }
   }
-  const newestMs = allowed ? nowMs : log.entries.at(-1)?.atMs;
-  const live = log.head < log.entries.length || allowed;
+  const newestLiveMs = log.head < log.entries.length ? log.entries.at(-1)?.atMs : undefined;
+  const idleResetAfterMs = newestLiveMs === undefined ? 0 : newestLiveMs + a.windowMs - nowMs;
   return {
     allowed,
     remaining: a.limit - (allowed ? log.total + cost : log.total),
-    resetAfterMs: live && newestMs !== undefined ? newestMs + a.windowMs - nowMs : 0,
+    resetAfterMs: allowed ? a.windowMs : idleResetAfterMs,
+    idleResetAfterMs,
     retryAfterMs,
     delayMs: 0,
     engine: 'sliding-window-log',
@@ -207,36 +216,54 @@ function slidingLog(
     nextCount: 0,
     nextPreviousCount: 0,
     nextTatUs: 0,
+    nextTatFrac: 0,
     log,
     ttlMs: a.windowMs + TTL_SLACK_MS,
   };
 }
 
+/**
+ * Virtual scheduling on the exact interval `periodUs / units` µs. The theoretical arrival time (when the
+ * bucket is full again) is `tatUs + tatFrac / units`; debts are counted in ticks of `1 / units` µs, in
+ * which one token is exactly `periodUs` ticks. Every intermediate stays below 2^52 (see algorithms.ts), so
+ * this and the Lua twin compute the same integers.
+ */
 function virtualScheduling(
   a: BucketAlgorithm,
   state: EngineState | undefined,
   nowUs: number,
   cost: number,
 ): Evaluation {
-  const t = a.intervalUs;
-  const tatUs = state?.engine === 'virtual-scheduling' ? state.tatUs : 0;
-  // `tat` is when the bucket is full again; debt is how far ahead of now that is.
-  const baseUs = Math.max(tatUs, nowUs);
-  const newTatUs = baseUs + cost * t;
-  const allowed = newTatUs - nowUs <= a.capacity * t;
-  const debtUs = (allowed ? newTatUs : baseUs) - nowUs;
+  const { periodUs, units } = a;
+  const vs = state?.engine === 'virtual-scheduling' ? state : undefined;
+  // tat < now exactly when tatUs < nowUs, since the fraction is below one µs.
+  const ahead = vs !== undefined && vs.tatUs >= nowUs;
+  const baseUs = ahead ? vs.tatUs : nowUs;
+  const baseFrac = ahead ? vs.tatFrac : 0;
+  const sum = baseFrac + cost * periodUs;
+  const carry = Math.floor(sum / units);
+  const newTatUs = baseUs + carry;
+  const newTatFrac = sum - carry * units;
+  const capacityTicks = a.capacity * periodUs;
+  const baseDebt = (baseUs - nowUs) * units + baseFrac;
+  const newDebt = (newTatUs - nowUs) * units + newTatFrac;
+  const allowed = newDebt <= capacityTicks;
+  const debt = allowed ? newDebt : baseDebt;
+  const tickMs = units * 1000;
   return {
     allowed,
-    remaining: Math.floor((a.capacity * t - debtUs) / t),
-    resetAfterMs: ceilDiv(debtUs, 1000),
-    retryAfterMs: allowed ? 0 : ceilDiv(newTatUs - a.capacity * t - nowUs, 1000),
-    delayMs: allowed && a.shaping ? ceilDiv(baseUs - nowUs, 1000) : 0,
+    remaining: Math.floor((capacityTicks - debt) / periodUs),
+    resetAfterMs: ceilDiv(debt, tickMs),
+    idleResetAfterMs: ceilDiv(baseDebt, tickMs),
+    retryAfterMs: allowed ? 0 : ceilDiv(newDebt - capacityTicks, tickMs),
+    delayMs: allowed && a.shaping ? ceilDiv(baseDebt, tickMs) : 0,
     engine: 'virtual-scheduling',
     nextWindowStartMs: 0,
     nextCount: 0,
     nextPreviousCount: 0,
     nextTatUs: newTatUs,
-    ttlMs: ceilDiv(debtUs, 1000) + TTL_SLACK_MS,
+    nextTatFrac: newTatFrac,
+    ttlMs: ceilDiv(debt, tickMs) + TTL_SLACK_MS,
   };
 }
 
@@ -274,9 +301,10 @@ export function commitEvaluation(
     case 'virtual-scheduling':
       if (stored?.engine === 'virtual-scheduling') {
         stored.tatUs = e.nextTatUs;
+        stored.tatFrac = e.nextTatFrac;
         return stored;
       }
-      return { engine: 'virtual-scheduling', tatUs: e.nextTatUs };
+      return { engine: 'virtual-scheduling', tatUs: e.nextTatUs, tatFrac: e.nextTatFrac };
     case 'sliding-window-log': {
       const log = e.log as SlidingLogState;
       log.entries.push({ atMs: nowMs, cost });

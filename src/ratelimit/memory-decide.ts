@@ -47,12 +47,14 @@ function decisionOf(
   cost: number,
   delayMs: number,
 ): PolicyDecision {
-  // An evaluation that passed reports what is left after charging; if nothing was charged, add it back.
-  const remaining = e.allowed && !charged ? e.remaining + cost : e.remaining;
+  // An evaluation that passed reports its figures after charging; if nothing was charged (another policy
+  // denied, or a peek), it reports the state as it stands: the cost added back, the idle reset.
+  const uncharged = e.allowed && !charged;
+  const remaining = uncharged ? e.remaining + cost : e.remaining;
   return {
     allowed: e.allowed && blockedMs === 0,
     remaining: blockedMs > 0 ? 0 : remaining,
-    resetAfterMs: Math.max(e.resetAfterMs, blockedMs),
+    resetAfterMs: Math.max(uncharged ? e.idleResetAfterMs : e.resetAfterMs, blockedMs),
     retryAfterMs: blockedMs > 0 ? Math.max(blockedMs, e.retryAfterMs) : e.retryAfterMs,
     delayMs,
     blocked: blockedMs > 0,

@@ -23,8 +23,8 @@ function pushPolicyArgs(check: PolicyCheck, into: (string | number)[]): void {
   if (!head) {
     head =
       a.engine === 'virtual-scheduling'
-        ? [ENGINE_CODES[a.engine], a.capacity, a.intervalUs, a.shaping ? 1 : 0]
-        : [ENGINE_CODES[a.engine], a.limit, a.windowMs, 0];
+        ? [ENGINE_CODES[a.engine], a.capacity, a.periodUs, a.units, a.shaping ? 1 : 0]
+        : [ENGINE_CODES[a.engine], a.limit, a.windowMs, 0, 0];
     algorithmArgs.set(a, head);
   }
   into.push(...head, check.blockDurationMs);

@@ -4,8 +4,9 @@
  * the same tick (one round trip, one script call for many decisions); a batch of one is the plain case.
  * It mirrors engine.ts line by line: the contract suite and the differential keep the two in step.
  *
- * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs', log a sorted
- * set of 'atMs:cost:seq' scored by atMs plus a total counter. Every write sets its TTL in the same call.
+ * State: fw a hash { windowStart -> count }, swc 'windowStart:count:previous', vs 'tatUs' or
+ * 'tatUs:frac' (frac in 1/units µs), log a sorted set of 'atMs:cost:seq' scored by atMs plus a total
+ * counter (rebuilt from the set when it alone is lost). Every write sets its TTL in the same call.
  */
 import { type ReplyDecoder, ReplyShapeError, reply } from '../../core/redis/reply.js';
 import { defineScript, type LuaChunk, SERVER_TIME } from '../../core/redis/script.js';
@@ -45,8 +46,9 @@ export const decideScript = defineScript({
     variadic:
       "ARGV[1] now: epoch ms, or REDIS_TIME (''); ARGV[2] number of decisions m; then per decision: " +
       'mode (MODE_CONSUME | MODE_PEEK), cost (>= 1), number of policies n, and per policy: engine ' +
-      '(ENGINE_FW | ENGINE_SWC | ENGINE_LOG | ENGINE_VS), p1, p2, p3, blockDurationMs (fw, swc, log: ' +
-      'p1 = limit, p2 = windowMs, p3 = 0; vs: p1 = capacity, p2 = intervalUs, p3 = shaping 0|1)',
+      '(ENGINE_FW | ENGINE_SWC | ENGINE_LOG | ENGINE_VS), p1, p2, p3, p4, blockDurationMs (fw, swc, log: ' +
+      'p1 = limit, p2 = windowMs, p3 = p4 = 0; vs: p1 = capacity, p2 = periodUs, p3 = units, ' +
+      'p4 = shaping 0|1)',
   },
   returns:
     'nowMs, then per decision, per policy: allowed (0|1), remaining, resetAfterMs, retryAfterMs, ' +
@@ -82,6 +84,8 @@ local function fixed_window(sk, limit, w)
   if after > 0 then reset = untilEnd end
   local retry = 0
   if not allowed then retry = untilEnd end
+  local idle = 0
+  if count > 0 then idle = untilEnd end
   return { allowed, limit - after, reset, retry, 0, function()
     -- HINCRBY is the first write, so under maxmemory with noeviction the whole call fails cleanly (a
     -- script that already wrote is let through by Redis, which would leave it half-applied).
@@ -92,7 +96,7 @@ local function fixed_window(sk, limit, w)
       end
       redis.call('PEXPIRE', sk, fmt(untilEnd + TTL_SLACK_MS))
     end
-  end }
+  end, idle }
 end
 
 local function sliding_counter(sk, limit, w)
@@ -123,17 +127,28 @@ local function sliding_counter(sk, limit, w)
       retry = w - e + nextWait
     end
   end
-  local reset = 0
-  if after > 0 then reset = 2 * w - e elseif prev > 0 then reset = w - e end
-  return { allowed, remaining, reset, retry, 0, function()
+  local function reset_of(c)
+    if c > 0 then return 2 * w - e elseif prev > 0 then return w - e end
+    return 0
+  end
+  return { allowed, remaining, reset_of(after), retry, 0, function()
     redis.call('SET', sk, fmt(ws) .. ':' .. fmt(after) .. ':' .. fmt(prev), 'PX', fmt(2 * w - e + TTL_SLACK_MS))
-  end }
+  end, reset_of(count) }
 end
 
 local function sliding_log(sk, ak, limit, w)
   local liveAfter = nowMs - w
   local total = 0
-  if redis.call('ZCARD', sk) > 0 then total = tonumber(redis.call('GET', ak) or '0') end
+  if redis.call('ZCARD', sk) > 0 then
+    local stored = redis.call('GET', ak)
+    if stored then total = tonumber(stored)
+    else
+      -- The total was evicted but the log survived: rebuild it from the entries, or admission would
+      -- start again from zero while the log still holds a full window.
+      for _, m in ipairs(redis.call('ZRANGE', sk, 0, -1)) do total = total + tonumber(string.match(m, '^%d+:(%d+):')) end
+      redis.call('SET', ak, fmt(total), 'PX', fmt(w + TTL_SLACK_MS))
+    end
+  end
   local old = redis.call('ZRANGEBYSCORE', sk, '-inf', liveAfter)
   if #old > 0 then
     for _, m in ipairs(old) do total = total - tonumber(string.match(m, '^%d+:(%d+):')) end
@@ -153,33 +168,52 @@ local function sliding_log(sk, ak, limit, w)
   end
   local after = total
   if allowed then after = total + cost end
-  local reset = 0
-  if allowed then reset = w
-  else
+  -- Until the newest live entry leaves the window: the reset when nothing is charged (read lazily, as
+  -- an admitted and charged request, the common case, never needs it).
+  local function idle_reset()
     local newest = redis.call('ZRANGE', sk, -1, -1, 'WITHSCORES')
-    if #newest > 0 then reset = tonumber(newest[2]) + w - nowMs end
+    if #newest > 0 then return tonumber(newest[2]) + w - nowMs end
+    return 0
   end
+  local reset = w
+  if not allowed then reset = idle_reset() end
   return { allowed, limit - after, reset, retry, 0, function()
     redis.call('ZADD', sk, nowMs, fmt(nowMs) .. ':' .. fmt(cost) .. ':' .. fmt(total))
     redis.call('PEXPIRE', sk, fmt(w + TTL_SLACK_MS))
     redis.call('SET', ak, fmt(after), 'PX', fmt(w + TTL_SLACK_MS))
-  end }
+  end, idle_reset }
 end
 
-local function virtual_scheduling(sk, capacity, t, shaping)
-  local tat = tonumber(redis.call('GET', sk) or '0')
-  local base = math.max(tat, nowUs)
-  local newTat = base + cost * t
-  local allowed = newTat - nowUs <= capacity * t
-  local debt = base - nowUs
-  if allowed then debt = newTat - nowUs end
+local function virtual_scheduling(sk, capacity, period, units, shaping)
+  -- Exact interval period / units µs: the tat is 'tatUs' or 'tatUs:frac' (frac in 1/units µs), debts
+  -- are in ticks of 1/units µs, as in engine.ts.
+  local baseUs, baseFrac = nowUs, 0
+  local v = redis.call('GET', sk)
+  if v then
+    local tu, tf = string.match(v, '^(%d+):?(%d*)$')
+    tu = tonumber(tu)
+    if tu and tu >= nowUs then baseUs = tu; baseFrac = tonumber(tf) or 0 end
+  end
+  local sum = baseFrac + cost * period
+  local carry = math.floor(sum / units)
+  local newTat = baseUs + carry
+  local newFrac = sum - carry * units
+  local capTicks = capacity * period
+  local baseDebt = (baseUs - nowUs) * units + baseFrac
+  local newDebt = (newTat - nowUs) * units + newFrac
+  local allowed = newDebt <= capTicks
+  local debt = baseDebt
+  if allowed then debt = newDebt end
+  local tickMs = units * 1000
   local retry = 0
-  if not allowed then retry = ceildiv(newTat - capacity * t - nowUs, 1000) end
+  if not allowed then retry = ceildiv(newDebt - capTicks, tickMs) end
   local delay = 0
-  if allowed and shaping == 1 then delay = ceildiv(base - nowUs, 1000) end
-  return { allowed, math.floor((capacity * t - debt) / t), ceildiv(debt, 1000), retry, delay, function()
-    redis.call('SET', sk, fmt(newTat), 'PX', fmt(ceildiv(newTat - nowUs, 1000) + TTL_SLACK_MS))
-  end }
+  if allowed and shaping == 1 then delay = ceildiv(baseDebt, tickMs) end
+  return { allowed, math.floor((capTicks - debt) / period), ceildiv(debt, tickMs), retry, delay, function()
+    local value = fmt(newTat)
+    if newFrac > 0 then value = value .. ':' .. fmt(newFrac) end
+    redis.call('SET', sk, value, 'PX', fmt(ceildiv(newDebt, tickMs) + TTL_SLACK_MS))
+  end, ceildiv(baseDebt, tickMs) }
 end
 
 local function decide(ki, ai, out)
@@ -189,8 +223,8 @@ local function decide(ki, ai, out)
   ai = ai + 3
   for i = 1, n do
     local engine, p1, p2, p3 = ARGV[ai], tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3])
-    local blockMs = tonumber(ARGV[ai + 4])
-    ai = ai + 5
+    local p4, blockMs = tonumber(ARGV[ai + 4]), tonumber(ARGV[ai + 5])
+    ai = ai + 6
     local sk, ak, bk = KEYS[ki], nil, nil
     ki = ki + 1
     if engine == ENGINE_LOG then ak = KEYS[ki]; ki = ki + 1 end
@@ -208,7 +242,7 @@ local function decide(ki, ai, out)
     if engine == ENGINE_FW then r = fixed_window(sk, p1, p2)
     elseif engine == ENGINE_SWC then r = sliding_counter(sk, p1, p2)
     elseif engine == ENGINE_LOG then r = sliding_log(sk, ak, p1, p2)
-    else r = virtual_scheduling(sk, p1, p2, p3) end
+    else r = virtual_scheduling(sk, p1, p2, p3, p4) end
     evals[i] = r
     if not r[1] then allAllowed = false end
   end
@@ -224,9 +258,14 @@ local function decide(ki, ai, out)
       b = blockMss[i]
       redis.call('SET', blockKeys[i], fmt(nowMs + b), 'PX', fmt(b))
     end
-    local allowed, remaining, retry = 0, 0, r[4]
+    local allowed, remaining, retry, reset = 0, 0, r[4], r[3]
     if r[1] and b == 0 then allowed = 1 end
-    -- A passing evaluation reports what is left after charging; if nothing was charged, add it back.
+    -- A passing evaluation reports its figures after charging; if nothing was charged (another policy
+    -- denied, or a peek), the state as it stands: the cost added back, the idle reset (r[7]).
+    if r[1] and not charged then
+      reset = r[7]
+      if type(reset) == 'function' then reset = reset() end
+    end
     if b == 0 then
       remaining = r[2]
       if r[1] and not charged then remaining = r[2] + cost end
@@ -237,7 +276,7 @@ local function decide(ki, ai, out)
     if b > 0 then blocked = 1 end
     out[#out + 1] = allowed
     out[#out + 1] = remaining
-    out[#out + 1] = math.max(r[3], b)
+    out[#out + 1] = math.max(reset, b)
     out[#out + 1] = retry
     out[#out + 1] = delay
     out[#out + 1] = blocked
