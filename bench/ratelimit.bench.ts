@@ -369,10 +369,11 @@ async function main() {
         '1', // cost
         '1', // one policy
         ENGINE_CODES['fixed-window'],
-        String(HIGH_LIMIT),
-        '60000',
-        '0',
-        '0',
+        String(HIGH_LIMIT), // p1 = limit
+        '60000', // p2 = windowMs
+        '0', // p3 (unused by windows)
+        '0', // p4 (unused by windows)
+        '0', // blockDurationMs
       ]);
       const cells =
         stdout
