@@ -12,6 +12,7 @@ export {
   type MetricSeriesSnapshot,
 } from '../core/memory-metrics.js';
 export {
+  DEFAULT_DIFFERENTIAL_SEED,
   type DifferentialOptions,
   type DifferentialRandom,
   runDifferential,
