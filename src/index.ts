@@ -5,6 +5,14 @@
  * (`backend-patterns/ratelimit/redis`), so you load only what you import.
  */
 
+export {
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitOutcome,
+  type CircuitState,
+  type CircuitTicket,
+  createCircuitBreaker,
+} from './core/circuit.js';
 export { type Clock, systemClock } from './core/clock.js';
 export {
   BackendPatternsError,
