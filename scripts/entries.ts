@@ -38,13 +38,16 @@ export const optionalPeers: readonly string[] = [
   '@aws-sdk/',
   'argon2',
   'file-type',
-  'handlebars',
   'pg',
   'nodemailer',
   'amqplib',
   'sharp',
   '@opentelemetry/api',
   'prom-client',
+  'express',
+  'fastify',
+  'hono',
+  '@hono/',
 ];
 
 /** True when an import specifier names an optional peer (or a subpath of one). */
