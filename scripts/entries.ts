@@ -30,6 +30,10 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './auth/redis', source: 'src/auth/redis.ts', out: 'auth/redis', adapter: true },
   { subpath: './jobs', source: 'src/jobs/index.ts', out: 'jobs/index', adapter: false },
   { subpath: './jobs/redis', source: 'src/jobs/redis.ts', out: 'jobs/redis', adapter: true },
+  { subpath: './notify/smtp', source: 'src/notify/smtp.ts', out: 'notify/smtp', adapter: true },
+  { subpath: './notify/sendgrid', source: 'src/notify/sendgrid.ts', out: 'notify/sendgrid', adapter: true },
+  { subpath: './notify/twilio', source: 'src/notify/twilio.ts', out: 'notify/twilio', adapter: true },
+  { subpath: './notify/webhook', source: 'src/notify/webhook.ts', out: 'notify/webhook', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */
