@@ -13,7 +13,7 @@ import {
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions } from 'smtp-server';
 import { expect } from 'vitest';
 import { isBackendPatternsError } from '../../../src/index.js';
-import type { ProviderError, ProviderFailure } from '../../../src/notify/provider.js';
+import type { ProviderError, ProviderFailure, SendContext } from '../../../src/notify/provider.js';
 
 /** One request the HTTP server received. */
 export interface Received {
@@ -252,7 +252,7 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 }
 
 /** A send context that never aborts. */
-export const context = (idempotencyKey = 'key-1') => ({
+export const context = (idempotencyKey = 'key-1'): SendContext => ({
   idempotencyKey,
   signal: new AbortController().signal,
 });
