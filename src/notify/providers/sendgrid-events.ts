@@ -154,8 +154,8 @@ function parseEvents(body: Buffer): SendGridEvent[] {
  * @example
  * ```ts
  * import { createSendGridEventVerifier } from 'backend-patterns/notify/sendgrid';
- * declare const verificationKey: string; // Settings > Mail Settings > Event Webhook > Signed
- * const sendgridEvents = createSendGridEventVerifier({ publicKey: verificationKey });
+ * // The key SendGrid shows under Settings > Mail Settings > Event Webhook > Signed Event Webhook.
+ * const sendgridEvents = createSendGridEventVerifier({ publicKey: process.env.SENDGRID_WEBHOOK_KEY ?? '' });
  * ```
  */
 export function createSendGridEventVerifier(options: SendGridEventVerifierOptions): SendGridEventVerifier {

@@ -224,8 +224,8 @@ export interface VerifyWebhookInput extends WebhookVerifierOptions, WebhookReque
  * @example
  * ```ts
  * import { verifyWebhook } from 'backend-patterns/notify/webhook';
- * declare const req: { headers: Record<string, string>; rawBody: string };
- * const event = await verifyWebhook({ secret: process.env.WEBHOOK_SECRET ?? '', headers: req.headers, body: req.rawBody });
+ * const rawBody = '{"type":"invoice.paid","timestamp":"2026-01-01T00:00:00Z","data":{}}'; // as received
+ * const event = await verifyWebhook({ secret: process.env.WEBHOOK_SECRET ?? '', headers: req.headers, body: rawBody });
  * ```
  */
 export async function verifyWebhook(input: VerifyWebhookInput): Promise<VerifiedWebhook> {
