@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../../src/core/manual-clock.js';
 import { isBackendPatternsError } from '../../../src/index.js';
 import type { WebhookMessage } from '../../../src/notify/provider.js';
+import { webhookUrl } from '../../../src/notify/providers/webhook-send.js';
 import {
   createMemoryReplayGuard,
   createWebhookProvider,
@@ -199,14 +200,18 @@ describe('webhook provider (local receiver)', () => {
       expect(server.received.length).toBe(before);
     });
 
-    it('private ranges pass with allowPrivateNetworks (the request then fails to connect, unavailable)', async () => {
-      const p = provider({
-        allowPrivateNetworks: true,
-        timeoutMs: 60_000,
-        fetch: async () =>
-          Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })),
-      });
-      await expectFailure(p.send(hook('https://10.1.2.3/x'), context()), 'unavailable');
+    it('private ranges pass the check with allowPrivateNetworks; loopback still needs allowHttpLoopback', () => {
+      const policy = { allowHttpLoopback: false, allowPrivateNetworks: true };
+      expect(webhookUrl('webhook', 'https://10.1.2.3/x', policy).hostname).toBe('10.1.2.3');
+      expect(webhookUrl('webhook', 'https://[fd00::1]/x', policy).hostname).toBe('[fd00::1]');
+      expect(() => webhookUrl('webhook', 'https://127.0.0.1/x', policy)).toThrow(/loopback/);
+      expect(() => webhookUrl('webhook', 'http://10.1.2.3/x', policy)).toThrow(/https/);
+      expect(
+        webhookUrl('webhook', 'https://hooks.example.com/x', {
+          allowHttpLoopback: false,
+          allowPrivateNetworks: false,
+        }).host,
+      ).toBe('hooks.example.com');
     });
 
     const messages: [string, Partial<WebhookMessage>][] = [
