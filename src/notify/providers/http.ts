@@ -38,8 +38,8 @@ export interface PostReply {
 /** How much of a response body is read: enough for any documented error body. */
 export const MAX_RESPONSE_BYTES = 65_536;
 
-/** Error codes of a failure to connect: nothing of the request was written. */
-const CONNECT_FAILURES: ReadonlySet<string> = new Set([
+/** Error codes of a failure to connect: nothing of the request was written (SMTP uses them too). */
+export const CONNECT_FAILURES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -161,6 +161,35 @@ export async function post(request: PostRequest): Promise<PostReply> {
     stopTimer.abort();
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Sends one request of an adapter whose name, deadline, clock and fetch are fixed. */
+export type Poster = (
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  signal: AbortSignal,
+) => Promise<PostReply>;
+
+/** The {@link Poster} of an adapter; `fetch` defaults to the global one, looked up at each call. */
+export function poster(o: {
+  readonly provider: string;
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+  readonly fetch: FetchFunction | undefined;
+}): Poster {
+  const fetchFn: FetchFunction = o.fetch ?? ((input, init) => fetch(input, init));
+  return (url, headers, body, signal) =>
+    post({
+      provider: o.provider,
+      url,
+      headers,
+      body,
+      signal,
+      timeoutMs: o.timeoutMs,
+      clock: o.clock,
+      fetch: fetchFn,
+    });
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   endpoint,
   type FetchFunction,
   type PostReply,
-  post,
+  poster,
   rateLimitResetMs,
   retryAfterMs,
   scrub,
@@ -104,25 +104,17 @@ function failure(name: string, reply: PostReply, apiKey: string, clock: Clock): 
  */
 export function createSendGridProvider(options: SendGridProviderOptions): NotifyProvider<EmailMessage> {
   const o = parseOptions(options);
-  const { apiKey, name, clock, timeoutMs } = o;
+  const { apiKey, name, clock } = o;
   const url = endpoint(o.baseUrl, '/v3/mail/send');
-  const fetchFn: FetchFunction = o.fetch ?? ((input, init) => fetch(input, init));
+  const send = poster({ provider: name, timeoutMs: o.timeoutMs, clock, fetch: o.fetch });
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   return {
     name,
     channel: 'email',
     idempotent: false,
     async send(message, context) {
       const email = checkEmail(name, message);
-      const reply = await post({
-        provider: name,
-        url,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(sendGridBody(email)),
-        timeoutMs,
-        signal: context.signal,
-        clock,
-        fetch: fetchFn,
-      });
+      const reply = await send(url, headers, JSON.stringify(sendGridBody(email)), context.signal);
       if (reply.status < 200 || reply.status >= 300) throw failure(name, reply, apiKey, clock);
       // 202 is the documented answer; the id links later events (their sg_message_id starts with it).
       return { providerMessageId: reply.headers.get('x-message-id') ?? '' };

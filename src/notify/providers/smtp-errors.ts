@@ -12,19 +12,7 @@
  *   server may have queued the message, so it is `ambiguous`.
  */
 import { ProviderError, type ProviderFailure } from '../provider.js';
-import { scrub } from './http.js';
-
-/** Codes of the socket's own error (nodemailer keeps it as `originalCode`) that mean "never connected". */
-const CONNECT_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENETDOWN',
-  'EADDRNOTAVAIL',
-]);
+import { CONNECT_FAILURES as CONNECT_CODES, scrub } from './http.js';
 
 /** nodemailer codes of a problem with our message or configuration: retrying sends the same thing. */
 const LOCAL_CODES: ReadonlySet<string> = new Set([

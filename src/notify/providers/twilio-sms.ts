@@ -13,7 +13,7 @@ import {
   endpoint,
   type FetchFunction,
   type PostReply,
-  post,
+  poster,
   retryAfterMs,
   scrub,
   statusFailure,
@@ -179,30 +179,21 @@ function sidOf(text: string): string {
 export function createTwilioProvider(options: TwilioProviderOptions): NotifyProvider<SmsMessage> {
   const o = parseOptions(options);
   const { user, secret } = credentials(o);
-  const { name, clock, timeoutMs } = o;
+  const { name, clock } = o;
   const url = endpoint(o.baseUrl, `/2010-04-01/Accounts/${o.accountSid}/Messages.json`);
-  const authorization = `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}`;
-  const fetchFn: FetchFunction = o.fetch ?? ((input, init) => fetch(input, init));
+  const send = poster({ provider: name, timeoutMs: o.timeoutMs, clock, fetch: o.fetch });
+  const headers = {
+    authorization: `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}`,
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
   return {
     name,
     channel: 'sms',
     idempotent: false,
     async send(message, context) {
       const form = twilioForm(message, o);
-      const reply = await post({
-        provider: name,
-        url,
-        headers: {
-          authorization,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: form.toString(),
-        timeoutMs,
-        signal: context.signal,
-        clock,
-        fetch: fetchFn,
-      });
+      const reply = await send(url, headers, form.toString(), context.signal);
       if (reply.status < 200 || reply.status >= 300) throw failure(name, reply, secret, clock);
       return { providerMessageId: sidOf(reply.text) };
     },

@@ -10,7 +10,7 @@ import type { Clock } from '../../core/clock.js';
 import { defineOptions, opt } from '../../core/options.js';
 import { type NotifyProvider, ProviderError, type WebhookMessage } from '../provider.js';
 import { messageIdOf, refuse } from './checks.js';
-import { type FetchFunction, isLoopbackHost, post, retryAfterMs, statusFailure } from './http.js';
+import { type FetchFunction, isLoopbackHost, poster, retryAfterMs, statusFailure } from './http.js';
 import { secretsSpec, signatureHeader, type WebhookSecrets } from './webhook-signature.js';
 
 /** Options of {@link createWebhookProvider}. */
@@ -143,7 +143,7 @@ function webhookBody(provider: string, message: WebhookMessage, nowMs: number, m
 export function createWebhookProvider(options: WebhookProviderOptions): NotifyProvider<WebhookMessage> {
   const o = parseOptions(options);
   const { name, clock } = o;
-  const fetchFn: FetchFunction = o.fetch ?? ((input, init) => fetch(input, init));
+  const send = poster({ provider: name, timeoutMs: o.timeoutMs, clock, fetch: o.fetch });
   return {
     name,
     channel: 'webhook',
@@ -157,21 +157,13 @@ export function createWebhookProvider(options: WebhookProviderOptions): NotifyPr
       const nowMs = clock.now();
       const body = webhookBody(name, message, nowMs, o.maxBodyBytes);
       const timestampSeconds = Math.floor(nowMs / 1000);
-      const reply = await post({
-        provider: name,
-        url,
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestampSeconds),
-          'webhook-signature': signatureHeader(o.secret, id, timestampSeconds, body),
-        },
-        body: body.toString('utf8'),
-        timeoutMs: o.timeoutMs,
-        signal: context.signal,
-        clock,
-        fetch: fetchFn,
-      });
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestampSeconds),
+        'webhook-signature': signatureHeader(o.secret, id, timestampSeconds, body),
+      };
+      const reply = await send(url, headers, body.toString('utf8'), context.signal);
       if (reply.status >= 200 && reply.status < 300) return { providerMessageId: id };
       const wait = retryAfterMs(reply.headers, clock);
       const gone = reply.status === 410 ? ' (the endpoint is gone: disable it)' : '';

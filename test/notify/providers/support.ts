@@ -239,6 +239,21 @@ export async function expectFailure(
   return providerError;
 }
 
+/**
+ * Runs a send that must be refused locally: a permanent ProviderError caused by an
+ * InvalidArgumentError, and `sent()` (requests or connections the server saw) unchanged.
+ */
+export async function expectRefused(
+  send: () => Promise<unknown>,
+  sent: () => number,
+): Promise<ProviderError> {
+  const before = sent();
+  const error = await expectFailure(send(), 'permanent');
+  expect(isBackendPatternsError(error.cause, 'ERR_INVALID_ARGUMENT')).toBe(true);
+  expect(sent()).toBe(before);
+  return error;
+}
+
 /** Awaits a rejection with a BackendPatternsError of `code`. */
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
   const error = await promise.then(
