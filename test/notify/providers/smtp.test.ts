@@ -201,6 +201,16 @@ describe('SMTP provider (nodemailer against smtp-server)', () => {
       expect(e.providerCode).toBe('ETIMEDOUT');
     });
 
+    it('a server that closes before the greeting: ambiguous (nodemailer reports it as it does a close mid-session)', async () => {
+      const closing = await startSilentServer(true);
+      const provider = createSmtpProvider({
+        smtp: { host: '127.0.0.1', port: closing.port, ignoreTLS: true },
+      });
+      const e = await expectFailure(provider.send(email(), context()), 'ambiguous');
+      await closing.close();
+      expect(e.providerCode).toBe('ECONNECTION');
+    });
+
     it('a server that hangs after DATA: ambiguous at socketTimeout (it may have queued the message)', async () => {
       const dataArrived = server.nextData();
       const e = await expectFailure(sendWith({ hangAfterData: true }, { socketTimeout: 300 }), 'ambiguous');

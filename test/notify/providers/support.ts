@@ -93,12 +93,18 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A TCP server that accepts connections and never says anything (no SMTP greeting). */
-export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * A TCP server that accepts connections and never says anything (no SMTP greeting), or, with
+ * `closeAtOnce`, closes each connection as soon as it is accepted.
+ */
+export async function startSilentServer(
+  closeAtOnce = false,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: TcpServer = createTcpServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
+    if (closeAtOnce) socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
