@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { REDIS_TIME } from '../src/core/redis/script.js';
-import { DECIDE_MODES, ENGINE_CODES } from '../src/ratelimit/constants.js';
+import { ENGINE_CODES, HEAD_MAX_POLICIES, HEAD_POLICY_SLOTS } from '../src/ratelimit/constants.js';
 import type * as RateLimitModule from '../src/ratelimit/index.js';
 import type { Algorithm } from '../src/ratelimit/index.js';
 import { decideScript } from '../src/ratelimit/lua/decide.js';
@@ -364,16 +364,15 @@ async function main() {
         '1',
         key,
         REDIS_TIME,
-        '1', // one decision per call
-        DECIDE_MODES.consume,
-        '1', // cost
-        '1', // one policy
+        '1', // one distinct policy:
         ENGINE_CODES['fixed-window'],
         String(HIGH_LIMIT), // p1 = limit
         '60000', // p2 = windowMs
         '0', // p3 (unused by windows)
         '0', // p4 (unused by windows)
         '0', // blockDurationMs
+        '1', // one decision per call, its head: consume, cost 1, one policy, index 0
+        String(((1 * 2 + 0) * HEAD_MAX_POLICIES + 1) * HEAD_POLICY_SLOTS + 0),
       ]);
       const cells =
         stdout
