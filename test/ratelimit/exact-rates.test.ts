@@ -40,7 +40,15 @@ async function greedy(
   clock: ManualClock,
   advances: readonly number[],
 ): Promise<[number, number][]> {
-  const limiter = createRateLimiter({ name: 'exact', algorithm, store, clock, storeTimeoutMs: 10_000 });
+  // fail-closed: a store call lost on a loaded machine must show as a shortfall, never as a silent allow.
+  const limiter = createRateLimiter({
+    name: 'exact',
+    algorithm,
+    store,
+    clock,
+    storeTimeoutMs: 10_000,
+    onStoreError: 'fail-closed',
+  });
   const out: [number, number][] = [];
   for (const advanceMs of advances) {
     clock.advance(advanceMs);
