@@ -27,7 +27,8 @@ export interface ProxyTrust {
 function addEntry(list: BlockList, entry: string, path: string, owner: string): void {
   const slash = entry.indexOf('/');
   const address = slash === -1 ? entry : entry.slice(0, slash);
-  const type = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  // A zone id names an interface of this host; peers are matched without theirs, so it could never match.
+  const type = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : undefined;
   if (type === undefined) throw optionError(owner, path, EXPECTED);
   if (slash === -1) {
     list.addAddress(address, type);
