@@ -7,7 +7,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { defineOptions, opt } from '../core/options.js';
 import {
-  checkLimiter,
   createHttpRateLimit,
   HTTP_BODIES,
   type HttpOutcome,
@@ -89,10 +88,13 @@ export function rateLimitMiddleware<Req extends ExpressRequestLike = ExpressRequ
   limiter: RateLimiter,
   options: ExpressRateLimitOptions<Req> = {},
 ): ExpressRateLimitMiddleware<Req> {
-  checkLimiter('rateLimitMiddleware', limiter);
-  const parsed = parseOptions(options);
+  const { core, parsed } = createHttpRateLimit<Req, ReturnType<typeof parseOptions>>(
+    'rateLimitMiddleware',
+    limiter,
+    options,
+    parseOptions,
+  );
   const onLimited = parsed.onLimited as ExpressRateLimitOptions<Req>['onLimited'];
-  const core = createHttpRateLimit<Req>(limiter, parsed);
 
   const apply = async (outcome: HttpOutcome, req: Req, res: ExpressResponseLike, next: ExpressNext) => {
     if (outcome.kind === 'error') return next(outcome.error);

@@ -6,13 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { defineOptions, opt } from '../core/options.js';
-import {
-  checkLimiter,
-  createHttpRateLimit,
-  HTTP_BODIES,
-  type HttpRateLimitOptions,
-  httpOptionSpecs,
-} from './http.js';
+import { createHttpRateLimit, HTTP_BODIES, type HttpRateLimitOptions, httpOptionSpecs } from './http.js';
 import type { LimitResult, RateLimiter } from './types.js';
 
 export type { HttpRateLimitOptions, MaybePromise } from './http.js';
@@ -81,10 +75,13 @@ export function rateLimitHook<
   Req extends FastifyRequestLike = FastifyRequestLike,
   Reply extends FastifyReplyLike = FastifyReplyLike,
 >(limiter: RateLimiter, options: FastifyRateLimitOptions<Req, Reply> = {}): FastifyRateLimitHook<Req, Reply> {
-  checkLimiter('rateLimitHook', limiter);
-  const parsed = parseOptions(options);
+  const { core, parsed } = createHttpRateLimit<Req, ReturnType<typeof parseOptions>>(
+    'rateLimitHook',
+    limiter,
+    options,
+    parseOptions,
+  );
   const onLimited = parsed.onLimited as FastifyRateLimitOptions<Req, Reply>['onLimited'];
-  const core = createHttpRateLimit<Req>(limiter, parsed);
 
   // Fastify treats a hook that sent a reply and resolved as finished: the handler does not run.
   return async (request, reply) => {

@@ -6,13 +6,7 @@
  * without one every request gets 400 (`ERR_INVALID_ARGUMENT`), never a shared bucket.
  */
 import { defineOptions, opt } from '../core/options.js';
-import {
-  checkLimiter,
-  createHttpRateLimit,
-  HTTP_BODIES,
-  type HttpRateLimitOptions,
-  httpOptionSpecs,
-} from './http.js';
+import { createHttpRateLimit, HTTP_BODIES, type HttpRateLimitOptions, httpOptionSpecs } from './http.js';
 import type { LimitResult, RateLimiter } from './types.js';
 
 export type { HttpRateLimitOptions, MaybePromise } from './http.js';
@@ -85,11 +79,14 @@ export function rateLimitMiddleware<C extends HonoContextLike = HonoContextLike>
   limiter: RateLimiter,
   options: HonoRateLimitOptions<C> = {},
 ): HonoRateLimitMiddleware<C> {
-  checkLimiter('rateLimitMiddleware', limiter);
-  const parsed = parseOptions(options);
+  const { core, parsed } = createHttpRateLimit<C, ReturnType<typeof parseOptions>>(
+    'rateLimitMiddleware',
+    limiter,
+    options,
+    parseOptions,
+  );
   const peerAddress = (parsed.peerAddress as HonoRateLimitOptions<C>['peerAddress']) ?? nodeServerPeer;
   const onLimited = parsed.onLimited as HonoRateLimitOptions<C>['onLimited'];
-  const core = createHttpRateLimit<C>(limiter, parsed);
 
   return async (c, next) => {
     const outcome = await core.decide(c, peerAddress(c), c.req.raw.headers);

@@ -109,7 +109,7 @@ export const httpOptionSpecs = {
 } satisfies Record<string, OptionSpec<unknown>>;
 
 /** Refuses what is not a limiter at construction, not at the first request. */
-export function checkLimiter(owner: string, limiter: unknown): asserts limiter is RateLimiter {
+function checkLimiter(owner: string, limiter: unknown): asserts limiter is RateLimiter {
   if (typeof (limiter as RateLimiter | null)?.limit !== 'function')
     throw new InvalidOptionError(`${owner}: \`limiter\` must be a RateLimiter (from createRateLimiter)`);
 }
@@ -124,13 +124,21 @@ function errorOutcome(error: unknown, onError: 'respond' | 'next'): HttpOutcome 
 }
 
 /**
- * Builds the per-request core from parsed options (the adapter parsed them with its own specs table,
- * which includes {@link httpOptionSpecs}).
+ * Checks `limiter`, parses `options` with the adapter's own table (`parse`, built from
+ * {@link httpOptionSpecs} plus the adapter's options) and builds the per-request core.
  */
-export function createHttpRateLimit<Req>(
+export function createHttpRateLimit<Req, P extends ParsedHttpOptions>(
+  owner: string,
   limiter: RateLimiter,
-  parsed: ParsedHttpOptions,
-): HttpRateLimit<Req> {
+  options: unknown,
+  parse: (input: unknown) => P,
+): { readonly core: HttpRateLimit<Req>; readonly parsed: P } {
+  checkLimiter(owner, limiter);
+  const parsed = parse(options);
+  return { core: createCore<Req>(limiter, parsed), parsed };
+}
+
+function createCore<Req>(limiter: RateLimiter, parsed: ParsedHttpOptions): HttpRateLimit<Req> {
   const { onError } = parsed;
   const key = parsed.key as ((req: Req) => MaybePromise<LimitKey>) | undefined;
   const skip = parsed.skip as ((req: Req) => MaybePromise<boolean>) | undefined;
