@@ -40,6 +40,12 @@ export {
   type MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,
 } from './memory.js';
+export {
+  createRequestKey,
+  type RequestHeaders,
+  type RequestKeyFunction,
+  type RequestKeyOptions,
+} from './request-key.js';
 export type {
   DecideRequest,
   DecideResponse,
