@@ -235,7 +235,13 @@ describe('limiter behaviour', () => {
     };
     const algorithm = fixedWindow({ limit: 1, windowMs: 60_000 });
     const metrics = createMemoryMetrics();
-    const open = createRateLimiter({ name: 'open', algorithm, store: broken, metrics });
+    const open = createRateLimiter({
+      name: 'open',
+      algorithm,
+      store: broken,
+      metrics,
+      onStoreError: 'fail-open',
+    });
     expect(await open.limit('k')).toMatchObject({ allowed: true, reason: 'store-error', degraded: true });
     const closed = createRateLimiter({
       name: 'closed',
@@ -278,9 +284,9 @@ describe('limiter behaviour', () => {
       storeTimeoutMs: 5,
       storeRetryAfterMs: 1000,
     });
-    for (let i = 0; i < 3; i++) expect((await limiter.limit('k')).reason).toBe('store-error');
+    for (let i = 0; i < 3; i++) expect((await limiter.limit('k')).degraded).toBe(true);
     expect(calls).toBe(3);
-    expect((await limiter.limit('k')).reason).toBe('store-error');
+    expect((await limiter.limit('k')).degraded).toBe(true);
     expect(calls).toBe(3); // circuit open: no call, no wait
     clock.advance(1000);
     await limiter.limit('k');
