@@ -7,7 +7,7 @@
  * - an answer in time, or any late answer (the store is alive): success;
  * - a rejection: failure, unless the reply had the wrong shape (a bug skipping the store cannot fix): neutral;
  * - a missed deadline: failure only when the store answered nothing during the call's whole deadline and
- *   that silence was not already counted (overlapping windows are one silence); otherwise neutral.
+ *   the call started after the last silence was counted (else it is part of that one); otherwise neutral.
  *
  * Every call of one guard has the same timeout, so deadlines expire in call order: one queue and at most
  * one timer serve all calls in flight, instead of a timer per call on the hot path.
@@ -99,8 +99,12 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
   const deadlines = createDeadlineQueue();
   // Real time (performance.now()), like the deadlines: they judge a real socket, even under a manual clock.
   let lastAnswerAt = Number.NEGATIVE_INFINITY;
-  /** End of the last deadline window counted as a silent failure: overlapping windows count once. */
-  let silentUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * When the last silence was counted as a failure. Calls started before it are part of that silence
+   * (they were waiting while it was judged) and count once: a burst of 500 calls at a silent store is one
+   * failure, and so is a burst whose own creation kept the event loop busy past some of its deadlines.
+   */
+  let silenceCountedAt = Number.NEGATIVE_INFINITY;
 
   /** The store answered (in time or late): it is alive. */
   const answered = (late: boolean) => {
@@ -109,8 +113,8 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
     if (late && circuit.state === 'closed') circuit.record(circuit.acquire(), 'success');
   };
   const timeoutOutcome = (pending: Pending) => {
-    if (lastAnswerAt >= pending.startedAt || pending.startedAt < silentUntil) return 'neutral';
-    silentUntil = pending.deadline;
+    if (lastAnswerAt >= pending.startedAt || pending.startedAt < silenceCountedAt) return 'neutral';
+    silenceCountedAt = performance.now();
     return 'failure';
   };
 
