@@ -87,6 +87,13 @@ describe.skipIf(noServer)(
       await server?.stop();
     });
 
+    /** Starts `during` (stall or kill Redis), then lets the paused workers go on; resolves when it ends. */
+    function startBreaking(during: (() => Promise<void> | void) | undefined): Promise<void> {
+      const breaking = Promise.resolve(during?.());
+      for (const w of workers) w.send({ type: 'go' });
+      return breaking;
+    }
+
     /** Runs one round on every worker; `during` runs once all reported `paused` (mid rounds). */
     async function round(kind: string, during?: () => Promise<void> | void) {
       const prefix = randomPrefix(`burst-${kind}`);
@@ -96,14 +103,10 @@ describe.skipIf(noServer)(
       for (const w of workers) {
         w.send({ type: 'round', prefix, kind, calls: CALLS, mid, pauseAfter: 100, waveSize: 50 });
       }
-      let after: Promise<void> | void;
-      if (mid) {
-        await Promise.all(paused);
-        after = during?.();
-        for (const w of workers) w.send({ type: 'go' });
-      }
+      // Mid rounds: once every worker is paused, break Redis and let them go on against it.
+      const breaking = mid ? Promise.all(paused).then(() => startBreaking(during)) : undefined;
       const results = (await Promise.all(done)) as unknown as Done[];
-      await after;
+      await breaking;
       const sum = (f: (d: Done) => number) => results.reduce((a, d) => a + f(d), 0);
       const totals = {
         allowed: sum((d) => d.allowed),
