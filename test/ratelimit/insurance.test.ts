@@ -5,7 +5,7 @@
  * the real memory store); the real-Redis side of the same claims is test/ratelimit/safe-defaults.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { isBackendPatternsError, StoreError } from '../../src/core/errors.js';
+import { StoreError } from '../../src/core/errors.js';
 import {
   type Algorithm,
   createConcurrencyLimiter,
@@ -23,6 +23,7 @@ import {
   tokenBucket,
 } from '../../src/ratelimit/index.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
+import { codeOf } from './fixtures/helpers.js';
 
 /** A store whose every call fails as a connection would (refused). */
 function brokenStore(): RateLimitStore & { calls: number } {
@@ -70,15 +71,6 @@ function gatedStore() {
 
 /** Real milliseconds: the deadlines of the guard are real time (they judge a real socket). */
 const realMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function codeOf(f: () => unknown): Promise<string> {
-  try {
-    await f();
-  } catch (error) {
-    return isBackendPatternsError(error) ? error.code : `untyped ${String(error)}`;
-  }
-  return 'no error';
-}
 
 const admitted = async (limit: () => Promise<{ allowed: boolean }>, calls: number) => {
   let n = 0;

@@ -12,23 +12,10 @@ import {
   tokenBucket,
 } from '../../src/ratelimit/index.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
+import { counting } from './fixtures/helpers.js';
 
 const invalidOption = expect.objectContaining({ code: 'ERR_INVALID_OPTION' });
 const invalidArgument = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
-
-/** Wraps a real store and counts the calls that reach it. */
-function counting(store: RateLimitStore) {
-  const calls = { decide: 0 };
-  const wrapped: RateLimitStore = {
-    ...store,
-    decide: (r) => {
-      calls.decide++;
-      return store.decide(r);
-    },
-    decideSync: undefined,
-  };
-  return { store: wrapped, calls };
-}
 
 describe('hostile input is refused with a typed error, never a silent allow', () => {
   const algorithm = fixedWindow({ limit: 10, windowMs: 1000 });

@@ -10,17 +10,13 @@ import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRateLimiter,
-  fixedWindow,
-  type RateLimitStore,
-  slidingWindowLog,
-} from '../../src/ratelimit/index.js';
+import { createRateLimiter, fixedWindow, slidingWindowLog } from '../../src/ratelimit/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
 import { onPath, spawnTracked, waitFor } from '../support/processes.js';
 import { randomPrefix } from '../support/redis.js';
 import { type PrivateRedis, startRedisServer } from '../support/redis-server.js';
+import { counting } from './fixtures/helpers.js';
 
 const noServer = !onPath('redis-server');
 const worker = resolve(import.meta.dirname, 'fixtures/burst-worker.ts');
@@ -155,19 +151,6 @@ describe.skipIf(noServer)(
   },
 );
 
-/** Counts the decide calls that reach a real store (the open circuit must not make any). */
-function counted(store: RateLimitStore) {
-  const calls = { decide: 0 };
-  const wrapped: RateLimitStore = {
-    ...store,
-    decide: (request) => {
-      calls.decide++;
-      return store.decide(request);
-    },
-  };
-  return { store: wrapped, calls };
-}
-
 describe.skipIf(noServer)('timeout or outage, against a real redis-server', () => {
   let server: PrivateRedis;
   let client: Redis;
@@ -184,7 +167,7 @@ describe.skipIf(noServer)('timeout or outage, against a real redis-server', () =
   it('a hung Redis (SIGSTOP) opens the circuit after three silent deadlines; one probe closes it', async () => {
     const clock = createManualClock(1_000_000); // the circuit's open period; Redis decides on its own TIME
     const metrics = createMemoryMetrics();
-    const { store, calls } = counted(createRedisRateLimitStore({ client, prefix: randomPrefix('hung') }));
+    const { store, calls } = counting(createRedisRateLimitStore({ client, prefix: randomPrefix('hung') }));
     const limiter = createRateLimiter({
       name: 'hung',
       algorithm: slidingWindowLog({ limit: 1000, windowMs: 60_000 }),
