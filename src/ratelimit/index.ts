@@ -58,6 +58,7 @@ export type {
   ResetRequest,
 } from './store.js';
 export type {
+  InsuranceOptions,
   LimitKey,
   LimitOptions,
   LimitReason,
