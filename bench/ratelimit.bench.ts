@@ -1,7 +1,10 @@
 /**
  * npm run bench -- ratelimit
  *
- * Ours vs rate-limiter-flexible (RateLimiterRedis, RateLimiterMemory) in one run on one machine, against one
+ * First the end-to-end case (bench/ratelimit-http/case.ts, alone: `npm run bench -- ratelimit-http`): the
+ * same node:http server with only the limiter swapped, driven by wrk; its rows come first in the results.
+ * Then the in-process cases:
+ * ours vs rate-limiter-flexible (RateLimiterRedis, RateLimiterMemory) in one run on one machine, against one
  * private redis-server started for the run (so INFO commandstats sees only this benchmark). 64 calls in
  * flight, keys drawn uniformly from 10 000, limits high so both sides mostly admit (rate-limiter-flexible
  * rejects by throwing, which would cost it extra). Each pair is measured in alternating rounds (ours, peer,
@@ -16,13 +19,15 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { REDIS_TIME } from '../src/core/redis/script.js';
-import { DECIDE_MODES, ENGINE_CODES } from '../src/ratelimit/constants.js';
+import { ENGINE_CODES, HEAD_MAX_POLICIES, HEAD_POLICY_SLOTS } from '../src/ratelimit/constants.js';
 import type * as RateLimitModule from '../src/ratelimit/index.js';
 import type { Algorithm } from '../src/ratelimit/index.js';
 import { decideScript } from '../src/ratelimit/lua/decide.js';
 import type * as RateLimitRedisModule from '../src/ratelimit/redis.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { runHttpBench } from './ratelimit-http/case.js';
 import { importBuilt } from './support/built.js';
+import { commandStats } from './support/redis-stats.js';
 import { type BenchRow, compare, percentile, report } from './support/results.js';
 
 const { createRateLimiter, fixedWindow, gcra, tokenBucket } =
@@ -108,24 +113,6 @@ interface Contender {
   readonly redis: { cpuUs: number; sent: number; executed: number; decisions: number }[];
 }
 
-/** Redis command statistics since the last CONFIG RESETSTAT. */
-async function commandStats(client: Redis) {
-  const info = await client.info('commandstats');
-  let sent = 0;
-  let executed = 0;
-  let scriptUsec = 0;
-  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/gm)) {
-    const [, name, calls, usec] = match;
-    if (name === 'info' || name === 'config|resetstat') continue;
-    executed += Number(calls);
-    if (name === 'evalsha' || name === 'eval') {
-      sent += Number(calls);
-      scriptUsec += Number(usec);
-    }
-  }
-  return { sent, executed, scriptUsec };
-}
-
 /** Runs the contenders in alternating rounds; with `client`, also reads Redis statistics per round. */
 async function duel(contenders: Contender[], client?: Redis): Promise<Summary[]> {
   for (let r = 0; r < ROUNDS; r++) {
@@ -139,7 +126,7 @@ async function duel(contenders: Contender[], client?: Redis): Promise<Summary[]>
         const stats = await commandStats(client);
         c.redis.push({
           cpuUs: stats.scriptUsec,
-          sent: stats.sent,
+          sent: stats.scriptCalls,
           executed: stats.executed,
           decisions: c.calls,
         });
@@ -215,6 +202,7 @@ const algorithms: [string, Algorithm][] = [
 ];
 
 async function main() {
+  const httpRows = await runHttpBench();
   const server = await startRedisServer();
   const client = new Redis(server.url);
   const rows: BenchRow[] = [];
@@ -364,16 +352,15 @@ async function main() {
         '1',
         key,
         REDIS_TIME,
-        '1', // one decision per call
-        DECIDE_MODES.consume,
-        '1', // cost
-        '1', // one policy
+        '1', // one distinct policy:
         ENGINE_CODES['fixed-window'],
         String(HIGH_LIMIT), // p1 = limit
         '60000', // p2 = windowMs
         '0', // p3 (unused by windows)
         '0', // p4 (unused by windows)
         '0', // blockDurationMs
+        '1', // one decision per call, its head: consume, cost 1, one policy, index 0
+        String(((1 * 2 + 0) * HEAD_MAX_POLICIES + 1) * HEAD_POLICY_SLOTS + 0),
       ]);
       const cells =
         stdout
@@ -402,7 +389,7 @@ async function main() {
       );
     }
     console.log('');
-    report('ratelimit', rows);
+    report('ratelimit', [...httpRows, ...rows]);
   } finally {
     client.disconnect();
     await server.stop();

@@ -17,7 +17,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 
 const BACKEND_FILES =
-  /^(redis|postgres|s3|clamav|smtp|argon2|openfeature|amqp|rabbitmq|otel|prometheus)\.ts$/;
+  /^(redis|postgres|s3|clamav|smtp|argon2|openfeature|amqp|rabbitmq|otel|prometheus|express|fastify|hono)\.ts$/;
 
 // 1. exports ↔ entries ↔ dist
 for (const entry of entries) {

@@ -297,3 +297,19 @@ export function isAlgorithm(value: unknown): value is Algorithm {
     Object.hasOwn(value, MADE_BY_FACTORY)
   );
 }
+
+/**
+ * `algorithm` with its quota and rate scaled by `share` (0 < share <= 1), for the insurance limiter: the
+ * quota (limit or capacity) becomes `max(1, floor(quota × share))`, a bucket's interval per token is
+ * stretched by `1 / share` and rounded up, so the result is never more permissive than its share. Built
+ * by the same factories' checks, so it runs on the same engines.
+ */
+export function scaledAlgorithm(algorithm: Algorithm, share: number): Algorithm {
+  if (share === 1) return algorithm;
+  const scale = (quota: number) => Math.max(1, Math.floor(quota * share));
+  if (algorithm.engine !== 'virtual-scheduling') {
+    return windowAlgorithm(algorithm.kind, { limit: scale(algorithm.limit), windowMs: algorithm.windowMs });
+  }
+  const { kind, capacity, periodUs, units, shaping } = algorithm;
+  return bucket(kind, scale(capacity), Math.ceil(periodUs / share), units, shaping);
+}

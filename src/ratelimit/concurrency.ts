@@ -1,15 +1,20 @@
 /**
  * The concurrency limiter: at most `limit` requests in flight per key. Each admitted request holds a lease
- * with a TTL, so a holder that crashes without releasing frees its slot when the lease runs out.
+ * with a TTL, so a holder that crashes without releasing frees its slot when the lease runs out. The store
+ * is guarded like the rate limiter's (store-guard.ts); when it does not answer, the default insurance is a
+ * per-process memory store of `max(1, floor(limit × share))` slots per key, whose leases stay in it.
  */
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import { argument } from '../core/validate.js';
-import { MAX_LEASE_MS, parseConcurrencyLimiterOptions } from './limiter-options.js';
+import { insuranceQuota } from './insurance.js';
+import { circuitCounter, insuranceCounter } from './limiter-metrics.js';
+import { insuranceShare, MAX_LEASE_MS, parseConcurrencyLimiterOptions } from './limiter-options.js';
 import { createMemoryRateLimitStore } from './memory.js';
-import type { LeaseHandle, LeaseResponse, RateLimitStore } from './store.js';
-import { createStoreGuard, type StoreGuard } from './store-guard.js';
+import type { LeaseHandle, LeaseRequest, LeaseResponse, RateLimitStore } from './store.js';
+import { createStoreGuard, type StoreGuard, unguarded } from './store-guard.js';
+import type { InsuranceOptions } from './types.js';
 
 /** Options of {@link createConcurrencyLimiter}. */
 export interface ConcurrencyLimiterOptions {
@@ -22,11 +27,17 @@ export interface ConcurrencyLimiterOptions {
   readonly store?: RateLimitStore;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
-  /** Default `'fail-open'`: a failed store lets the request run without a lease. */
-  readonly onStoreError?: 'fail-open' | 'fail-closed';
+  /**
+   * When the store does not answer: `'insurance'` (default) takes a lease in a per-process memory store of
+   * `max(1, floor(limit × insurance.share))` slots per key; `'fail-open'` lets the request run without a
+   * lease; `'fail-closed'` refuses it.
+   */
+  readonly onStoreError?: 'insurance' | 'fail-open' | 'fail-closed';
+  /** Only with `onStoreError: 'insurance'`. Default `{ share: 0.1 }`. */
+  readonly insurance?: InsuranceOptions;
   /** Default 50 ms. */
   readonly storeTimeoutMs?: number;
-  /** Default 1000 ms. */
+  /** Circuit open time after 3 consecutive failures. Default 1000 ms; 0 disables the circuit. */
   readonly storeRetryAfterMs?: number;
   /** Default 256. */
   readonly maxKeyLength?: number;
@@ -55,6 +66,8 @@ export interface AcquireResult {
   /** When denied: until the earliest lease expires (holders usually release sooner). */
   readonly retryAfterMs: number;
   readonly reason: 'ok' | 'limit' | 'store-error';
+  /** The store did not decide: the insurance store, fail-open or fail-closed did. */
+  readonly degraded: boolean;
 }
 
 /** Limits requests in flight. */
@@ -97,6 +110,23 @@ function createLease(
   };
 }
 
+/** The answer of a store (`degraded` false) or of the insurance store (true) to one lease request. */
+function leaseAnswer(
+  store: RateLimitStore,
+  guard: StoreGuard,
+  request: LeaseRequest,
+  r: LeaseResponse,
+  degraded: boolean,
+): AcquireResult {
+  const { limit, leaseMs } = request;
+  if (!r.allowed || r.leaseId === undefined) {
+    return { allowed: false, limit, inUse: r.inUse, retryAfterMs: r.retryAfterMs, reason: 'limit', degraded };
+  }
+  const handle = { limiter: request.limiter, hashTag: request.hashTag, key: request.key, leaseId: r.leaseId };
+  const lease = createLease(store, guard, handle, r, leaseMs);
+  return { allowed: true, lease, limit, inUse: r.inUse, retryAfterMs: 0, reason: 'ok', degraded };
+}
+
 /**
  * Creates a concurrency limiter.
  *
@@ -112,7 +142,17 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
   const o = parseConcurrencyLimiterOptions(options);
   const { name, limit, leaseMs, clock, maxKeyLength } = o;
   const store = o.store ?? createMemoryRateLimitStore({ clock });
-  const guard = createStoreGuard(clock, o.storeTimeoutMs, o.storeRetryAfterMs);
+  const guard = createStoreGuard({
+    clock,
+    timeoutMs: o.storeTimeoutMs,
+    retryAfterMs: o.storeRetryAfterMs,
+    onStateChange: circuitCounter(o.metrics, name),
+  });
+  const share = insuranceShare('createConcurrencyLimiter', o);
+  // Insurance leases live and end in this store: release and extend never go to the real one.
+  const insurance = o.onStoreError === 'insurance' ? createMemoryRateLimitStore({ clock }) : undefined;
+  const insuranceLimit = insuranceQuota(limit, share);
+  const countInsurance = insuranceCounter(o.metrics, name);
   const requests = o.metrics.counter('ratelimit.requests', {
     description: 'rate-limit decisions by outcome',
     unit: '{request}',
@@ -120,6 +160,24 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
   });
   const count = (outcome: 'allowed' | 'rejected' | 'error') =>
     requests.add(1, { limiter: name, outcome, mode: 'enforce' });
+
+  /** The answer when the store did not give one. */
+  const unanswered = async (request: LeaseRequest): Promise<AcquireResult> => {
+    count('error');
+    if (insurance) {
+      const insured = { ...request, limit: insuranceLimit };
+      // A cost above the insurance slots can never pass there: a denial, not an invalid argument.
+      const r =
+        request.cost > insuranceLimit
+          ? { allowed: false, nowMs: clock.now(), inUse: 0, retryAfterMs: leaseMs }
+          : await insurance.acquireLease(insured);
+      countInsurance(r.allowed);
+      return leaseAnswer(insurance, unguarded, insured, r, true);
+    }
+    const allowed = o.onStoreError === 'fail-open';
+    const retryAfterMs = allowed ? 0 : 1000;
+    return { allowed, limit, inUse: 0, retryAfterMs, reason: 'store-error', degraded: true };
+  };
 
   return {
     name,
@@ -129,20 +187,11 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1 || cost > limit) {
         throw new InvalidArgumentError(`\`cost\` must be an integer in 1..${limit}, got ${String(cost)}`);
       }
-      const handle = { limiter: name, hashTag: `${name}:${key}`, key };
-      const outcome = await guard.run(() => store.acquireLease({ ...handle, limit, cost, leaseMs }));
-      if (!outcome.ok) {
-        count('error');
-        const allowed = o.onStoreError === 'fail-open';
-        return { allowed, limit, inUse: 0, retryAfterMs: allowed ? 0 : 1000, reason: 'store-error' };
-      }
-      const r = outcome.value;
-      count(r.allowed ? 'allowed' : 'rejected');
-      if (!r.allowed || r.leaseId === undefined) {
-        return { allowed: false, limit, inUse: r.inUse, retryAfterMs: r.retryAfterMs, reason: 'limit' };
-      }
-      const lease = createLease(store, guard, { ...handle, leaseId: r.leaseId }, r, leaseMs);
-      return { allowed: true, lease, limit, inUse: r.inUse, retryAfterMs: 0, reason: 'ok' };
+      const request: LeaseRequest = { limiter: name, hashTag: `${name}:${key}`, key, limit, cost, leaseMs };
+      const outcome = await guard.run(() => store.acquireLease(request));
+      if (!outcome.ok) return unanswered(request);
+      count(outcome.value.allowed ? 'allowed' : 'rejected');
+      return leaseAnswer(store, guard, request, outcome.value, false);
     },
   };
 }

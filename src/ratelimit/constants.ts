@@ -18,11 +18,21 @@ export const ENGINE_CODES = {
   'virtual-scheduling': 'vs',
 } as const;
 
-/** The mode argument of one decision in `ratelimit-decide`. */
-export const DECIDE_MODES = { consume: 'c', peek: 'p' } as const;
+/**
+ * A decision of `ratelimit-decide` is one number, its head: `((cost × 2 + peek) × HEAD_MAX_POLICIES +
+ * policies) × HEAD_POLICY_SLOTS + first policy index`, then one index per further policy. Arguments cost
+ * Redis more CPU than the commands (each is parsed, interned and converted), so a decision sends one
+ * number and the batch lists each distinct policy's parameters once.
+ */
+export const HEAD_POLICY_SLOTS = 16_384;
+/** Most policies one decision may have (the limiter allows 16). */
+export const HEAD_MAX_POLICIES = 32;
 
-/** Numbers `ratelimit-decide` returns per policy: allowed, remaining, reset, retry, delay, blocked. */
-export const DECISION_FIELDS = 6;
+/**
+ * Numbers `ratelimit-decide` returns per policy: `remaining × 4 + blocked × 2 + allowed`, resetAfterMs,
+ * and retryAfterMs when denied or delayMs when allowed (never both non-zero).
+ */
+export const DECISION_FIELDS = 3;
 
 /** A lease id ends in `<separator><cost>`, so the scripts sum the slots in use from the ids alone. */
 export const LEASE_COST_SEPARATOR = '.';

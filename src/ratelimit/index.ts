@@ -40,6 +40,12 @@ export {
   type MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,
 } from './memory.js';
+export {
+  createRequestKey,
+  type RequestHeaders,
+  type RequestKeyFunction,
+  type RequestKeyOptions,
+} from './request-key.js';
 export type {
   DecideRequest,
   DecideResponse,
@@ -52,6 +58,7 @@ export type {
   ResetRequest,
 } from './store.js';
 export type {
+  InsuranceOptions,
   LimitKey,
   LimitOptions,
   LimitReason,

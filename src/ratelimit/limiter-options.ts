@@ -5,6 +5,7 @@
 import { InvalidOptionError } from '../core/errors.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
 import { type Algorithm, isAlgorithm, MAX_LIMIT } from './algorithms.js';
+import { checkShare, DEFAULT_INSURANCE_SHARE } from './insurance.js';
 import type { NormalizedPolicy } from './keys.js';
 import type { RateLimitStore } from './store.js';
 import type { RateLimiter, StoreErrorPolicy } from './types.js';
@@ -20,17 +21,33 @@ function checkAlgorithm(value: unknown, path: string, owner: string): Algorithm 
 }
 
 function storeErrorPolicy(value: unknown, path: string, owner: string): StoreErrorPolicy {
-  if (value === 'fail-open' || value === 'fail-closed') return value;
+  if (value === 'insurance' || value === 'fail-open' || value === 'fail-closed') return value;
   if (typeof value === 'object' && value !== null && 'fallback' in value) {
     const fallback = (value as { fallback: unknown }).fallback as RateLimiter | undefined;
     if (fallback && typeof fallback.limit === 'function' && typeof fallback.peek === 'function')
       return { fallback };
   }
-  throw optionError(owner, path, "'fail-open', 'fail-closed' or { fallback: RateLimiter }");
+  throw optionError(owner, path, "'insurance', 'fail-open', 'fail-closed' or { fallback: RateLimiter }");
 }
 
 /** Store calls the limiters make; a store missing one is refused at construction. */
 const storeCalls = (methods: readonly string[]) => opt.port<RateLimitStore>(methods);
+
+/** `insurance: { share }`; absent when not given, so giving it without `onStoreError: 'insurance'` is caught. */
+const insuranceOption = opt.shape({
+  share: opt.custom(checkShare, { default: DEFAULT_INSURANCE_SHARE }),
+});
+
+/** The insurance share of parsed options: refuses `insurance` given to a limiter that would not use it. */
+export function insuranceShare(
+  owner: string,
+  o: { readonly onStoreError: unknown; readonly insurance: { readonly share: number } | undefined },
+): number {
+  if (o.insurance !== undefined && o.onStoreError !== 'insurance') {
+    throw new InvalidOptionError(`${owner}: \`insurance\` applies only with \`onStoreError: 'insurance'\``);
+  }
+  return o.insurance?.share ?? DEFAULT_INSURANCE_SHARE;
+}
 
 const guardOptions = {
   clock: opt.clock(),
@@ -57,7 +74,8 @@ export const parseRateLimiterOptions = defineOptions('createRateLimiter', {
     { minItems: 1, maxItems: 16 },
   ),
   store: storeCalls(['decide', 'reset']),
-  onStoreError: opt.custom(storeErrorPolicy, { default: 'fail-open' }),
+  onStoreError: opt.custom(storeErrorPolicy, { default: 'insurance' }),
+  insurance: insuranceOption,
   mode: opt.oneOf(['enforce', 'shadow'], { default: 'enforce' }),
   localBlockCacheSize: opt.integer({ default: 10_000, min: 0 }),
   ...guardOptions,
@@ -89,6 +107,7 @@ export const parseConcurrencyLimiterOptions = defineOptions('createConcurrencyLi
   limit: opt.integer({ required: true, min: 1, max: MAX_LIMIT }),
   leaseMs: opt.duration({ required: true, min: 1, max: MAX_LEASE_MS }),
   store: storeCalls(['acquireLease', 'releaseLease', 'extendLease']),
-  onStoreError: opt.oneOf(['fail-open', 'fail-closed'], { default: 'fail-open' }),
+  onStoreError: opt.oneOf(['insurance', 'fail-open', 'fail-closed'], { default: 'insurance' }),
+  insurance: insuranceOption,
   ...guardOptions,
 });

@@ -1,17 +1,20 @@
 /**
  * createRateLimiter: parses options, compiles policies, and composes the parts: the store path
  * (limiter-decide.ts), result building (limiter-result.ts), the local block cache (block-cache.ts) and the
- * store guard. Here: counting outcomes, shadow mode and the `onStoreError` decision. A denial is a
- * result; only bad input throws.
+ * store guard, and the insurance limiter (insurance.ts). Here: counting outcomes, shadow mode and the
+ * `onStoreError` decision. A denial is a result; only bad input throws.
  */
 import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import { type Metrics, noopMetrics } from '../core/metrics.js';
 import { createBlockCache } from './block-cache.js';
 import { checkClockAtConstruction } from './clock-check.js';
+import { createInsurance, type Insurance } from './insurance.js';
 import type { NormalizedPolicy } from './keys.js';
 import { createDecisionPath } from './limiter-decide.js';
+import { circuitCounter, insuranceCounter } from './limiter-metrics.js';
 import {
   compilePolicies,
+  insuranceShare,
   type ParsedRateLimiterOptions,
   parseRateLimiterOptions,
 } from './limiter-options.js';
@@ -66,11 +69,32 @@ function limiterMetrics(metrics: Metrics, name: string, mode: ParsedRateLimiterO
   };
 }
 
-/** The `onStoreError` decision: fail-open, fail-closed, or the fallback limiter's answer. */
-function failureHandler(o: ParsedRateLimiterOptions, first: NormalizedPolicy) {
+/** What a limiter answers when the store did not: its `onStoreError` decision. */
+type FailureHandler = (
+  key: LimitKey,
+  cost: number,
+  limitOptions: LimitOptions | undefined,
+  peek: boolean,
+) => LimitResult | Promise<LimitResult>;
+
+/** The `onStoreError` decision: the insurance limiter, fail-open, fail-closed, or the fallback's answer. */
+function failureHandler(
+  o: ParsedRateLimiterOptions,
+  first: NormalizedPolicy,
+  insurance: Insurance | undefined,
+): FailureHandler {
   const policy = o.onStoreError;
+  if (insurance) {
+    const counted = insuranceCounter(o.metrics, o.name);
+    return (key, cost, _limitOptions, peek) => {
+      if (peek) return insurance.decide(key, 1, 'peek');
+      const result = insurance.decide(key, cost, 'consume');
+      counted(result.allowed);
+      return result;
+    };
+  }
   const figures = { name: first.name, quota: first.algorithm.quota };
-  return async (key: LimitKey, limitOptions: LimitOptions | undefined, peek: boolean) => {
+  return async (key, _cost, limitOptions, peek) => {
     if (typeof policy === 'object') {
       const fallback = peek
         ? await policy.fallback.peek(key)
@@ -102,11 +126,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   checkClockAtConstruction('createRateLimiter', clock);
   const policies = compilePolicies(o);
   const store = o.store ?? createMemoryRateLimitStore({ clock });
-  const guard = createStoreGuard(clock, o.storeTimeoutMs, o.storeRetryAfterMs);
+  const guard = createStoreGuard({
+    clock,
+    timeoutMs: o.storeTimeoutMs,
+    retryAfterMs: o.storeRetryAfterMs,
+    onStateChange: circuitCounter(o.metrics, name),
+  });
   const blockCache = createBlockCache(o.localBlockCacheSize);
   const { count, recordDurationMs } = limiterMetrics(o.metrics, name, mode);
   const validateCost = costValidator(Math.min(...policies.map((p) => p.algorithm.quota)));
-  const onFailure = failureHandler(o, policies[0] as NormalizedPolicy);
+  const share = insuranceShare('createRateLimiter', o);
+  const insurance =
+    o.onStoreError === 'insurance'
+      ? createInsurance({ name, policies, share, clock, maxKeyLength: o.maxKeyLength })
+      : undefined;
+  const onFailure = failureHandler(o, policies[0] as NormalizedPolicy, insurance);
   const { decide, resolveForReset } = createDecisionPath({
     name,
     policies,
@@ -118,10 +152,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     recordDurationMs,
   });
 
+  const shadowed = (result: LimitResult): LimitResult =>
+    mode === 'shadow' && !result.allowed ? { ...result, allowed: true, shadowDenied: true } : result;
   const settle = (result: LimitResult): LimitResult => {
     count(result.allowed ? 'allowed' : 'rejected');
-    if (mode === 'shadow' && !result.allowed) return { ...result, allowed: true, shadowDenied: true };
-    return result;
+    return shadowed(result);
   };
 
   return {
@@ -132,15 +167,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const result = pending instanceof Promise ? await pending : pending;
       if (result !== undefined) return settle(result);
       count('error');
-      return onFailure(key, limitOptions, false);
+      const answer = await onFailure(key, cost, limitOptions, false);
+      // An insurance denial is a limit like any other: shadow mode lets it through (and says so).
+      return insurance ? shadowed(answer) : answer;
     },
     async peek(key) {
       const pending = decide(key, 1, 'peek');
-      return (pending instanceof Promise ? await pending : pending) ?? onFailure(key, undefined, true);
+      return (pending instanceof Promise ? await pending : pending) ?? onFailure(key, 1, undefined, true);
     },
     async reset(key) {
       const resolved = resolveForReset(key);
       for (const check of resolved.checks) blockCache.delete(`${check.policy}:${check.key}`);
+      await insurance?.reset(key);
       const outcome = await guard.run(() =>
         store.reset({ limiter: name, hashTag: resolved.hashTag, checks: resolved.checks }),
       );

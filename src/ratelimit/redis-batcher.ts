@@ -1,8 +1,13 @@
 /**
- * The Redis store's per-tick batcher: decisions issued in the same tick wait for one microtask and leave
- * together in one `ratelimit-decide` call (up to `maxBatchSize`, grouped by Cluster slot), so under load
- * the round trips and per-command overhead are shared. One promise chain per batch; the reply is decoded
- * once and split per decision without copying it.
+ * The Redis store's batcher, Nagle-style: a decision goes at once when its slot has a free call (after one
+ * microtask, so decisions issued in the same tick leave together); while `maxInFlight` calls of that slot
+ * are on the wire, later decisions wait and leave together in the next call, as soon as one returns. So
+ * an idle server adds no latency and a loaded one sends far fewer calls than decisions, even behind an
+ * HTTP server where every request runs in its own tick. A decision never waits more than `maxDelayMs`
+ * behind a slow call: then its batch goes anyway, beyond `maxInFlight`.
+ *
+ * On a Cluster each slot has its own queue and calls (a script runs over one slot's keys), so slots
+ * pipeline independently, each on the connection of its node.
  */
 import type { Clock } from '../core/clock.js';
 import { StoreError } from '../core/errors.js';
@@ -10,13 +15,12 @@ import { type RedisScriptClient, runScript, timeArg } from '../core/redis/script
 import { keySlot } from '../core/redis/slot.js';
 import { DECISION_FIELDS } from './constants.js';
 import { decideScript } from './lua/decide.js';
-import type { DecisionInput } from './redis-input.js';
-import type { DecideResponse, PolicyDecision } from './store.js';
+import { BatchArgs } from './redis-input.js';
+import type { DecideRequest, DecideResponse, PolicyDecision } from './store.js';
 
 interface Pending {
-  readonly input: DecisionInput;
-  /** Policies in this decision: how many groups of the reply are its own. */
-  readonly policies: number;
+  readonly request: DecideRequest;
+  readonly keys: readonly string[];
   readonly resolve: (response: DecideResponse) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -27,16 +31,36 @@ export interface BatcherOptions {
   /** Undefined: the script reads Redis `TIME`. */
   readonly clock: Clock | undefined;
   readonly maxBatchSize: number;
+  /** Calls of one slot on the wire at once before decisions wait for the next call. */
+  readonly maxInFlight: number;
+  /** Longest a decision waits behind calls in flight before its batch goes anyway, in ms. */
+  readonly maxDelayMs: number;
   /** A Cluster can only run one script over keys of one slot: batches are formed per slot there. */
   readonly isCluster: boolean;
 }
 
+/** Decodes one policy's three numbers (see DECISION_FIELDS). */
+function policyDecision(packed: number, reset: number, retryOrDelay: number): PolicyDecision {
+  const flags = ((packed % 4) + 4) % 4;
+  const allowed = (flags & 1) === 1;
+  return {
+    allowed,
+    remaining: (packed - flags) / 4,
+    resetAfterMs: reset,
+    retryAfterMs: allowed ? 0 : retryOrDelay,
+    delayMs: allowed ? retryOrDelay : 0,
+    blocked: (flags & 2) === 2,
+  };
+}
+
 /** Splits the decoded reply of one batch into each decision's response, in order. */
 function settle(batch: readonly Pending[], values: readonly number[]): void {
-  const expected = 1 + DECISION_FIELDS * batch.reduce((sum, p) => sum + p.policies, 0);
-  if (values.length !== expected) {
+  let policies = 0;
+  for (const p of batch) policies += p.request.checks.length;
+  if (values.length !== 1 + DECISION_FIELDS * policies) {
     const error = new StoreError(
-      `unexpected reply from redis script ${decideScript.name}: ${values.length} numbers for ${expected}`,
+      `unexpected reply from redis script ${decideScript.name}: ${values.length} numbers for ` +
+        `${1 + DECISION_FIELDS * policies}`,
     );
     for (const p of batch) p.reject(error);
     return;
@@ -45,63 +69,99 @@ function settle(batch: readonly Pending[], values: readonly number[]): void {
   let at = 1;
   for (const p of batch) {
     const decisions: PolicyDecision[] = [];
-    for (let i = 0; i < p.policies; i++, at += DECISION_FIELDS) {
-      decisions.push({
-        allowed: values[at] === 1,
-        remaining: values[at + 1] as number,
-        resetAfterMs: values[at + 2] as number,
-        retryAfterMs: values[at + 3] as number,
-        delayMs: values[at + 4] as number,
-        blocked: values[at + 5] === 1,
-      });
+    for (let i = 0; i < p.request.checks.length; i++, at += DECISION_FIELDS) {
+      decisions.push(
+        policyDecision(values[at] as number, values[at + 1] as number, values[at + 2] as number),
+      );
     }
     p.resolve({ nowMs, decisions });
   }
 }
 
-/** Creates the batcher of one store: `decide(input, policies)` resolves to that decision's response. */
-export function createDecideBatcher(options: BatcherOptions) {
-  const { client, clock, maxBatchSize, isCluster } = options;
+/** The queue and calls of one slot (the only one, off Cluster). */
+interface Lane {
+  queued: Pending[];
+  inFlight: number;
+  /** A microtask or timer will send this lane's queue. */
+  scheduled: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
 
-  const send = (batch: readonly Pending[]) => {
+/** Creates the batcher of one store: `decide(request, keys)` resolves to that decision's response. */
+export function createDecideBatcher(options: BatcherOptions) {
+  const { client, clock, maxBatchSize, maxInFlight, maxDelayMs, isCluster } = options;
+  const lanes = new Map<number, Lane>();
+
+  const call = (lane: Lane, batch: Pending[]) => {
     const allKeys: string[] = [];
-    const allArgs: (string | number)[] = [timeArg(clock), batch.length];
+    const args = new BatchArgs();
     for (const p of batch) {
-      allKeys.push(...p.input.keys);
-      allArgs.push(...p.input.args);
+      for (const key of p.keys) allKeys.push(key);
+      args.add(p.request);
     }
-    runScript(client, decideScript, allKeys, allArgs).then(
-      (values) => settle(batch, values),
+    lane.inFlight++;
+    const done = () => {
+      lane.inFlight--;
+      if (lane.queued.length > 0 && !lane.scheduled) send(lane);
+    };
+    runScript(client, decideScript, allKeys, [timeArg(clock), ...args.args()]).then(
+      (values) => {
+        done();
+        settle(batch, values);
+      },
       (error: unknown) => {
+        done();
         for (const p of batch) p.reject(error);
       },
     );
   };
 
-  let queued: Pending[] = [];
-  const flush = () => {
-    const all = queued;
-    queued = [];
-    const groups = new Map<number, Pending[]>();
-    for (const p of all) {
-      const slot = isCluster ? keySlot(p.input.keys[0] as string) : 0;
-      let group = groups.get(slot);
-      if (!group) {
-        group = [];
-        groups.set(slot, group);
-      }
-      group.push(p);
-      if (group.length === maxBatchSize) {
-        send(group);
-        groups.set(slot, []);
-      }
+  /** Sends what the lane's free calls allow; `force` (the delay cap) sends everything. */
+  const send = (lane: Lane, force = false) => {
+    while (lane.queued.length > 0 && (force || lane.inFlight < maxInFlight)) {
+      const batch = lane.queued.length <= maxBatchSize ? lane.queued : lane.queued.splice(0, maxBatchSize);
+      if (batch === lane.queued) lane.queued = [];
+      call(lane, batch);
     }
-    for (const group of groups.values()) if (group.length) send(group);
+    if (lane.queued.length === 0 && lane.timer !== undefined) {
+      clearTimeout(lane.timer);
+      lane.timer = undefined;
+    } else if (lane.queued.length > 0 && lane.timer === undefined) {
+      startDelayCap(lane);
+    }
   };
 
-  return (input: DecisionInput, policies: number): Promise<DecideResponse> =>
+  // Decisions wait behind calls in flight at most maxDelayMs (real time: it bounds real latency).
+  const startDelayCap = (lane: Lane) => {
+    lane.timer = setTimeout(() => {
+      lane.timer = undefined;
+      send(lane, true);
+    }, maxDelayMs);
+    lane.timer.unref?.();
+  };
+
+  const laneOf = (slot: number): Lane => {
+    let lane = lanes.get(slot);
+    if (!lane) {
+      lane = { queued: [], inFlight: 0, scheduled: false, timer: undefined };
+      lanes.set(slot, lane);
+    }
+    return lane;
+  };
+
+  return (request: DecideRequest, keys: readonly string[]): Promise<DecideResponse> =>
     new Promise((resolve, reject) => {
-      if (queued.length === 0) queueMicrotask(flush);
-      queued.push({ input, policies, resolve, reject });
+      const lane = laneOf(isCluster ? keySlot(keys[0] as string) : 0);
+      lane.queued.push({ request, keys, resolve, reject });
+      if (lane.scheduled) return;
+      if (lane.inFlight >= maxInFlight) {
+        if (lane.timer === undefined) startDelayCap(lane);
+        return;
+      }
+      lane.scheduled = true;
+      queueMicrotask(() => {
+        lane.scheduled = false;
+        send(lane);
+      });
     });
 }

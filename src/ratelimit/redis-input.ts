@@ -1,24 +1,21 @@
 /**
- * The KEYS and ARGV of one decision of `ratelimit-decide` (see lua/decide.ts), built from a request. Kept
- * apart from the batcher: this changes when the script's input layout does, the batcher when the way
- * calls are grouped does.
+ * The KEYS and ARGV of `ratelimit-decide` (see lua/decide.ts), built from requests. Kept apart from the
+ * batcher: this changes when the script's input layout does, the batcher when the way calls are grouped
+ * does.
+ *
+ * Layout: ARGV = [now, p, p × (engine, p1, p2, p3, p4, blockMs), m, per decision: head, further policy
+ * indexes]. Each distinct policy of the batch is listed once, and a decision is one packed number (see
+ * HEAD_POLICY_SLOTS): arguments, not commands, dominate the script's Redis CPU.
  */
 import type { Keyspace } from '../core/redis/keys.js';
 import type { Algorithm } from './algorithms.js';
-import { DECIDE_MODES, ENGINE_CODES } from './constants.js';
+import { ENGINE_CODES, HEAD_MAX_POLICIES, HEAD_POLICY_SLOTS } from './constants.js';
 import type { DecideRequest, PolicyCheck, ResetRequest } from './store.js';
-
-/** KEYS and ARGV of one decision; a batch concatenates them. */
-export interface DecisionInput {
-  readonly keys: readonly string[];
-  readonly args: readonly (string | number)[];
-}
 
 /** The script arguments of an algorithm, computed once per (frozen) algorithm value. */
 const algorithmArgs = new WeakMap<Algorithm, readonly (string | number)[]>();
 
-function pushPolicyArgs(check: PolicyCheck, into: (string | number)[]): void {
-  const a = check.algorithm;
+function argsOf(a: Algorithm): readonly (string | number)[] {
   let head = algorithmArgs.get(a);
   if (!head) {
     head =
@@ -27,28 +24,65 @@ function pushPolicyArgs(check: PolicyCheck, into: (string | number)[]): void {
         : [ENGINE_CODES[a.engine], a.limit, a.windowMs, 0, 0];
     algorithmArgs.set(a, head);
   }
-  into.push(...head, check.blockDurationMs);
+  return head;
 }
 
 /**
- * Builds the input of one decision (or the key list of a reset). The state key names its engine, so
- * changing a policy's algorithm starts from fresh state instead of misreading the old one.
+ * The state, total and block keys of a request, in the order the script reads them. Short by default:
+ * the key is not repeated when the hash tag already holds it, nor the policy name when it is the
+ * limiter's own (a limiter made with `algorithm`): `bp:rl:{api:u1}:fw`. Policy names hold no `:`, so the
+ * shortened forms cannot collide with each other.
  */
-export function decisionInput(
-  keys: Keyspace,
-  request: DecideRequest | ResetRequest,
-  mode: DecideRequest['mode'],
-  cost: number,
-): DecisionInput {
-  const keyList: string[] = [];
-  const args: (string | number)[] = [DECIDE_MODES[mode], cost, request.checks.length];
+export function decisionKeys(keys: Keyspace, request: DecideRequest | ResetRequest): string[] {
+  const out: string[] = [];
   for (const check of request.checks) {
-    const base = keys.key(request.hashTag, check.policy, check.key);
+    const tagHoldsKey = request.hashTag === `${request.limiter}:${check.key}`;
+    let base = keys.key(request.hashTag);
+    if (check.policy !== request.limiter || !tagHoldsKey) base += `:${check.policy}`;
+    if (!tagHoldsKey) base += `:${check.key}`;
     const engine = ENGINE_CODES[check.algorithm.engine];
-    keyList.push(`${base}:${engine}`);
-    if (engine === ENGINE_CODES['sliding-window-log']) keyList.push(`${base}:n`);
-    if (check.blockDurationMs > 0) keyList.push(`${base}:b`);
-    pushPolicyArgs(check, args);
+    out.push(`${base}:${engine}`);
+    if (engine === ENGINE_CODES['sliding-window-log']) out.push(`${base}:n`);
+    if (check.blockDurationMs > 0) out.push(`${base}:b`);
   }
-  return { keys: keyList, args };
+  return out;
+}
+
+/** Collects the distinct policies of one batch and the packed arguments of its decisions. */
+export class BatchArgs {
+  private readonly policies: PolicyCheck[] = [];
+  private readonly decisions: number[] = [];
+  private count = 0;
+
+  /** Adds one decision. */
+  add(request: DecideRequest): void {
+    const { checks } = request;
+    const peek = request.mode === 'peek' ? 1 : 0;
+    const first = this.indexOf(checks[0] as PolicyCheck);
+    this.decisions.push(
+      ((request.cost * 2 + peek) * HEAD_MAX_POLICIES + checks.length) * HEAD_POLICY_SLOTS + first,
+    );
+    for (let i = 1; i < checks.length; i++) this.decisions.push(this.indexOf(checks[i] as PolicyCheck));
+    this.count++;
+  }
+
+  /** ARGV after the time argument. */
+  args(): (string | number)[] {
+    const out: (string | number)[] = [this.policies.length];
+    for (const p of this.policies) out.push(...argsOf(p.algorithm), p.blockDurationMs);
+    out.push(this.count);
+    for (const d of this.decisions) out.push(d);
+    return out;
+  }
+
+  /** Policies are the same when their algorithm value and block are: a batch usually has one or two. */
+  private indexOf(check: PolicyCheck): number {
+    const { policies } = this;
+    for (let i = 0; i < policies.length; i++) {
+      const p = policies[i] as PolicyCheck;
+      if (p.algorithm === check.algorithm && p.blockDurationMs === check.blockDurationMs) return i;
+    }
+    policies.push(check);
+    return policies.length - 1;
+  }
 }

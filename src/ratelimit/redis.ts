@@ -1,7 +1,7 @@
 /**
  * Redis adapter of the RateLimitStore port (`backend-patterns/ratelimit/redis`). At most one EVALSHA per
- * decision: decisions issued in the same tick are sent together in one script call (one round trip for
- * all of them), grouped by Cluster slot (redis-batcher.ts). Time comes from Redis `TIME` unless a `clock`
+ * decision: decisions made while a call is in flight (or in the same tick) are sent together in the next
+ * script call, per Cluster slot (redis-batcher.ts). Time comes from Redis `TIME` unless a `clock`
  * is given; every key of a decision is under its hash tag and gets its TTL in the same script. Works with
  * an ioredis `Redis` or `Cluster` you pass in.
  */
@@ -15,7 +15,7 @@ import { LEASE_COST_SEPARATOR } from './constants.js';
 import { resetScript } from './lua/decide.js';
 import { acquireLeaseScript, extendLeaseScript, releaseLeaseScript } from './lua/lease.js';
 import { createDecideBatcher } from './redis-batcher.js';
-import { decisionInput } from './redis-input.js';
+import { decisionKeys } from './redis-input.js';
 import type { LeaseHandle, LeaseRequest, LeaseResponse, RateLimitStore } from './store.js';
 
 export type { RedisScriptClient } from '../core/redis/script.js';
@@ -24,14 +24,24 @@ export type { RedisScriptClient } from '../core/redis/script.js';
 export interface RedisRateLimitStoreOptions {
   /** An ioredis `Redis` or `Cluster` (anything with `evalsha` and `eval`). */
   readonly client: RedisScriptClient;
-  /** Key prefix, no braces. Default `bp`. Keys look like `bp:rl:{api:u1}:per-user:u1:fw`. */
+  /** Key prefix, no braces. Default `bp`. Keys look like `bp:rl:{api:u1}:fw` (a limiter
+   * made with `algorithm`) or `bp:rl:{api:u1}:per-user:fw` (one of several policies). */
   readonly prefix?: string;
   /**
-   * Most decisions sent in one script call when many are issued in the same tick. Default 16: large enough
-   * to save round trips, small enough that several batches overlap on the wire. 1 sends every decision on
-   * its own (exactly one command per decision).
+   * Most decisions in one script call. Default 64. 1 sends every decision on its own (exactly one command
+   * per decision).
    */
   readonly maxBatchSize?: number;
+  /**
+   * Script calls of one slot on the wire at once; decisions made while that many are in flight wait and
+   * leave together in the next call, as soon as one returns (Nagle-style batching: an idle server adds no
+   * latency, a loaded one sends fewer calls than decisions). Default 1.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Longest a decision waits behind calls in flight before its batch is sent anyway, in ms. Default 2.
+   */
+  readonly maxBatchDelayMs?: number;
   /**
    * Decide at this clock's time instead of Redis `TIME` (deterministic tests, or an app that wants its own
    * time). In production leave it unset, so that app servers with drifting clocks still agree.
@@ -47,7 +57,9 @@ export interface RedisRateLimitStore extends RateLimitStore {
 const parseOptions = defineOptions('createRedisRateLimitStore', {
   client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
   prefix: opt.keyPrefix(),
-  maxBatchSize: opt.integer({ default: 16, min: 1, max: 1000 }),
+  maxBatchSize: opt.integer({ default: 64, min: 1, max: 1000 }),
+  maxInFlight: opt.integer({ default: 1, min: 1, max: 1000 }),
+  maxBatchDelayMs: opt.duration({ default: 2, min: 1, max: 1000 }),
   clock: opt.optionalClock(),
 });
 
@@ -93,21 +105,22 @@ function createLeases(client: RedisScriptClient, keys: Keyspace, clock: Clock | 
  * ```
  */
 export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): RedisRateLimitStore {
-  const { client, prefix, maxBatchSize, clock } = parseOptions(options);
+  const { client, prefix, maxBatchSize, maxInFlight, maxBatchDelayMs, clock } = parseOptions(options);
   if (clock) checkClockAtConstruction('createRedisRateLimitStore', clock);
   const keys = createKeyspace(prefix, 'rl');
   const batch = createDecideBatcher({
     client,
     clock,
     maxBatchSize,
+    maxInFlight,
+    maxDelayMs: maxBatchDelayMs,
     isCluster: (client as { isCluster?: unknown }).isCluster === true,
   });
   return {
     kind: 'redis',
-    decide: (request) =>
-      batch(decisionInput(keys, request, request.mode, request.cost), request.checks.length),
+    decide: (request) => batch(request, decisionKeys(keys, request)),
     async reset(request) {
-      await runScript(client, resetScript, decisionInput(keys, request, 'consume', 1).keys, []);
+      await runScript(client, resetScript, decisionKeys(keys, request), []);
     },
     ...createLeases(client, keys, clock),
   };

@@ -20,8 +20,21 @@ export interface PolicyOptions {
   readonly blockDurationMs?: number;
 }
 
-/** What to do when the store fails or misses its deadline. */
-export type StoreErrorPolicy = 'fail-open' | 'fail-closed' | { readonly fallback: RateLimiter };
+/**
+ * What to answer when the store did not (an error, a missed deadline, an open circuit): `'insurance'` (a
+ * per-process in-memory limiter at `insurance.share` of every quota), `'fail-open'`, `'fail-closed'`, or
+ * the decision of a limiter of your own.
+ */
+export type StoreErrorPolicy = 'insurance' | 'fail-open' | 'fail-closed' | { readonly fallback: RateLimiter };
+
+/** Options of the insurance limiter (`onStoreError: 'insurance'`). */
+export interface InsuranceOptions {
+  /**
+   * Share of each policy's quota (and a bucket's rate) one process may admit while the store does not
+   * answer: `max(1, floor(quota × share))`. A number in (0, 1]; default 0.1. Set it to 1 / processes.
+   */
+  readonly share?: number;
+}
 
 /** Options of `createRateLimiter`. */
 export interface RateLimiterOptions {
@@ -37,11 +50,16 @@ export interface RateLimiterOptions {
   readonly clock?: Clock;
   /** Default: no-op. Emits `ratelimit.requests{limiter,outcome,mode}` and `ratelimit.store.duration`. */
   readonly metrics?: Metrics;
-  /** Default `'fail-open'`. */
+  /** Default `'insurance'`. See docs/ratelimit.md, "Failure modes". */
   readonly onStoreError?: StoreErrorPolicy;
+  /** Only with `onStoreError: 'insurance'`. Default `{ share: 0.1 }`. */
+  readonly insurance?: InsuranceOptions;
   /** Deadline of one store call. Default 50 ms. */
   readonly storeTimeoutMs?: number;
-  /** After 3 consecutive store failures, skip the store this long. Default 1000 ms. */
+  /**
+   * After 3 consecutive store failures (errors, or deadlines in which the store answered nothing at all),
+   * skip the store this long, then let one call probe it. Default 1000 ms; 0 disables the circuit.
+   */
   readonly storeRetryAfterMs?: number;
   /** `'shadow'` decides and counts but never denies (dark launch). Default `'enforce'`. */
   readonly mode?: 'enforce' | 'shadow';
@@ -102,7 +120,10 @@ export interface LimitResult {
   readonly reason: LimitReason;
   /** Shadow mode: the request would have been denied. */
   readonly shadowDenied: boolean;
-  /** The store failed: this decision came from `onStoreError` (fail-open, fail-closed or the fallback). */
+  /**
+   * The store did not decide (an error, a missed deadline, an open circuit): this decision came from
+   * `onStoreError` (the insurance limiter, fail-open, fail-closed or the fallback).
+   */
   readonly degraded: boolean;
 }
 

@@ -102,8 +102,10 @@ describe('script replies are decoded', () => {
   });
 
   it('the scripts take their status strings from the constants the memory stores use', () => {
-    expect(rotateScript.source).toContain(`local ROTATED = '${ROTATION.ROTATED}'`);
-    expect(touchSessionScript.source).toContain(`local IDLE_TIMEOUT = '${SESSION_STATUS.IDLE_TIMEOUT}'`);
+    expect(rotateScript.source).toContain(`-- constant ROTATED = '${ROTATION.ROTATED}'`);
+    expect(touchSessionScript.source).toContain(
+      `-- constant IDLE_TIMEOUT = '${SESSION_STATUS.IDLE_TIMEOUT}'`,
+    );
     // One time marker: every script that needs the time reads it through the SERVER_TIME chunk.
     for (const script of [rotateScript, revokeJtiScript, touchSessionScript]) {
       expect(script.source).toContain('-- chunk server-time');

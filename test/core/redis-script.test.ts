@@ -47,10 +47,31 @@ describe('defineScript', () => {
       '-- KEYS[1] counter: the integer counter',
       '-- ARGV[1] ttlMs: its time to live (at least TTL_FLOOR_MS)',
       '-- returns: the new value',
-      'local TTL_FLOOR_MS = 1000',
+      '-- constant TTL_FLOOR_MS = 1000',
     ]);
     expect(incrWithTtl.numberOfKeys).toBe(1);
-    expect(nowScript.source).toContain("local REDIS_TIME = ''");
+    expect(nowScript.source).toContain("-- constant REDIS_TIME = ''");
+  });
+
+  it('writes constants as literals in code (no upvalues to capture), never inside strings or comments', () => {
+    const script = defineScript({
+      name: 'core-inline',
+      summary: 'x',
+      keys: [],
+      args: [],
+      returns: 'a table',
+      constants: { LIMIT_MS: 250, MODE: 'fast' },
+      body: `
+-- LIMIT_MS stays in this comment
+local function f(x) return x + LIMIT_MS end
+return { f(1), MODE, 'LIMIT_MS', "MODE's", LIMIT_MSX }`,
+      reply: reply.integer,
+    });
+    const code = script.source.slice(script.source.indexOf('-- LIMIT_MS stays'));
+    expect(code).toContain('-- LIMIT_MS stays in this comment');
+    expect(code).toContain('return x + 250 end');
+    expect(code).toContain(`return { f(1), 'fast', 'LIMIT_MS', "MODE's", LIMIT_MSX }`);
+    expect(script.source).toContain('-- constant LIMIT_MS = 250');
   });
 
   it('refuses a Lua literal constant that should come from TypeScript', () => {

@@ -2,13 +2,16 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { entries } from '../../scripts/entries.js';
+import { entries, optionalPeers } from '../../scripts/entries.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 async function importUnderGuard(source: string) {
-  const code = `await import(${JSON.stringify(resolve(root, source))}); console.log('ok');`;
+  return runUnderGuard(`await import(${JSON.stringify(resolve(root, source))}); console.log('ok');`);
+}
+
+async function runUnderGuard(code: string) {
   return run(
     process.execPath,
     ['--import', 'tsx', '--import', './test/support/peer-guard.mjs', '--input-type=module', '-e', code],
@@ -23,6 +26,18 @@ describe('optional peers', () => {
       expect(stdout.trim()).toBe('ok');
     });
   }
+
+  it('the guard refuses every optional peer of scripts/entries.ts (frameworks included)', async () => {
+    // One specifier per peer; a scope (`@aws-sdk/`) gets a package name inside it.
+    const specifiers = optionalPeers.map((peer) => (peer.endsWith('/') ? `${peer}some-package` : peer));
+    expect(specifiers).toEqual(expect.arrayContaining(['express', 'fastify', 'hono', '@hono/some-package']));
+    const code = `for (const s of ${JSON.stringify(specifiers)}) {
+      const outcome = await import(s).then(() => 'loaded', (e) => String(e.message).split(' ')[0]);
+      console.log(s + ' ' + outcome);
+    }`;
+    const { stdout } = await runUnderGuard(code);
+    expect(stdout.trim().split('\n')).toEqual(specifiers.map((s) => `${s} OPTIONAL_PEER_LOADED`));
+  });
 
   it('the guard does catch an adapter that loads a peer', async () => {
     // prom-client is imported for its values (the OTel adapter needs only types, erased at build).

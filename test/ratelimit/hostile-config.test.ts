@@ -4,7 +4,6 @@
  * differently (lone surrogates, which UTF-8 encoding turns into U+FFFD) are refused on every store alike.
  */
 import { describe, expect, it } from 'vitest';
-import { isBackendPatternsError } from '../../src/core/errors.js';
 import {
   createMemoryRateLimitStore,
   createRateLimiter,
@@ -18,20 +17,11 @@ import {
 } from '../../src/ratelimit/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { noRedis, useRedisPrefix } from '../support/redis.js';
+import { codeOf } from './fixtures/helpers.js';
 
 const fw = fixedWindow({ limit: 2, windowMs: 1000 });
 const tb = tokenBucket({ capacity: 2, refillTokens: 1, refillIntervalMs: 1000 });
 const clockOf = (now: () => unknown) => ({ now, sleep: async () => {} });
-
-/** Runs `f` (sync or async) and returns the code of what it threw, or 'no error'. */
-async function codeOf(f: () => unknown): Promise<string> {
-  try {
-    await f();
-  } catch (error) {
-    return isBackendPatternsError(error) ? error.code : `untyped ${String(error)}`;
-  }
-  return 'no error';
-}
 
 const limiterWith = (extra: Record<string, unknown>) => () =>
   createRateLimiter({ name: 'h', algorithm: fw, ...extra } as never);

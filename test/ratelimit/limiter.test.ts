@@ -12,23 +12,10 @@ import {
   tokenBucket,
 } from '../../src/ratelimit/index.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
+import { counting } from './fixtures/helpers.js';
 
 const invalidOption = expect.objectContaining({ code: 'ERR_INVALID_OPTION' });
 const invalidArgument = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
-
-/** Wraps a real store and counts the calls that reach it. */
-function counting(store: RateLimitStore) {
-  const calls = { decide: 0 };
-  const wrapped: RateLimitStore = {
-    ...store,
-    decide: (r) => {
-      calls.decide++;
-      return store.decide(r);
-    },
-    decideSync: undefined,
-  };
-  return { store: wrapped, calls };
-}
 
 describe('hostile input is refused with a typed error, never a silent allow', () => {
   const algorithm = fixedWindow({ limit: 10, windowMs: 1000 });
@@ -235,7 +222,13 @@ describe('limiter behaviour', () => {
     };
     const algorithm = fixedWindow({ limit: 1, windowMs: 60_000 });
     const metrics = createMemoryMetrics();
-    const open = createRateLimiter({ name: 'open', algorithm, store: broken, metrics });
+    const open = createRateLimiter({
+      name: 'open',
+      algorithm,
+      store: broken,
+      metrics,
+      onStoreError: 'fail-open',
+    });
     expect(await open.limit('k')).toMatchObject({ allowed: true, reason: 'store-error', degraded: true });
     const closed = createRateLimiter({
       name: 'closed',
@@ -278,9 +271,9 @@ describe('limiter behaviour', () => {
       storeTimeoutMs: 5,
       storeRetryAfterMs: 1000,
     });
-    for (let i = 0; i < 3; i++) expect((await limiter.limit('k')).reason).toBe('store-error');
+    for (let i = 0; i < 3; i++) expect((await limiter.limit('k')).degraded).toBe(true);
     expect(calls).toBe(3);
-    expect((await limiter.limit('k')).reason).toBe('store-error');
+    expect((await limiter.limit('k')).degraded).toBe(true);
     expect(calls).toBe(3); // circuit open: no call, no wait
     clock.advance(1000);
     await limiter.limit('k');

@@ -116,7 +116,7 @@ describe.skipIf(noServer)('Redis evicts limiter keys under memory pressure', () 
       });
       expect((await limiter.limit('victim')).allowed).toBe(true);
       expect((await limiter.limit('victim')).allowed).toBe(false);
-      const stateKey = 'ev:rl:{evict:victim}:evict:victim:fw';
+      const stateKey = 'ev:rl:{evict:victim}:fw';
       expect(await client.exists(stateKey)).toBe(1);
       await fill(client, async () => (await client.exists(stateKey)) === 0);
       expect(await client.exists(stateKey)).toBe(0);

@@ -19,6 +19,10 @@ export interface PrivateRedis {
   shutdown(): Promise<void>;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP: the server hangs with its connections open (a stall, a network black hole). */
+  pause(): void;
+  /** SIGCONT after `pause()`: the server answers what queued meanwhile. */
+  resume(): void;
   /** Starts the server again on the same port and directory (after shutdown or kill). */
   restart(): Promise<void>;
   /** Stops the server and removes its directory. Safe to call twice. */
@@ -83,6 +87,8 @@ export async function startRedisServer(options: PrivateRedisOptions = {}): Promi
     dir,
     shutdown: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     restart: async () => {
       await stopWith('SIGKILL');
       await start();
