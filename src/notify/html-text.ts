@@ -12,7 +12,7 @@ const LINK = /<a\b((?:"[^"]*"|'[^']*'|[^'">])*)>([\s\S]*?)<\/a\s*>/gi;
 const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
 const BREAK = /<br\b[^>]*>/gi;
 const BLOCK_END = /<\/(p|div|h[1-6]|table|ul|ol|blockquote|section|article|header|footer)\s*>/gi;
-const LINE_END = /<\/(tr|li|dt|dd)\s*>|<hr\b[^>]*>/gi;
+const LINE_END = /<\/(tr|dt|dd)\s*>|<hr\b[^>]*>/gi;
 const LIST_ITEM = /<li\b[^>]*>/gi;
 const CELL_END = /<\/t[dh]\s*>/gi;
 
