@@ -264,16 +264,14 @@ describe('suppression and the promotional pause', () => {
         template: 'news',
         channels: ['email'],
       });
-    const events = outbox.messages
-      .slice(0, 2)
-      .map((m) => ({
-        provider: m.provider,
-        providerMessageId: m.providerMessageId,
-        channel: 'email' as const,
-        status: 'complained' as const,
-        recipient: m.message.channel === 'email' ? m.message.to.address : '',
-        atMs: clock.now(),
-      }));
+    const events = outbox.messages.slice(0, 2).map((m) => ({
+      provider: m.provider,
+      providerMessageId: m.providerMessageId,
+      channel: 'email' as const,
+      status: 'complained' as const,
+      recipient: m.message.channel === 'email' ? m.message.to.address : '',
+      atMs: clock.now(),
+    }));
     await notifier.track(events);
     const other = { userId: 'fresh', email: 'fresh@example.com' };
     expect(statuses(await notifier.send({ to: other, template: 'news', channels: ['email'] }))).toEqual([
