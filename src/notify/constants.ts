@@ -26,3 +26,9 @@ export const canMove = (from: DeliveryStatus, to: DeliveryStatus): boolean =>
 
 /** Extra time a key lives past the instant stored in it, so garbage collection never races the check. */
 export const GC_GRACE_MS = 60_000;
+
+/**
+ * How long a digest buffer outlives its window: its flush job may run late (a worker outage, a
+ * backlog), and the buffer must still be there; it only ends on its own when the flush job was lost.
+ */
+export const DIGEST_GRACE_MS = 7 * 86_400_000;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { addressOf, type NormalizedRequest, type PreparedChannel } from './compose.js';
+import { DIGEST_GRACE_MS } from './constants.js';
 import { DIGEST_JOB, JOB_PRIORITY, type NotifierCore, SEND_JOB } from './core.js';
 import { deliver } from './delivery.js';
 import { IdempotencyMismatchError, SendInProgressError } from './errors.js';
@@ -153,7 +154,7 @@ export async function appendToDigest(
 ): Promise<number> {
   const digest = core.engine.definition(req.template).digest!;
   const key = `${req.to.userId}\u0000${req.template}\u0000${channel}`;
-  const ttlMs = digest.windowMs * 2 + 3_600_000; // outlives a late flush job; a lost one ends here
+  const ttlMs = digest.windowMs + DIGEST_GRACE_MS; // outlives a late flush job; a lost one ends here
   const appended = await core.store.appendDigest({ key, itemJson, maxItems: digest.maxItems ?? 100, ttlMs });
   const runAtMs = core.o.clock.now() + digest.windowMs;
   if (appended.first) {
