@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/manual-clock.js';
-import { createNotifier, type NotifierOptions, type NotifyProvider } from '../../src/notify/index.js';
+import {
+  createNotifier,
+  type EmailMessage,
+  type NotifierOptions,
+  type NotifyProvider,
+  type SmsMessage,
+} from '../../src/notify/index.js';
 import { createRateLimiter, fixedWindow } from '../../src/ratelimit/index.js';
 import { createMemoryMetrics } from '../../src/testing/index.js';
 import { drive, FROM, newClock, rejection, type ScriptedProvider, scripted, settle } from './fixtures.js';
@@ -21,8 +27,8 @@ function build(providers: NotifyProvider[], clock: ManualClock, extra: Partial<N
   const metrics = createMemoryMetrics();
   const notifier = createNotifier({
     channels: {
-      email: { providers: providers as NotifyProvider<never>[], from: FROM },
-      sms: { providers: [scripted('sms0', 'sms', ['ok']) as NotifyProvider<never>] },
+      email: { providers: providers as unknown as NotifyProvider<EmailMessage>[], from: FROM },
+      sms: { providers: [scripted('sms0', 'sms', ['ok']) as unknown as NotifyProvider<SmsMessage>] },
       ...extra.channels,
     },
     categories: { transactional: 'transactional' },
@@ -305,8 +311,8 @@ describe('idempotency', () => {
     const sms = scripted('sms', 'sms', ['unavailable', 'ok']);
     const { notifier } = build([mail], clock, {
       channels: {
-        email: { providers: [mail as NotifyProvider<never>], from: FROM },
-        sms: { providers: [sms as NotifyProvider<never>] },
+        email: { providers: [mail as unknown as NotifyProvider<EmailMessage>], from: FROM },
+        sms: { providers: [sms as unknown as NotifyProvider<SmsMessage>] },
       },
       retry: { attempts: 1, minDelayMs: 1, maxDelayMs: 1 },
     });

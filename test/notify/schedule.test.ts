@@ -221,14 +221,22 @@ describe('digests through the queue', () => {
         return outbox.email.send(message, context);
       },
     };
-    const { notifier } = build(clock, { channels: { email: { providers: [flaky], from: FROM } } });
+    const { notifier, queue } = build(clock, { channels: { email: { providers: [flaky], from: FROM } } });
     await notifier.send({
       to: { userId: 'u1', email: 'ada@example.com' },
       template: 'comment',
       data: { who: 'ann' },
     });
+    expect((await queue.counts()).delayed).toBe(1);
     clock.advance(3_600_000);
-    await new Promise((r) => setTimeout(r, 100));
+    // The flush job ran, failed to deliver, and the put-back scheduled a new flush.
+    for (let i = 0; i < 500; i++) {
+      const c = await queue.counts();
+      if (c.delayed === 1 && c.ready + c.active === 0 && flakyCalls() === 1) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(flakyCalls()).toBe(1);
+    expect((await queue.counts()).delayed).toBe(1);
     fail = false;
     clock.advance(3_600_000);
     await until(() => outbox.messages.length === 1);
