@@ -23,8 +23,9 @@ export interface NotifierCore {
   readonly quiet: QuietWindow | undefined;
 }
 
-/** Job types the notifier adds to its queue. */
+/** The job type of a deferred send (quiet hours, our own rate limit). */
 export const SEND_JOB = 'notify.send';
+/** The job type of a digest flush. */
 export const DIGEST_JOB = 'notify.digest';
 
 /** Queue priorities (lower runs first): high-priority messages overtake the rest. */
