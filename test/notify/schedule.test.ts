@@ -243,3 +243,34 @@ describe('digests through the queue', () => {
     expect(outbox.messages[0]?.message.channel === 'email' && outbox.messages[0].message.text).toBe('ann;');
   });
 });
+
+describe('our own rate limit with a queue', () => {
+  it('a normal send over the provider limit is queued for when the limit has room; a high-priority one waits inline', async () => {
+    const clock = newClock();
+    const { createRateLimiter, fixedWindow } = await import('../../src/ratelimit/index.js');
+    const outbox = createOutbox();
+    const limiter = createRateLimiter({
+      name: 'mail',
+      algorithm: fixedWindow({ limit: 1, windowMs: 60_000 }),
+      clock,
+    });
+    const { notifier } = build(clock, {
+      channels: { email: { providers: [outbox.email], from: FROM } },
+      limits: { 'outbox-email': limiter },
+    });
+    const to = { userId: 'u1', email: 'ada@example.com' };
+    expect((await notifier.send({ to, template: 'alert', data: { what: 'a' } })).channels[0]?.status).toBe(
+      'sent',
+    );
+    const limited = await notifier.send({ to, template: 'alert', data: { what: 'b' } });
+    expect(limited.channels[0]).toMatchObject({ status: 'queued', reason: 'rate-limited' });
+    const runAtMs = limited.channels[0]?.status === 'queued' ? limited.channels[0].runAtMs : 0;
+    expect(runAtMs).toBeGreaterThan(clock.now());
+    expect(outbox.messages).toHaveLength(1);
+    clock.set(runAtMs);
+    await until(() => outbox.messages.length === 2);
+    expect(outbox.messages[1]?.message.channel === 'email' && outbox.messages[1].message.subject).toBe(
+      'Alert b',
+    );
+  });
+});
