@@ -1,8 +1,8 @@
-// handlebars is a dependency (of notify), not an optional peer: importing it is allowed.
 const peers = [
   'ioredis',
   'argon2',
   'file-type',
+  'handlebars',
   'pg',
   'nodemailer',
   'amqplib',
