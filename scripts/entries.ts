@@ -43,6 +43,8 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './auth/redis', source: 'src/auth/redis.ts', out: 'auth/redis', adapter: true },
   { subpath: './jobs', source: 'src/jobs/index.ts', out: 'jobs/index', adapter: false },
   { subpath: './jobs/redis', source: 'src/jobs/redis.ts', out: 'jobs/redis', adapter: true },
+  { subpath: './notify', source: 'src/notify/index.ts', out: 'notify/index', adapter: false },
+  { subpath: './notify/redis', source: 'src/notify/redis.ts', out: 'notify/redis', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */
