@@ -6,8 +6,9 @@
  */
 import type { MemoryMetrics } from 'backend-patterns/testing';
 
-/** `{request}` → "request(s)"; `s`, `ms`, `By` stay as they are. */
+/** `{request}` → "request(s)"; `1` (a ratio or a code) → "(dimensionless)"; `s`, `ms`, `By` stay. */
 function unitText(unit: string, value: number): string {
+  if (unit === '1') return '(dimensionless)';
   const annotation = /^\{(.+)\}$/.exec(unit);
   if (!annotation) return unit;
   return value === 1 ? (annotation[1] as string) : `${annotation[1]}s`;

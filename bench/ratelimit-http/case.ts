@@ -156,6 +156,26 @@ async function algorithmRows(settings: Settings, redisUrl: string, client: Redis
   return rows;
 }
 
+/**
+ * The same server with no limiter at all, against the peer's memory rounds: how much faster than the peer
+ * any limiter could make this server (a goal above this ratio cannot be met by the limiter alone).
+ */
+async function ceilingRow(settings: Settings, redisUrl: string, peer: Round[]): Promise<BenchRow> {
+  const rounds: Round[] = [];
+  for (let r = 0; r < Math.max(1, Math.ceil(settings.rounds / 2)); r++) {
+    rounds.push(await measure(config(settings, redisUrl, 'memory', 'none'), settings));
+    printRound(`memory no limiter (ceiling) #${r + 1}`, rounds.at(-1)!);
+  }
+  return compare(
+    'http no limiter (ceiling): req/s',
+    'req/s',
+    'higher-is-better',
+    median(rounds.map((x) => x.wrk.perSecond)),
+    median(peer.map((x) => x.wrk.perSecond)),
+    `${PEER.memory}, median of the memory rounds`,
+  );
+}
+
 /** Runs the end-to-end case and returns its rows (none when BENCH_HTTP_ROUNDS=0). */
 export async function runHttpBench(): Promise<BenchRow[]> {
   const settings = httpBenchSettings();
@@ -176,8 +196,10 @@ export async function runHttpBench(): Promise<BenchRow[]> {
     const redisDuel = await duel(settings, redis.url, 'redis', client);
     rows.push(...duelRows('redis', redisDuel));
     printVerdict('redis', rows);
-    const memoryRows = duelRows('memory', await duel(settings, redis.url, 'memory'));
+    const memoryDuel = await duel(settings, redis.url, 'memory');
+    const memoryRows = duelRows('memory', memoryDuel);
     printVerdict('memory', memoryRows);
+    memoryRows.push(await ceilingRow(settings, redis.url, memoryDuel.peer));
     rows.push(...memoryRows, ...(await algorithmRows(settings, redis.url, client, redisDuel.peer)));
     return rows;
   } finally {

@@ -12,7 +12,8 @@ const READY_TIMEOUT_MS = 30_000;
 
 /** How one server is configured (server.ts's arguments). */
 export interface ServerConfig {
-  readonly limiter: 'ours' | 'rlf';
+  /** `none`: the same server answering every request 200 undecided, the ceiling any limiter can reach. */
+  readonly limiter: 'ours' | 'rlf' | 'none';
   readonly store: 'redis' | 'memory';
   readonly algorithm: string;
   readonly limit: number;

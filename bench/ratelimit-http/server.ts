@@ -108,6 +108,11 @@ function rlf(redis: Redis | undefined): Decide {
   };
 }
 
+/** No limiter: what the server itself costs, so a ratio can be read against the ceiling. */
+function none(): Decide {
+  return async () => ({ status: 200, remaining: limit, retryAfterMs: 0 });
+}
+
 async function connect(): Promise<Redis | undefined> {
   if (values.store === 'memory') return undefined;
   if (values.store !== 'redis') throw new Error('server: --store must be redis or memory');
@@ -135,9 +140,9 @@ function reply(res: ServerResponse, verdict: Verdict): void {
 }
 
 const redis = await connect();
-const builders: Record<string, (client: Redis | undefined) => Decide> = { ours, rlf };
+const builders: Record<string, (client: Redis | undefined) => Decide> = { ours, rlf, none };
 const build = builders[values.limiter ?? ''];
-if (!build) throw new Error('server: --limiter must be ours or rlf');
+if (!build) throw new Error('server: --limiter must be ours, rlf or none');
 const decide = build(redis);
 
 const server = createServer((req, res) => {

@@ -2,7 +2,14 @@ import type { DemoSection } from '../types.js';
 import { authSection } from './auth.js';
 import { coreSection } from './core.js';
 import { jobsSection } from './jobs.js';
+import { notifySection } from './notify.js';
 import { ratelimitSection } from './ratelimit.js';
 
 /** The tour, in order. Each landed module adds its section here. */
-export const sections: readonly DemoSection[] = [coreSection, ratelimitSection, authSection, jobsSection];
+export const sections: readonly DemoSection[] = [
+  coreSection,
+  ratelimitSection,
+  authSection,
+  jobsSection,
+  notifySection,
+];

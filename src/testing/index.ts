@@ -24,6 +24,7 @@ export {
   type MetricsContractSubject,
   metricsContract,
 } from './contracts/metrics.js';
+export { type NotifyStoreContractOptions, notifyStoreContract } from './contracts/notify-store.js';
 export {
   type RateLimitDifferentialOptions,
   type RateLimitOp,

@@ -175,7 +175,7 @@ describe('the bench server', () => {
   });
 
   it.each([
-    ['--limiter', { limiter: 'nope' }, /--limiter must be ours or rlf/],
+    ['--limiter', { limiter: 'nope' }, /--limiter must be ours, rlf or none/],
     ['--store', { store: 'disk' }, /--store must be redis or memory/],
     ['--limit', { limit: 0 }, /--limit and --window-s must be integers/],
     ['--window-s', { windowS: 0.5 }, /--limit and --window-s must be integers/],
