@@ -35,7 +35,8 @@ export interface RedisRateLimitStoreOptions {
   /**
    * Script calls of one slot on the wire at once; decisions made while that many are in flight wait and
    * leave together in the next call, as soon as one returns (Nagle-style batching: an idle server adds no
-   * latency, a loaded one sends fewer calls than decisions). Default 1.
+   * latency, a loaded one sends fewer calls than decisions). Default 4: with 1, the app server sat idle a
+   * fifth of the time behind HTTP waiting for the one call on the wire (CPU profile, 64 connections).
    */
   readonly maxInFlight?: number;
   /**
@@ -58,7 +59,7 @@ const parseOptions = defineOptions('createRedisRateLimitStore', {
   client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
   prefix: opt.keyPrefix(),
   maxBatchSize: opt.integer({ default: 64, min: 1, max: 1000 }),
-  maxInFlight: opt.integer({ default: 1, min: 1, max: 1000 }),
+  maxInFlight: opt.integer({ default: 4, min: 1, max: 1000 }),
   maxBatchDelayMs: opt.duration({ default: 2, min: 1, max: 1000 }),
   clock: opt.optionalClock(),
 });

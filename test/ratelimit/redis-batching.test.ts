@@ -75,7 +75,7 @@ describe.skipIf(noRedis)('redis store batching (Nagle-style)', () => {
   });
 
   it('decisions made in later ticks while a call is in flight leave together in the next call', async () => {
-    const { limiter, sizes, hold, release } = setup({ maxBatchDelayMs: 1000 });
+    const { limiter, sizes, hold, release } = setup({ maxInFlight: 1, maxBatchDelayMs: 1000 });
     hold();
     const first = limiter.limit('k');
     await until(() => sizes.length === 1);
@@ -95,7 +95,7 @@ describe.skipIf(noRedis)('redis store batching (Nagle-style)', () => {
   });
 
   it('a batch never exceeds maxBatchSize; the rest follow call by call', async () => {
-    const { limiter, sizes, hold, release } = setup({ maxBatchSize: 4, maxBatchDelayMs: 1000 });
+    const { limiter, sizes, hold, release } = setup({ maxInFlight: 1, maxBatchSize: 4, maxBatchDelayMs: 1000 });
     hold();
     const all = [limiter.limit('k')];
     await until(() => sizes.length === 1);
@@ -106,7 +106,7 @@ describe.skipIf(noRedis)('redis store batching (Nagle-style)', () => {
   });
 
   it('behind a slow call, waiting decisions go anyway after maxBatchDelayMs (beyond maxInFlight)', async () => {
-    const { limiter, sizes, hold, release } = setup({ maxBatchDelayMs: 20 });
+    const { limiter, sizes, hold, release } = setup({ maxInFlight: 1, maxBatchDelayMs: 20 });
     hold();
     const all = [limiter.limit('k')];
     await until(() => sizes.length === 1);
