@@ -95,7 +95,11 @@ describe.skipIf(noRedis)('redis store batching (Nagle-style)', () => {
   });
 
   it('a batch never exceeds maxBatchSize; the rest follow call by call', async () => {
-    const { limiter, sizes, hold, release } = setup({ maxInFlight: 1, maxBatchSize: 4, maxBatchDelayMs: 1000 });
+    const { limiter, sizes, hold, release } = setup({
+      maxInFlight: 1,
+      maxBatchSize: 4,
+      maxBatchDelayMs: 1000,
+    });
     hold();
     const all = [limiter.limit('k')];
     await until(() => sizes.length === 1);
