@@ -1,12 +1,17 @@
 /**
- * Errors of the notifier. Every code is listed in {@link NOTIFY_ERROR_CODES} (the docs check reads it);
- * bad input is refused with one of these before anything is rendered or sent.
+ * Errors of the notifier. Every code of the module is listed in {@link NOTIFY_ERROR_CODES} (the docs
+ * check reads it), the receivers' included: their classes live with the receivers
+ * (providers/event-errors.ts) but take their codes from this one list. Bad input is refused with one of
+ * these before anything is rendered or sent.
  */
 import { BackendPatternsError, type BackendPatternsErrorOptions } from '../core/errors.js';
 import { PROVIDER_ERROR_CODE, type ProviderError, type ProviderFailure } from './provider.js';
 import type { SendResult } from './types.js';
 
-/** Every code the notifier raises (core codes such as `ERR_INVALID_ARGUMENT` come on top). */
+/**
+ * Every code the notify module raises: the notifier's, then the receivers' (the signed-webhook and
+ * provider-event verifiers of the provider subpaths). Core codes such as `ERR_INVALID_ARGUMENT` come on top.
+ */
 export const NOTIFY_ERROR_CODES = [
   PROVIDER_ERROR_CODE,
   'ERR_NOTIFY_INVALID_RECIPIENT',
@@ -21,6 +26,12 @@ export const NOTIFY_ERROR_CODES = [
   'ERR_NOTIFY_IN_PROGRESS',
   'ERR_NOTIFY_IDEMPOTENCY_MISMATCH',
   'ERR_NOTIFY_DELIVERY_FAILED',
+  // The receivers' (providers/event-errors.ts).
+  'ERR_NOTIFY_SIGNATURE_MISSING',
+  'ERR_NOTIFY_SIGNATURE_INVALID',
+  'ERR_NOTIFY_TIMESTAMP_OUT_OF_RANGE',
+  'ERR_NOTIFY_REPLAYED',
+  'ERR_NOTIFY_PAYLOAD_INVALID',
 ] as const;
 
 /** A code of {@link NOTIFY_ERROR_CODES}. */

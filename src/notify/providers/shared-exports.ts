@@ -1,8 +1,10 @@
 /**
- * What every provider subpath exports besides its own factories: the provider port, the receivers'
- * errors and the replay guard, so a user of one subpath needs no other import.
+ * What every provider subpath exports besides its own factories: the provider port, the module's error
+ * list (the one `NOTIFY_ERROR_CODES` of `backend-patterns/notify`, re-exported), the receivers' errors
+ * and the replay guard, so a user of one subpath needs no other import.
  */
 
+export { NOTIFY_ERROR_CODES, type NotifyErrorCode } from '../errors.js';
 export {
   type ChannelKind,
   type DeliveryEvent,
@@ -21,8 +23,6 @@ export {
   type WebhookMessage,
 } from '../provider.js';
 export {
-  NOTIFY_EVENT_ERROR_CODES,
-  type NotifyEventErrorCode,
   PayloadInvalidError,
   ReplayedError,
   SignatureInvalidError,
