@@ -82,34 +82,50 @@ export interface RenderSettings {
   readonly concurrency: number;
 }
 
+/** One measured run of one side. */
+export interface RenderRun {
+  readonly perSec: number;
+  /** This process's CPU time (user + system) per message: the sender's cost, less exposed to load. */
+  readonly cpuUsPerMessage: number;
+}
+
 /** Sends `count` messages from `sender`; throws unless the sink received exactly `count` more. */
-async function counted(sink: SmtpSink, sender: Sender, count: number, concurrency: number, tag: string) {
+async function counted(
+  sink: SmtpSink,
+  sender: Sender,
+  count: number,
+  concurrency: number,
+  tag: string,
+): Promise<RenderRun> {
   const before = (await sink.counts()).messages;
+  const cpu = process.cpuUsage();
   const ms = await runConcurrent(count, concurrency, (i) => sender.send(i, `${tag}:${i}`));
+  const used = process.cpuUsage(cpu);
   const received = (await sink.counts()).messages - before;
   if (received !== count)
     throw new Error(`${sender.name} ${tag}: sent ${count}, the server received ${received}`);
-  return ms;
+  return { perSec: (count / ms) * 1000, cpuUsPerMessage: (used.user + used.system) / count };
 }
 
-/** Messages/s per round for each sender (warm-up first, not measured). */
+/** Each sender's measured runs, one per round (warm-up first, not measured). */
 export async function renderRounds(
   sink: SmtpSink,
   senders: readonly Sender[],
   settings: RenderSettings,
   log: (line: string) => void = () => {},
-): Promise<Map<Sender['name'], number[]>> {
-  const rates = new Map<Sender['name'], number[]>(senders.map((s) => [s.name, []]));
+): Promise<Map<Sender['name'], RenderRun[]>> {
+  const runs = new Map<Sender['name'], RenderRun[]>(senders.map((s) => [s.name, []]));
   for (const sender of senders) await counted(sink, sender, settings.warmup, settings.concurrency, 'warmup');
   for (let round = 0; round < settings.rounds; round++) {
     const line: string[] = [];
     for (const sender of senders) {
-      const ms = await counted(sink, sender, settings.messages, settings.concurrency, `round${round}`);
-      const perSec = (settings.messages / ms) * 1000;
-      rates.get(sender.name)?.push(perSec);
-      line.push(`${sender.name} ${perSec.toFixed(0)} msg/s`);
+      const run = await counted(sink, sender, settings.messages, settings.concurrency, `round${round}`);
+      runs.get(sender.name)?.push(run);
+      line.push(
+        `${sender.name} ${run.perSec.toFixed(0)} msg/s, ${run.cpuUsPerMessage.toFixed(0)} µs CPU/msg`,
+      );
     }
     log(`render round ${round + 1}/${settings.rounds}: ${line.join(', ')}`);
   }
-  return rates;
+  return runs;
 }
