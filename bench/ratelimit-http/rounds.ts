@@ -12,6 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { commandStats, redisCpuUs } from '../support/redis-stats.js';
+import { setting } from '../support/settings.js';
 import { type ServerConfig, type ServerCounts, startServer } from './server-process.js';
 import { type WrkResult, wrk } from './wrk.js';
 
@@ -19,15 +20,6 @@ import { type WrkResult, wrk } from './wrk.js';
 export const CONNECTIONS = 64;
 /** Client keys, drawn uniformly per request. */
 export const KEYS = 10_000;
-
-function setting(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 /** The run's settings, from the environment. */
 export function httpBenchSettings() {
