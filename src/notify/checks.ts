@@ -16,14 +16,15 @@ import {
 const wellFormed = (value: string) => (value as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
- * CR, LF, NUL and the other C0 controls (tab is allowed: it is folding white space), DEL, and the
- * unicode line and paragraph separators. A loop, not a regex: the lint refuses control characters in
- * regular expressions.
+ * CR, LF, NUL and the other C0 controls (tab is allowed: it is folding white space), DEL, NEL and the
+ * unicode line and paragraph separators: none belongs in a header line. The one such check of the
+ * module: the notifier runs it on input, the provider adapters again before anything leaves the process.
+ * A loop, not a regex: the lint refuses control characters in regular expressions.
  */
-function hasControl(value: string): boolean {
+export function hasControl(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x2028 || c === 0x2029) return true;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029) return true;
   }
   return false;
 }

@@ -35,9 +35,15 @@ function argsOf(a: Algorithm): readonly (string | number)[] {
  */
 export function decisionKeys(keys: Keyspace, request: DecideRequest | ResetRequest): string[] {
   const out: string[] = [];
+  const { hashTag, limiter } = request;
   for (const check of request.checks) {
-    const tagHoldsKey = request.hashTag === `${request.limiter}:${check.key}`;
-    let base = keys.key(request.hashTag);
+    // hashTag === `${limiter}:${key}`, without building that string on the hot path.
+    const tagHoldsKey =
+      hashTag.length === limiter.length + 1 + check.key.length &&
+      hashTag.startsWith(limiter) &&
+      hashTag.charCodeAt(limiter.length) === 58 &&
+      hashTag.endsWith(check.key);
+    let base = keys.key(hashTag);
     if (check.policy !== request.limiter || !tagHoldsKey) base += `:${check.policy}`;
     if (!tagHoldsKey) base += `:${check.key}`;
     const engine = ENGINE_CODES[check.algorithm.engine];

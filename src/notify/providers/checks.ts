@@ -6,14 +6,8 @@
  * `InvalidArgumentError`: nothing was sent, and the same message will never be accepted.
  */
 import { InvalidArgumentError } from '../../core/errors.js';
+import { hasControl } from '../checks.js';
 import { type EmailAddress, type EmailMessage, ProviderError } from '../provider.js';
-
-/**
- * CR, LF, NUL and every other C0 control except tab, DEL, NEL and the Unicode line and paragraph
- * separators: none belongs in a header value, an address or a subject line.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const FORBIDDEN_IN_LINE = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/;
 
 /** A field name of RFC 5322: printable US-ASCII except the colon. */
 const HEADER_NAME = /^[!-9;-~]{1,76}$/;
@@ -49,7 +43,7 @@ export function singleLine(
   if (typeof value !== 'string') throw refuse(provider, `\`${field}\` must be a string`);
   if (value.length === 0 && !allowEmpty) throw refuse(provider, `\`${field}\` must not be empty`);
   if (value.length > maxLength) throw refuse(provider, `\`${field}\` is longer than ${maxLength} characters`);
-  if (FORBIDDEN_IN_LINE.test(value)) {
+  if (hasControl(value)) {
     throw refuse(provider, `\`${field}\` contains a line break or control character`);
   }
   return value;
