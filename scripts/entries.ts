@@ -49,6 +49,9 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './notify/sendgrid', source: 'src/notify/sendgrid.ts', out: 'notify/sendgrid', adapter: true },
   { subpath: './notify/twilio', source: 'src/notify/twilio.ts', out: 'notify/twilio', adapter: true },
   { subpath: './notify/webhook', source: 'src/notify/webhook.ts', out: 'notify/webhook', adapter: true },
+  { subpath: './accounts', source: 'src/accounts/index.ts', out: 'accounts/index', adapter: false },
+  { subpath: './accounts/argon2', source: 'src/accounts/argon2.ts', out: 'accounts/argon2', adapter: true },
+  { subpath: './accounts/redis', source: 'src/accounts/redis.ts', out: 'accounts/redis', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */

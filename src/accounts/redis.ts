@@ -1,0 +1,2 @@
+/** backend-patterns/accounts/redis — placeholder while the adapter is built. */
+export {};
