@@ -7,6 +7,7 @@
  * Stores default to memory; `backend-patterns/accounts/redis` has the Redis one.
  */
 
+export type { FlowLimiters } from './context.js';
 export {
   ACCOUNTS_ERROR_CODES,
   type AccountsErrorCode,
@@ -21,6 +22,29 @@ export {
   PepperUnknownError,
   type TokenInvalidReason,
 } from './errors.js';
+export { createResetFlow, type ResetFlow, resetPageHeaders } from './flow.js';
+export type { ResetFailureReason } from './instruments.js';
+export type { LoginRequest, LoginResult } from './login.js';
+export { ACCOUNTS_JOB_TYPE, type MailJob } from './mail.js';
+export {
+  type AccountLinks,
+  type AccountsLimiter,
+  type AccountsLimitsOptions,
+  type AccountTemplateNames,
+  RESET_TTL_RANGE_MS,
+  type ResetFlowOptions,
+  type SessionRevoker,
+  type UndeliverableMail,
+} from './options.js';
+export type {
+  ConfirmResetRequest,
+  ConfirmResetResult,
+  ResetRequest,
+  ResetTokenState,
+} from './reset.js';
+export type { AcceptedResponse, ResendRequest, SignupRequest } from './signup.js';
+export { accountTemplates } from './templates.js';
+export { hashToken, TOKEN_BYTES } from './tokens.js';
 export type {
   AccountMailKind,
   AccountMailStatus,
