@@ -1,4 +1,5 @@
 import type { DemoSection } from '../types.js';
+import { accountsSection } from './accounts.js';
 import { authSection } from './auth.js';
 import { coreSection } from './core.js';
 import { jobsSection } from './jobs.js';
@@ -12,4 +13,5 @@ export const sections: readonly DemoSection[] = [
   authSection,
   jobsSection,
   notifySection,
+  accountsSection,
 ];

@@ -1,0 +1,247 @@
+/**
+ * The reset flow end to end on the memory adapters: request → mail → confirm, what a completed reset
+ * revokes, and every way a token can be refused (expired, tampered, wrong kind, foreign, replaced,
+ * stale after a password change, used).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { isBackendPatternsError } from '../../src/index.js';
+import { createArgon2Hasher } from '../../src/accounts/argon2.js';
+import { type FlowFixture, flowFixture, IP, lastLink, PASSWORD, until, verifiedUser } from './flow-fixture.js';
+
+const NEW_PASSWORD = 'a brand new long passphrase';
+const MIN = 60_000;
+let fx: FlowFixture;
+
+afterEach(async () => {
+  await fx?.flow.close().catch(() => undefined);
+});
+
+async function resetLink(email: string, count = 1) {
+  await fx.flow.requestReset({ email, ip: IP });
+  return lastLink(fx, email, count);
+}
+
+describe('requestReset → confirmReset', () => {
+  it('changes the password, revokes sessions and refresh families, logs nobody in, and mails a confirmation', async () => {
+    fx = await flowFixture();
+    const userId = await verifiedUser(fx, 'ada@example.com');
+    const session = await fx.sessions.create({ userId });
+    const pair = await fx.tokens.issuePair({ sub: userId });
+    const token = await resetLink('ada@example.com', 2);
+    expect(fx.outbox.to('ada@example.com')[1]?.message).toMatchObject({ subject: expect.stringContaining('Reset') });
+
+    const result = await fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP });
+    expect(result.userId).toBe(userId);
+    expect(Object.keys(result).sort()).toEqual(['credentialsVersion', 'userId']); // no session, no token
+
+    expect((await fx.flow.login({ email: 'ada@example.com', password: PASSWORD })).ok).toBe(false);
+    expect((await fx.flow.login({ email: 'ada@example.com', password: NEW_PASSWORD })).ok).toBe(true);
+    expect((await fx.sessions.validate(session.token)).valid).toBe(false);
+    await expect(fx.tokens.refresh(pair.refreshToken)).rejects.toThrow();
+    await expect(fx.tokens.verify(pair.accessToken)).rejects.toThrow();
+    await until(() => fx.outbox.to('ada@example.com').length === 3);
+    expect(fx.outbox.to('ada@example.com')[2]?.message).toMatchObject({ subject: expect.stringContaining('changed') });
+    expect(fx.metrics.counterValue('accounts.reset.completed')).toBe(1);
+    expect(fx.metrics.counterValue('accounts.reset.requested', { account: 'known' })).toBe(1);
+  });
+
+  it('builds the link from the configured base URL only', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'bob@example.com');
+    await fx.flow.requestReset({ email: 'bob@example.com', ip: IP });
+    await until(() => fx.outbox.to('bob@example.com').length === 2);
+    const text = fx.outbox.to('bob@example.com')[1]?.message;
+    expect(text?.channel === 'email' && text.text).toMatch(/https:\/\/app\.example\.test\/reset\?token=[A-Za-z0-9_-]{43}/);
+  });
+
+  it('a token is used once: a second confirm is refused', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'cy@example.com');
+    const token = await resetLink('cy@example.com', 2);
+    await fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP });
+    await expect(fx.flow.confirmReset({ token, password: 'yet another passphrase', ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
+    expect((await fx.flow.login({ email: 'cy@example.com', password: NEW_PASSWORD })).ok).toBe(true);
+  });
+
+  it('a refused password does not burn the token', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'di@example.com');
+    const token = await resetLink('di@example.com', 2);
+    await expect(fx.flow.confirmReset({ token, password: 'short', ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_PASSWORD_POLICY',
+      reason: 'too-short',
+    });
+    await expect(fx.flow.inspectResetToken({ token, ip: IP })).resolves.toMatchObject({ status: 'valid' });
+    await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).resolves.toBeDefined();
+    expect(fx.metrics.counterValue('accounts.reset.failed', { reason: 'policy' })).toBe(1);
+  });
+
+  it('expires after resetTokenTtlMs (30 min)', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'ed@example.com');
+    const token = await resetLink('ed@example.com', 2);
+    fx.clock.jump(30 * MIN + 1000);
+    await expect(fx.flow.inspectResetToken({ token, ip: IP })).resolves.toEqual({ status: 'expired' });
+    await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_EXPIRED',
+    });
+    expect((await fx.flow.login({ email: 'ed@example.com', password: PASSWORD })).ok).toBe(true);
+  });
+
+  it('refuses tampered, wrong-kind, foreign and malformed tokens, and counts them', async () => {
+    fx = await flowFixture();
+    await fx.flow.signup({ email: 'fay@example.com', password: PASSWORD, ip: IP });
+    const verifyToken = await lastLink(fx, 'fay@example.com');
+    const other = await flowFixture();
+    try {
+      await verifiedUser(other, 'fay@example.com');
+      const foreign = await (async () => {
+        await other.flow.requestReset({ email: 'fay@example.com', ip: IP });
+        return lastLink(other, 'fay@example.com', 2);
+      })();
+      const tampered = `${verifyToken.slice(0, -1)}${verifyToken.endsWith('A') ? 'B' : 'A'}`;
+      for (const token of [verifyToken, foreign, tampered]) {
+        await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
+          code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+          reason: 'unknown',
+        });
+      }
+      for (const token of ['', 'x', `${verifyToken}=`, verifyToken.slice(1), 'é'.repeat(43), '\0'.repeat(43), 42, null]) {
+        await expect(
+          fx.flow.confirmReset({ token: token as string, password: NEW_PASSWORD, ip: IP }),
+        ).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_INVALID', reason: 'malformed' });
+      }
+      // The verification token was not consumed by being tried as a reset token.
+      await expect(fx.flow.verifyEmail({ token: verifyToken, ip: IP })).resolves.toBeDefined();
+      expect(fx.metrics.counterValue('accounts.reset.failed', { reason: 'invalid' })).toBe(3);
+    } finally {
+      await other.flow.close();
+    }
+  });
+
+  it('a newer request voids the older link', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'gus@example.com');
+    const first = await resetLink('gus@example.com', 2);
+    fx.clock.jump(61_000); // past the resend cooldown
+    const second = await resetLink('gus@example.com', 3);
+    expect(second).not.toBe(first);
+    await expect(fx.flow.confirmReset({ token: first, password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
+    await expect(fx.flow.confirmReset({ token: second, password: NEW_PASSWORD, ip: IP })).resolves.toBeDefined();
+  });
+
+  it('a password change made elsewhere (credentials version) voids outstanding links', async () => {
+    fx = await flowFixture();
+    const userId = await verifiedUser(fx, 'hal@example.com');
+    const token = await resetLink('hal@example.com', 2);
+    await fx.users.bumpCredentialsVersion(userId); // what your own "change password" page does
+    await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+      reason: 'stale',
+    });
+  });
+
+  it('a completed reset voids the other outstanding token kinds too', async () => {
+    fx = await flowFixture();
+    await fx.flow.signup({ email: 'ivy@example.com', password: PASSWORD, ip: IP });
+    const verifyToken = await lastLink(fx, 'ivy@example.com');
+    const token = await resetLink('ivy@example.com', 2);
+    await fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP });
+    await expect(fx.flow.verifyEmail({ token: verifyToken, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
+  });
+
+  it('an unknown address gets the same answer, no mail and no token', async () => {
+    fx = await flowFixture();
+    const answer = await fx.flow.requestReset({ email: 'nobody@example.com', ip: IP });
+    expect(Object.keys(answer)).toEqual(['status', 'requestId']);
+    await until(async () => (await fx.flow.deliveryStatus(answer.requestId))?.status === 'skipped');
+    expect(await fx.flow.deliveryStatus(answer.requestId)).toMatchObject({ kind: 'reset-unknown', reason: 'no-account' });
+    expect(fx.outbox.messages).toHaveLength(0);
+    expect(fx.metrics.counterValue('accounts.reset.requested', { account: 'unknown' })).toBe(1);
+  });
+
+  it('throttles per account across spellings, answering the same way, sending nothing more', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'jo@example.com');
+    const spellings = ['jo@example.com', 'JO@Example.COM', ' jo@example.com ', 'ｊｏ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'jo@EXAMPLE.com.'];
+    const answers = [];
+    for (const email of spellings) {
+      answers.push(await fx.flow.requestReset({ email, ip: IP }));
+      fx.clock.jump(61_000);
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(Object.keys(a)))).size).toBe(1);
+    await until(() => fx.outbox.to('jo@example.com').length === 4);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fx.outbox.to('jo@example.com')).toHaveLength(4); // the verification + 3 resets (3 per 15 min)
+    expect(fx.metrics.counterValue('accounts.reset.failed', { reason: 'throttled' })).toBe(2);
+  });
+
+  it('the resend cooldown holds a second request back for 60 s', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'kit@example.com');
+    await fx.flow.requestReset({ email: 'kit@example.com', ip: IP });
+    const held = await fx.flow.requestReset({ email: 'kit@example.com', ip: IP });
+    await until(() => fx.outbox.to('kit@example.com').length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fx.outbox.to('kit@example.com')).toHaveLength(2);
+    expect(await fx.flow.deliveryStatus(held.requestId)).toBeUndefined();
+  });
+
+  it('token guesses are limited per IP (30 per 15 min)', async () => {
+    fx = await flowFixture();
+    const guess = () => 'A'.repeat(43);
+    for (let i = 0; i < 30; i++) {
+      await expect(fx.flow.confirmReset({ token: guess(), password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
+        code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+      });
+    }
+    const error = await fx.flow.confirmReset({ token: guess(), password: NEW_PASSWORD, ip: IP }).catch((e: unknown) => e);
+    expect(isBackendPatternsError(error, 'ERR_ACCOUNTS_THROTTLED')).toBe(true);
+  });
+});
+
+describe('login', () => {
+  it('rehashes on login when the parameters change, and not again after', async () => {
+    fx = await flowFixture({ hasher: createArgon2Hasher({ memoryKiB: 12288, timeCost: 3 }) });
+    const userId = await verifiedUser(fx, 'lu@example.com');
+    const old = (await fx.users.findById(userId))?.passwordHash;
+    await fx.flow.close();
+    const upgraded = await flowFixture({ hasher: createArgon2Hasher(), users: fx.users });
+    try {
+      const first = await upgraded.flow.login({ email: 'lu@example.com', password: PASSWORD });
+      expect(first).toMatchObject({ ok: true, rehashed: true });
+      const now = (await fx.users.findById(userId))?.passwordHash;
+      expect(now).not.toBe(old);
+      expect(now).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(await upgraded.flow.login({ email: 'lu@example.com', password: PASSWORD })).toMatchObject({ ok: true, rehashed: false });
+    } finally {
+      await upgraded.flow.close();
+    }
+  });
+
+  it('answers invalid-credentials the same way for an unknown address and a wrong password', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'max@example.com');
+    const unknown = await fx.flow.login({ email: 'nobody@example.com', password: PASSWORD });
+    const wrong = await fx.flow.login({ email: 'max@example.com', password: 'not the password at all' });
+    expect(unknown).toEqual(wrong);
+    expect(unknown).toEqual({ ok: false, reason: 'invalid-credentials' });
+  });
+
+  it('refuses an unverified account after checking its password', async () => {
+    fx = await flowFixture();
+    await fx.flow.signup({ email: 'ned@example.com', password: PASSWORD, ip: IP });
+    await lastLink(fx, 'ned@example.com');
+    expect(await fx.flow.login({ email: 'ned@example.com', password: PASSWORD })).toEqual({ ok: false, reason: 'unverified' });
+    expect(await fx.flow.login({ email: 'ned@example.com', password: 'wrong password here' })).toEqual({
+      ok: false,
+      reason: 'invalid-credentials',
+    });
+  });
+});
