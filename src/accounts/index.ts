@@ -8,6 +8,17 @@
  */
 
 export {
+  createRangeBreachChecker,
+  type RangeBreachCheckerOptions,
+  type RangeBreachFailure,
+} from './breach.js';
+export {
+  type EmailLocalPartPolicy,
+  MAX_EMAIL_INPUT_LENGTH,
+  type NormalizeEmailOptions,
+  normalizeEmail,
+} from './email.js';
+export {
   ACCOUNTS_ERROR_CODES,
   type AccountsErrorCode,
   AccountsThrottledError,
@@ -21,6 +32,15 @@ export {
   PepperUnknownError,
   type TokenInvalidReason,
 } from './errors.js';
+export { isMixedScript } from './mixed-script.js';
+export {
+  createPasswordPolicy,
+  type PasswordBreachOutcome,
+  type PasswordCheckContext,
+  type PasswordPolicy,
+  type PasswordPolicyOptions,
+  type PasswordPolicySettings,
+} from './password-policy.js';
 export type {
   AccountMailKind,
   AccountMailStatus,
