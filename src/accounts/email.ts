@@ -169,8 +169,12 @@ function checkRaw(input: unknown): string {
  * Bad `options` are an `InvalidArgumentError`; a refused address is an {@link InvalidEmailError} whose
  * message never echoes the input.
  *
+ * Not the notifier's `normalizeEmail(field, value)` of `backend-patterns/notify`, which only checks a
+ * recipient and keeps its local part as given.
+ *
  * @example
  * ```ts
+ * import { normalizeEmail } from 'backend-patterns/accounts';
  * normalizeEmail(' Ada@Bücher.DE '); // 'ada@xn--bcher-kva.de'
  * normalizeEmail('Ada@example.com', { localPart: 'preserve' }); // 'Ada@example.com'
  * ```

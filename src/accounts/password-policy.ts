@@ -35,9 +35,13 @@ export interface PasswordPolicyOptions {
 
 /** The resolved policy, frozen: what the flows apply and what a signup page or the docs can show. */
 export interface PasswordPolicySettings {
+  /** Minimum code points without MFA. */
   readonly minLength: number;
+  /** Minimum code points with MFA. */
   readonly minLengthWithMfa: number;
+  /** Maximum code points. */
   readonly maxLength: number;
+  /** Maximum UTF-8 bytes, raw and after NFKC. */
   readonly maxBytes: number;
   /** Always `'NFKC'`: the password is normalised before it is measured, checked and hashed. */
   readonly normalization: 'NFKC';
@@ -47,6 +51,7 @@ export interface PasswordPolicySettings {
   readonly compositionRules: false;
   /** The breach checker's `kind`, or `null` when none is configured. */
   readonly breachChecker: string | null;
+  /** Whether a breached password is refused (`true`) or only reported. */
   readonly rejectBreached: boolean;
 }
 
@@ -64,6 +69,7 @@ export type PasswordBreachOutcome = BreachCheckResult | { readonly status: 'skip
 
 /** A password policy. Every method either returns or throws {@link PasswordPolicyError}; nothing is kept. */
 export interface PasswordPolicy {
+  /** The resolved, frozen settings. */
   readonly settings: PasswordPolicySettings;
   /**
    * The checks every password gets, the login one included (where the length rules must not apply, as a
@@ -205,8 +211,8 @@ function freezeSettings(o: ParsedOptions): PasswordPolicySettings {
  * @example
  * ```ts
  * const policy = createPasswordPolicy({ breachChecker: createRangeBreachChecker() });
- * const password = policy.check(body.password, { mfa: false }); // NFKC form, or throws
- * await policy.checkBreached(password); // throws reason 'breached'; fails open when the API is down
+ * const normalised = policy.check(password, { mfa: false }); // the NFKC form, or throws
+ * await policy.checkBreached(normalised); // throws reason 'breached'; fails open when the API is down
  * ```
  */
 export function createPasswordPolicy(options?: PasswordPolicyOptions): PasswordPolicy {

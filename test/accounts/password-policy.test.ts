@@ -153,6 +153,7 @@ describe('characters', () => {
 
   it('normalises with NFKC before measuring: the result is what is hashed', () => {
     expect(policy.check('ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ')).toBe('correct horse battery');
+    expect(policy.check('pass\u00A0phrase\u3000long')).toBe('pass phrase long'); // spaces of other widths
     expect(policy.check('\uFB01rst\uFB01rst\uFB01rst12')).toBe('firstfirstfirst12'); // ligature fi
     expect(policy.check('cafe\u0301'.repeat(4))).toBe('caf\u00E9'.repeat(4)); // composed: 16 code points
     // 14 code points as typed, 15 after NFKC: the length rule sees the NFKC form
