@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
-import type { EmailNormalizeOptions } from './email.js';
+import type { NormalizeEmailOptions } from './email.js';
 import type { AccountsInstruments } from './instruments.js';
 import type { AccountLinks, AccountsLimiter, SessionRevoker, UndeliverableMail } from './options.js';
 import type { PasswordPolicy } from './password-policy.js';
@@ -38,7 +38,7 @@ export interface FlowContext {
   readonly store: AccountsStore;
   readonly queue: JobQueue;
   readonly policy: PasswordPolicy;
-  readonly emailOptions: EmailNormalizeOptions;
+  readonly emailOptions: NormalizeEmailOptions;
   readonly links: AccountLinks;
   readonly templates: TemplateNames;
   readonly limiters: FlowLimiters;

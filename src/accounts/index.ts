@@ -9,6 +9,17 @@
 
 export type { FlowLimiters } from './context.js';
 export {
+  createRangeBreachChecker,
+  type RangeBreachCheckerOptions,
+  type RangeBreachFailure,
+} from './breach.js';
+export {
+  type EmailLocalPartPolicy,
+  MAX_EMAIL_INPUT_LENGTH,
+  type NormalizeEmailOptions,
+  normalizeEmail,
+} from './email.js';
+export {
   ACCOUNTS_ERROR_CODES,
   type AccountsErrorCode,
   AccountsThrottledError,
@@ -45,6 +56,15 @@ export type {
 export type { AcceptedResponse, ResendRequest, SignupRequest } from './signup.js';
 export { accountTemplates } from './templates.js';
 export { hashToken, TOKEN_BYTES } from './tokens.js';
+export { isMixedScript } from './mixed-script.js';
+export {
+  createPasswordPolicy,
+  type PasswordBreachOutcome,
+  type PasswordCheckContext,
+  type PasswordPolicy,
+  type PasswordPolicyOptions,
+  type PasswordPolicySettings,
+} from './password-policy.js';
 export type {
   AccountMailKind,
   AccountMailStatus,

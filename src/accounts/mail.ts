@@ -93,7 +93,9 @@ async function deliver(ctx: FlowContext, d: Delivery): Promise<void> {
     });
     result = sent.channels.find((c) => c.channel === 'email');
   } catch (error) {
-    if (!(error instanceof DeliveryFailedError) || job.attemptsMade < job.attempts) throw error;
+    if (!(error instanceof DeliveryFailedError)) throw error;
+    // A permanent refusal (an unknown mailbox) will not change on retry; anything else retries the job.
+    if (error.failure !== 'permanent' && job.attemptsMade < job.attempts) throw error;
     await record(ctx, job, { kind: d.kind, status: 'failed', userId: d.user.id, reason: error.failure });
     if (d.kind === 'reset') ctx.instruments.resetFailed.add(1, { reason: 'undelivered' });
     report(ctx, d, 'failed', error.failure);

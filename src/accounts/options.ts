@@ -11,7 +11,7 @@ import { defineOptions, opt, optionError } from '../core/options.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
 import type { RateLimitStore } from '../ratelimit/index.js';
-import type { EmailNormalizeOptions } from './email.js';
+import type { NormalizeEmailOptions } from './email.js';
 import type { PasswordPolicy } from './password-policy.js';
 import type { AccountsStore, AccountUser, PasswordHasher, UserDirectory } from './types.js';
 
@@ -96,7 +96,7 @@ export interface ResetFlowOptions {
    */
   readonly queue?: JobQueue;
   readonly policy?: PasswordPolicy;
-  readonly email?: EmailNormalizeOptions;
+  readonly email?: NormalizeEmailOptions;
   readonly templates?: AccountTemplateNames;
   readonly limits?: AccountsLimitsOptions;
   /** Revoked on a completed reset (refresh families and the access-token version): the `TokenService`. */
@@ -167,7 +167,7 @@ const parse = defineOptions('createResetFlow', {
   policy: opt.port<PasswordPolicy>(['check']),
   email: opt.custom((v, p, o) => {
     if (typeof v !== 'object' || v === null) throw optionError(o, p, 'an object');
-    return v as EmailNormalizeOptions;
+    return v as NormalizeEmailOptions;
   }),
   templates: opt.shape({
     verify: templateName(),

@@ -92,7 +92,7 @@ export async function inspectResetToken(
 async function checkNewPassword(ctx: FlowContext, request: ConfirmResetRequest): Promise<string> {
   try {
     const password = ctx.policy.check(request.password, { mfa: request.mfa === true });
-    await ctx.policy.checkBreached?.(password);
+    await ctx.policy.checkBreached(password);
     return password;
   } catch (error) {
     if (error instanceof PasswordPolicyError) {

@@ -83,7 +83,7 @@ export async function signup(ctx: FlowContext, request: SignupRequest): Promise<
   return withFloor(ctx.clock, ctx.responseFloorMs, async () => {
     // Limit before hashing: each hash costs ~20 ms of a core, so an unlimited signup is a DoS lever.
     if (!(await allowed(ctx.limiters.signupPerIp, request.ip))) return accepted(requestId);
-    await ctx.policy.checkBreached?.(password);
+    await ctx.policy.checkBreached(password);
     const passwordHash = await ctx.hasher.hash(password);
     const cooldown = await ctx.store.acquireCooldown({ key: `signup:${email}`, cooldownMs: ctx.resendCooldownMs });
     if (cooldown.acquired) await register(ctx, email, passwordHash, requestId);
