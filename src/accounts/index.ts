@@ -21,6 +21,21 @@ export {
   PepperUnknownError,
   type TokenInvalidReason,
 } from './errors.js';
+export {
+  createMemoryUserDirectory,
+  type MemoryUserDirectory,
+  type MemoryUserDirectoryOptions,
+  type MemoryUserSeed,
+} from './memory-directory.js';
+export { createMemoryAccountsStore, type MemoryAccountsStoreOptions } from './memory-store.js';
+export {
+  EXPIRED_RETENTION_MS,
+  MAX_COOLDOWN_MS,
+  MAX_MAIL_TTL_MS,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_STORE_TEXT_LENGTH,
+  MAX_TOKEN_TTL_MS,
+} from './store-constants.js';
 export type {
   AccountMailKind,
   AccountMailStatus,
