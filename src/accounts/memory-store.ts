@@ -97,7 +97,7 @@ function bookkeepingTable() {
  * @example
  * ```ts
  * const store = createMemoryAccountsStore();
- * const { acquired } = await store.acquireCooldown({ key: `reset:${email}`, cooldownMs: 60_000 });
+ * const { acquired } = await store.acquireCooldown({ key: 'reset:ada@example.com', cooldownMs: 60_000 });
  * ```
  */
 export function createMemoryAccountsStore(options: MemoryAccountsStoreOptions = {}): AccountsStore {
