@@ -55,6 +55,7 @@ async function invalid(call: () => Promise<unknown>, label: string): Promise<voi
 const BAD_TEXT: readonly [string, unknown][] = [
   ['empty', ''],
   ['too long', 'x'.repeat(MAX_STORE_TEXT_LENGTH + 1)],
+  ['a megabyte', 'x'.repeat(1_000_000)],
   ['NUL inside', 'a\u0000b'],
   ['a newline', 'a\nb'],
   ['DEL', 'a\u007fb'],
