@@ -7,12 +7,12 @@
  * Stores default to memory; `backend-patterns/accounts/redis` has the Redis one.
  */
 
-export type { FlowLimiters } from './context.js';
 export {
   createRangeBreachChecker,
   type RangeBreachCheckerOptions,
   type RangeBreachFailure,
 } from './breach.js';
+export type { FlowLimiters } from './context.js';
 export {
   type EmailLocalPartPolicy,
   MAX_EMAIL_INPUT_LENGTH,
@@ -38,6 +38,14 @@ export type { ResetFailureReason } from './instruments.js';
 export type { LoginRequest, LoginResult } from './login.js';
 export { ACCOUNTS_JOB_TYPE, type MailJob } from './mail.js';
 export {
+  createMemoryUserDirectory,
+  type MemoryUserDirectory,
+  type MemoryUserDirectoryOptions,
+  type MemoryUserSeed,
+} from './memory-directory.js';
+export { createMemoryAccountsStore, type MemoryAccountsStoreOptions } from './memory-store.js';
+export { isMixedScript } from './mixed-script.js';
+export {
   type AccountLinks,
   type AccountsLimiter,
   type AccountsLimitsOptions,
@@ -47,16 +55,6 @@ export {
   type SessionRevoker,
   type UndeliverableMail,
 } from './options.js';
-export type {
-  ConfirmResetRequest,
-  ConfirmResetResult,
-  ResetRequest,
-  ResetTokenState,
-} from './reset.js';
-export type { AcceptedResponse, ResendRequest, SignupRequest } from './signup.js';
-export { accountTemplates } from './templates.js';
-export { hashToken, TOKEN_BYTES } from './tokens.js';
-export { isMixedScript } from './mixed-script.js';
 export {
   createPasswordPolicy,
   type PasswordBreachOutcome,
@@ -65,6 +63,23 @@ export {
   type PasswordPolicyOptions,
   type PasswordPolicySettings,
 } from './password-policy.js';
+export type {
+  ConfirmResetRequest,
+  ConfirmResetResult,
+  ResetRequest,
+  ResetTokenState,
+} from './reset.js';
+export type { AcceptedResponse, ResendRequest, SignupRequest } from './signup.js';
+export {
+  EXPIRED_RETENTION_MS,
+  MAX_COOLDOWN_MS,
+  MAX_MAIL_TTL_MS,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_STORE_TEXT_LENGTH,
+  MAX_TOKEN_TTL_MS,
+} from './store-constants.js';
+export { accountTemplates } from './templates.js';
+export { hashToken, TOKEN_BYTES } from './tokens.js';
 export type {
   AccountMailKind,
   AccountMailStatus,

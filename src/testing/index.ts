@@ -11,6 +11,7 @@ export {
   type MetricSample,
   type MetricSeriesSnapshot,
 } from '../core/memory-metrics.js';
+export { type AccountsStoreContractOptions, accountsStoreContract } from './contracts/accounts-store.js';
 export {
   DEFAULT_DIFFERENTIAL_SEED,
   type DifferentialOptions,
@@ -50,3 +51,7 @@ export {
   type TestBody,
   withFixture,
 } from './contracts/test-api.js';
+export {
+  type UserDirectoryContractOptions,
+  userDirectoryContract,
+} from './contracts/user-directory.js';
