@@ -8,6 +8,11 @@
  */
 
 export {
+  type BoundedHasherLimits,
+  type BoundedHasherOptions,
+  createBoundedHasher,
+} from './bounded-hasher.js';
+export {
   ACCOUNTS_ERROR_CODES,
   type AccountsErrorCode,
   AccountsThrottledError,
