@@ -19,6 +19,12 @@ export {
   type NormalizeEmailOptions,
   normalizeEmail,
 } from './email.js';
+
+  type BoundedHasherLimits,
+  type BoundedHasherOptions,
+  createBoundedHasher,
+} from './bounded-hasher.js';
+
 export {
   ACCOUNTS_ERROR_CODES,
   type AccountsErrorCode,

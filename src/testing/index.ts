@@ -27,6 +27,10 @@ export {
 } from './contracts/metrics.js';
 export { type NotifyStoreContractOptions, notifyStoreContract } from './contracts/notify-store.js';
 export {
+  type PasswordHasherContractOptions,
+  passwordHasherContract,
+} from './contracts/password-hasher.js';
+export {
   type RateLimitDifferentialOptions,
   type RateLimitOp,
   rateLimitDifferential,

@@ -1,0 +1,43 @@
+/**
+ * The modules the accounts bench runs, from the built package (dist/), as users run them; types come
+ * from the sources. npm run bench builds dist first; the bench test runs scripts/ensure-build.ts.
+ */
+
+import type * as Argon2Module from '../../src/accounts/argon2.js';
+import type * as AccountsModule from '../../src/accounts/index.js';
+import { importBuilt } from '../support/built.js';
+
+/** The built entries the bench uses. */
+export interface Built {
+  readonly accounts: typeof AccountsModule;
+  readonly argon2: typeof Argon2Module;
+}
+
+/** Imports the built entries. */
+export async function loadBuilt(): Promise<Built> {
+  return {
+    accounts: await importBuilt<typeof AccountsModule>('accounts/index.js'),
+    argon2: await importBuilt<typeof Argon2Module>('accounts/argon2.js'),
+  };
+}
+
+/** The argon2 parameters of every side: OWASP's minimum, our default. */
+export const PARAMS = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Runs `task(0..count-1)` with at most `concurrency` in flight; resolves to the elapsed ms. */
+export async function runConcurrent(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return performance.now() - started;
+}
