@@ -7,7 +7,12 @@
  *   npm run example -- accounts [--redis]
  */
 import { isBackendPatternsError } from 'backend-patterns';
-import { accountTemplates, createMemoryUserDirectory, createResetFlow } from 'backend-patterns/accounts';
+import {
+  accountTemplates,
+  createMemoryUserDirectory,
+  createResetFlow,
+  PasswordPolicyError,
+} from 'backend-patterns/accounts';
 import { createArgon2Hasher } from 'backend-patterns/accounts/argon2';
 import { createRedisAccountsStore } from 'backend-patterns/accounts/redis';
 import { createSessionManager } from 'backend-patterns/auth';
@@ -68,7 +73,7 @@ const token = await linkTo('ada@example.com', 2);
 try {
   await flow.confirmReset({ token, password: 'short', ip });
 } catch (error) {
-  if (isBackendPatternsError(error, 'ERR_ACCOUNTS_PASSWORD_POLICY')) console.log('confirm with "short" →', error.code, error.reason);
+  if (error instanceof PasswordPolicyError) console.log('confirm with "short" →', error.code, error.reason);
   else throw error;
 }
 const done = await flow.confirmReset({ token, password: 'a brand new long passphrase', ip });
