@@ -8,22 +8,21 @@
  */
 
 export {
+  type BoundedHasherLimits,
+  type BoundedHasherOptions,
+  createBoundedHasher,
+} from './bounded-hasher.js';
+export {
   createRangeBreachChecker,
   type RangeBreachCheckerOptions,
   type RangeBreachFailure,
 } from './breach.js';
-export type { FlowLimiters } from './context.js';
 export {
   type EmailLocalPartPolicy,
   MAX_EMAIL_INPUT_LENGTH,
   type NormalizeEmailOptions,
   normalizeEmail,
 } from './email.js';
-
-  type BoundedHasherLimits,
-  type BoundedHasherOptions,
-  createBoundedHasher,
-} from './bounded-hasher.js';
 
 export {
   ACCOUNTS_ERROR_CODES,
