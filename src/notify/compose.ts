@@ -115,6 +115,15 @@ export function normalizeRequest(core: NotifierCore, request: SendRequest): Norm
   if (typeof category !== 'string' || !Object.hasOwn(core.categories, category)) {
     throw new InvalidArgumentError('`category` must be one of the categories given to createNotifier');
   }
+  const kind = core.categories[category] as CategoryKind;
+  // A notifier may be built for transactional mail only (no unsubscribe endpoint); promotional email
+  // without List-Unsubscribe is refused here rather than sent.
+  const channels = channelsOf(core, template, request.channels);
+  if (kind === 'promotional' && core.signer === undefined && channels.includes('email')) {
+    throw new InvalidArgumentError(
+      '`category` is promotional, but the notifier has no `unsubscribe` (List-Unsubscribe is required)',
+    );
+  }
   const priority =
     request.priority === undefined ? 'normal' : argument.oneOf('priority', request.priority, PRIORITIES);
   const idempotencyKey =
@@ -126,10 +135,10 @@ export function normalizeRequest(core: NotifierCore, request: SendRequest): Norm
     template,
     data: checkData(request.data, core.o.maxDataBytes),
     category,
-    kind: core.categories[category] as CategoryKind,
+    kind,
     priority,
     idempotencyKey,
-    channels: channelsOf(core, template, request.channels),
+    channels,
   };
 }
 

@@ -155,8 +155,13 @@ function checkTemplates(
 
 /** Promotional email must carry List-Unsubscribe (the Gmail and Yahoo bulk-sender rules). */
 function checkUnsubscribe(o: ParsedNotifierOptions, categories: Readonly<Record<string, CategoryKind>>) {
-  const promotionalEmail =
-    Object.values(categories).includes('promotional') && o.channels.email !== undefined;
+  // Only promotional categories the app declared or a template uses; the built-in `promotional` name
+  // alone does not force an unsubscribe endpoint on a transactional-only notifier (sends check it).
+  const declared = Object.values(o.categories ?? {}).includes('promotional');
+  const used = Object.values(o.templates).some(
+    (t) => t.category !== undefined && categories[t.category] === 'promotional',
+  );
+  const promotionalEmail = (declared || used) && o.channels.email !== undefined;
   const u = o.unsubscribe;
   if (promotionalEmail && (u === undefined || (u.url === undefined && u.mailto === undefined))) {
     throw new InvalidOptionError(

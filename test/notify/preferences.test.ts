@@ -175,12 +175,28 @@ describe('unsubscribe', () => {
     });
   });
 
-  it('promotional email without unsubscribe configured fails construction; short or duplicate keys too', () => {
+  it('promotional email without unsubscribe fails construction (declared or used) or the send; short or duplicate keys too', async () => {
     const base = {
       channels: { email: { providers: [createOutbox().email], from: FROM } },
       templates: { t: { email: { subject: 's', text: 't' } } },
     };
-    expect(() => createNotifier(base)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    // A transactional-only notifier needs no unsubscribe endpoint...
+    const transactional = createNotifier(base);
+    // ...but a promotional send through it is refused, never sent without List-Unsubscribe.
+    await expect(
+      transactional.send({
+        to: { userId: 'u', email: 'a@example.com' },
+        template: 't',
+        category: 'promotional',
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    const promo = { t: { category: 'promotional', email: { subject: 's', text: 't' } } };
+    expect(() => createNotifier({ ...base, templates: promo })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+    expect(() => createNotifier({ ...base, categories: { news: 'promotional' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
     expect(() =>
       createNotifier({
         ...base,
