@@ -17,7 +17,8 @@ afterEach(async () => {
   await fx?.flow.close().catch(() => undefined);
 });
 
-const many = () => createRateLimiter({ name: 'many', algorithm: fixedWindow({ limit: 10_000, windowMs: 60_000 }) });
+const many = () =>
+  createRateLimiter({ name: 'many', algorithm: fixedWindow({ limit: 10_000, windowMs: 60_000 }) });
 
 async function hundredConfirms(store: (clock: ReturnType<typeof jumpClock>) => AccountsStore) {
   const clock = jumpClock();
@@ -27,9 +28,13 @@ async function hundredConfirms(store: (clock: ReturnType<typeof jumpClock>) => A
   await f.flow.requestReset({ email: 'race@example.com', ip: IP });
   const token = await lastLink(f, 'race@example.com', 2);
   const passwords = Array.from({ length: CONFIRMS }, (_, i) => `concurrent passphrase number ${i}`);
-  const settled = await Promise.allSettled(passwords.map((password) => f.flow.confirmReset({ token, password, ip: IP })));
+  const settled = await Promise.allSettled(
+    passwords.map((password) => f.flow.confirmReset({ token, password, ip: IP })),
+  );
   const won = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [i] : []));
-  const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { code?: string }).code] : []));
+  const codes = settled.flatMap((s) =>
+    s.status === 'rejected' ? [(s.reason as { code?: string }).code] : [],
+  );
   expect(won).toHaveLength(1);
   expect(new Set(codes)).toEqual(new Set(['ERR_ACCOUNTS_TOKEN_INVALID']));
   const winner = passwords[won[0] as number] as string;

@@ -42,8 +42,17 @@ const median = (xs: readonly number[]) => {
 const DETECT_Z = 3.3;
 const GAP_MS = 5;
 
-const allowAll = () => createRateLimiter({ name: `all-${Math.random()}`, algorithm: fixedWindow({ limit: 1_000_000, windowMs: 60_000 }) });
-const limits = () => ({ resetPerAccount: allowAll(), resetPerIp: allowAll(), signupPerIp: allowAll(), tokenPerIp: allowAll() });
+const allowAll = () =>
+  createRateLimiter({
+    name: `all-${Math.random()}`,
+    algorithm: fixedWindow({ limit: 1_000_000, windowMs: 60_000 }),
+  });
+const limits = () => ({
+  resetPerAccount: allowAll(),
+  resetPerIp: allowAll(),
+  signupPerIp: allowAll(),
+  tokenPerIp: allowAll(),
+});
 
 /** A store whose cooldown answers 5 ms later for known addresses: a leak planted on purpose. */
 function leakyStore(known: ReadonlySet<string>, clock: ReturnType<typeof jumpClock>): AccountsStore {
@@ -52,7 +61,8 @@ function leakyStore(known: ReadonlySet<string>, clock: ReturnType<typeof jumpClo
     ...inner,
     kind: 'leaky',
     async acquireCooldown(request) {
-      if (known.has(request.key.slice(request.key.indexOf(':') + 1))) await new Promise((r) => setTimeout(r, GAP_MS));
+      if (known.has(request.key.slice(request.key.indexOf(':') + 1)))
+        await new Promise((r) => setTimeout(r, GAP_MS));
       return inner.acquireCooldown(request);
     },
   };
@@ -143,7 +153,11 @@ describe('enumeration: timing (rank test on interleaved samples)', () => {
     const taken = Array.from({ length: samples }, (_, i) => `taken${i}@example.com`);
     const fresh = Array.from({ length: samples }, (_, i) => `fresh${i}@example.com`);
     for (const email of taken) {
-      const user = await f.users.create({ email, passwordHash: await f.hasher.hash(PASSWORD), createdAtMs: clock.now() });
+      const user = await f.users.create({
+        email,
+        passwordHash: await f.hasher.hash(PASSWORD),
+        createdAtMs: clock.now(),
+      });
       if (user) await f.users.markVerified(user.id);
     }
     await f.flow.signup({ email: 'warm-up@example.com', password: PASSWORD, ip: IP });

@@ -5,8 +5,8 @@
  * clock that can jump forward while still sleeping for real (the queue's worker and the response floor
  * run on real timers).
  */
-import { createKeyRing, createSessionManager, createTokenService } from '../../src/auth/index.js';
-import type { Clock } from '../../src/index.js';
+
+import { createArgon2Hasher } from '../../src/accounts/argon2.js';
 import {
   type AccountsStore,
   accountTemplates,
@@ -16,7 +16,8 @@ import {
   type ResetFlowOptions,
   type UndeliverableMail,
 } from '../../src/accounts/index.js';
-import { createArgon2Hasher } from '../../src/accounts/argon2.js';
+import { createKeyRing, createSessionManager, createTokenService } from '../../src/auth/index.js';
+import type { Clock } from '../../src/index.js';
 import { createNotifier, createOutbox, type Outbox } from '../../src/notify/index.js';
 import { createMemoryMetrics } from '../../src/testing/index.js';
 
@@ -67,11 +68,13 @@ export async function flowFixture(
     clock,
   });
   const users = createMemoryUserDirectory({ clock });
-  const keys = await createKeyRing();
+  const keys = await createKeyRing({ clock });
   const tokens = createTokenService({ issuer: 'https://auth.example.test', audience: 'app', keys, clock });
   const sessions = createSessionManager({ clock });
   const undeliverable: UndeliverableMail[] = [];
-  const hasher = createArgon2Hasher({ concurrency: { maxConcurrent: 4, maxQueued: 1000, maxWaitMs: 60_000 } });
+  const hasher = createArgon2Hasher({
+    concurrency: { maxConcurrent: 4, maxQueued: 1000, maxWaitMs: 60_000 },
+  });
   const flow = createResetFlow({
     users,
     hasher,
@@ -96,6 +99,21 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Waits until every mail job added so far has completed (before a clock jump, so no lease is lost). */
+export async function mailSettled(fx: FlowFixture): Promise<void> {
+  await until(
+    () =>
+      fx.metrics.counterValue('jobs.processed', { outcome: 'completed' }) >=
+      fx.metrics.counterValue('jobs.added', { outcome: 'added' }),
+  );
+}
+
+/** Moves the clock forward once the mail queue is idle (a jump under a running job would lose its lease). */
+export async function later(fx: FlowFixture, ms: number): Promise<void> {
+  await mailSettled(fx);
+  fx.clock.jump(ms);
 }
 
 /** The token of the last link mailed to `email` (waits for the mail to arrive). */

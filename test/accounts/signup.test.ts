@@ -4,7 +4,16 @@
  * Plus the card's failure mode seen from the app: delivery status and undeliverable reports.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FlowFixture, flowFixture, IP, lastLink, PASSWORD, until, verifiedUser } from './flow-fixture.js';
+import {
+  type FlowFixture,
+  flowFixture,
+  IP,
+  lastLink,
+  later,
+  PASSWORD,
+  until,
+  verifiedUser,
+} from './flow-fixture.js';
 
 const HOUR = 3_600_000;
 let fx: FlowFixture;
@@ -26,7 +35,9 @@ describe('signup', () => {
     const token = await lastLink(fx, 'ada@example.com');
     await expect(fx.flow.verifyEmail({ token, ip: IP })).resolves.toEqual({ userId: user?.id });
     expect((await fx.users.findByEmail('ada@example.com'))?.verified).toBe(true);
-    await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_INVALID' });
+    await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
     expect(fx.metrics.counterValue('accounts.signup.verified')).toBe(1);
   });
 
@@ -34,8 +45,12 @@ describe('signup', () => {
     fx = await flowFixture();
     const first = await fx.flow.signup({ email: 'bo@example.com', password: PASSWORD, ip: IP });
     await fx.flow.verifyEmail({ token: await lastLink(fx, 'bo@example.com'), ip: IP });
-    fx.clock.jump(61_000); // past the signup cooldown of the address
-    const again = await fx.flow.signup({ email: 'BO@example.com', password: 'an attacker passphrase', ip: '198.51.100.9' });
+    await later(fx, 61_000); // past the signup cooldown of the address
+    const again = await fx.flow.signup({
+      email: 'BO@example.com',
+      password: 'an attacker passphrase',
+      ip: '198.51.100.9',
+    });
     expect(shape(again)).toBe(shape(first));
     await until(() => fx.outbox.to('bo@example.com').length === 2);
     const mail = fx.outbox.to('bo@example.com')[1]?.message;
@@ -49,12 +64,16 @@ describe('signup', () => {
     fx = await flowFixture();
     await fx.flow.signup({ email: 'cy@example.com', password: PASSWORD, ip: IP });
     const older = await lastLink(fx, 'cy@example.com');
-    fx.clock.jump(61_000);
+    await later(fx, 61_000);
     await fx.flow.signup({ email: 'cy@example.com', password: 'the second passphrase', ip: IP });
     const newer = await lastLink(fx, 'cy@example.com', 2);
-    await expect(fx.flow.verifyEmail({ token: older, ip: IP })).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_INVALID' });
+    await expect(fx.flow.verifyEmail({ token: older, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
     await fx.flow.verifyEmail({ token: newer, ip: IP });
-    expect((await fx.flow.login({ email: 'cy@example.com', password: 'the second passphrase' })).ok).toBe(true);
+    expect((await fx.flow.login({ email: 'cy@example.com', password: 'the second passphrase' })).ok).toBe(
+      true,
+    );
     expect((await fx.flow.login({ email: 'cy@example.com', password: PASSWORD })).ok).toBe(false);
   });
 
@@ -63,7 +82,7 @@ describe('signup', () => {
     await fx.flow.signup({ email: 'dee@example.com', password: PASSWORD, ip: IP });
     await fx.flow.signup({ email: 'old@example.com', password: PASSWORD, ip: IP });
     const before = await fx.users.findByEmail('dee@example.com');
-    fx.clock.jump(HOUR + 1000);
+    await later(fx, HOUR + 1000);
     await fx.flow.signup({ email: 'dee@example.com', password: 'the second passphrase', ip: IP });
     const after = await fx.users.findByEmail('dee@example.com');
     expect(after?.id).not.toBe(before?.id);
@@ -75,8 +94,10 @@ describe('signup', () => {
     fx = await flowFixture();
     await fx.flow.signup({ email: 'eve@example.com', password: PASSWORD, ip: IP });
     const token = await lastLink(fx, 'eve@example.com');
-    fx.clock.jump(24 * HOUR + 1000);
-    await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_EXPIRED' });
+    await later(fx, 24 * HOUR + 1000);
+    await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_EXPIRED',
+    });
     const answer = await fx.flow.resendVerification({ email: 'eve@example.com', ip: IP });
     expect(shape(answer)).toBe('{"status":"accepted","requestId":"x"}');
     const fresh = await lastLink(fx, 'eve@example.com', 2);
@@ -89,7 +110,9 @@ describe('signup', () => {
     const verifyToken = await lastLink(fx, 'fin@example.com');
     await fx.flow.requestReset({ email: 'fin@example.com', ip: IP });
     const resetToken = await lastLink(fx, 'fin@example.com', 2);
-    await expect(fx.flow.verifyEmail({ token: resetToken, ip: IP })).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_INVALID' });
+    await expect(fx.flow.verifyEmail({ token: resetToken, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    });
     await expect(
       fx.flow.confirmReset({ token: verifyToken, password: 'a brand new passphrase', ip: IP }),
     ).rejects.toMatchObject({ code: 'ERR_ACCOUNTS_TOKEN_INVALID' });
@@ -122,7 +145,7 @@ describe('delivery status (the card failure mode)', () => {
       expect.objectContaining({ requestId, kind: 'reset', status: 'bounced', email: 'gil@example.com' }),
     ]);
     // The next mail to the suppressed address is reported at send time.
-    fx.clock.jump(61_000);
+    await later(fx, 61_000);
     const next = await fx.flow.requestReset({ email: 'gil@example.com', ip: IP });
     await until(async () => (await fx.flow.deliveryStatus(next.requestId))?.status === 'suppressed');
     expect(fx.undeliverable).toHaveLength(2);

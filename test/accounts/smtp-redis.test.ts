@@ -5,20 +5,20 @@
  * address the SMTP server refuses (550) ends `failed` and is reported to the app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArgon2Hasher } from '../../src/accounts/argon2.js';
 import {
   accountTemplates,
   createMemoryUserDirectory,
   createResetFlow,
   type UndeliverableMail,
 } from '../../src/accounts/index.js';
-import { createArgon2Hasher } from '../../src/accounts/argon2.js';
 import { createRedisAccountsStore } from '../../src/accounts/redis.js';
 import { createJobQueue } from '../../src/jobs/index.js';
 import { createRedisJobBackend } from '../../src/jobs/redis.js';
 import { createNotifier } from '../../src/notify/index.js';
 import { createSmtpProvider } from '../../src/notify/smtp.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
-import { startSmtpServer, type SmtpTestServer } from '../notify/providers/support.js';
+import { type SmtpTestServer, startSmtpServer } from '../notify/providers/support.js';
 import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/redis.js';
 import { IP, LINKS, PASSWORD, until } from './flow-fixture.js';
 
@@ -40,14 +40,22 @@ describe.skipIf(noRedis)('accounts on Redis with mail over SMTP', () => {
   function build(undeliverable: UndeliverableMail[]) {
     if (!client || !workerClient) throw new Error('no redis');
     const smtp = createSmtpProvider({
-      smtp: { host: '127.0.0.1', port: smtpServer.port, ignoreTLS: true, auth: { user: 'app', pass: 'secret' } },
+      smtp: {
+        host: '127.0.0.1',
+        port: smtpServer.port,
+        ignoreTLS: true,
+        auth: { user: 'app', pass: 'secret' },
+      },
     });
     const notifier = createNotifier({
       channels: { email: { providers: [smtp], from: { address: 'accounts@example.test' } } },
       templates: accountTemplates(),
       retry: { attempts: 1 },
     });
-    const queue = createJobQueue({ name: 'accounts', backend: createRedisJobBackend({ client: workerClient, prefix }) });
+    const queue = createJobQueue({
+      name: 'accounts',
+      backend: createRedisJobBackend({ client: workerClient, prefix }),
+    });
     const users = createMemoryUserDirectory();
     const flow = createResetFlow({
       users,
@@ -67,7 +75,8 @@ describe.skipIf(noRedis)('accounts on Redis with mail over SMTP', () => {
   /** The token of the last SMTP delivery to `to` (quoted-printable soft breaks undone). */
   async function smtpToken(to: string, count: number): Promise<string> {
     await until(() => smtpServer.deliveries.filter((d) => d.rcptTo.includes(to)).length >= count);
-    const raw = smtpServer.deliveries.filter((d) => d.rcptTo.includes(to))[count - 1]?.raw.toString('utf8') ?? '';
+    const raw =
+      smtpServer.deliveries.filter((d) => d.rcptTo.includes(to))[count - 1]?.raw.toString('utf8') ?? '';
     const unfolded = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
     const token = /token=([A-Za-z0-9_-]{43})/.exec(unfolded)?.[1];
     if (token === undefined) throw new Error('no link in the SMTP message');
@@ -83,7 +92,9 @@ describe.skipIf(noRedis)('accounts on Redis with mail over SMTP', () => {
       const { requestId } = await flow.requestReset({ email: 'ada@example.com', ip: IP });
       const token = await smtpToken('ada@example.com', 2);
       await flow.confirmReset({ token, password: 'a brand new long passphrase', ip: IP });
-      expect((await flow.login({ email: 'ada@example.com', password: 'a brand new long passphrase' })).ok).toBe(true);
+      expect(
+        (await flow.login({ email: 'ada@example.com', password: 'a brand new long passphrase' })).ok,
+      ).toBe(true);
       expect(await flow.deliveryStatus(requestId)).toMatchObject({ kind: 'reset', status: 'sent' });
       await smtpToken('ada@example.com', 3).catch(() => undefined); // the "password changed" mail
       expect(smtpServer.deliveries.filter((d) => d.rcptTo.includes('ada@example.com'))).toHaveLength(3);
@@ -100,12 +111,18 @@ describe.skipIf(noRedis)('accounts on Redis with mail over SMTP', () => {
     const { flow, worker, users, smtp } = build(undeliverable);
     try {
       const hasher = createArgon2Hasher();
-      const user = await users.create({ email: 'gone@example.com', passwordHash: await hasher.hash(PASSWORD), createdAtMs: Date.now() });
+      const user = await users.create({
+        email: 'gone@example.com',
+        passwordHash: await hasher.hash(PASSWORD),
+        createdAtMs: Date.now(),
+      });
       if (user) await users.markVerified(user.id);
       smtpServer.behave({ rcptTo: 550 });
       const { requestId } = await flow.requestReset({ email: 'gone@example.com', ip: IP });
       await until(async () => (await flow.deliveryStatus(requestId))?.status === 'failed', 30_000);
-      expect(undeliverable).toEqual([expect.objectContaining({ requestId, status: 'failed', email: 'gone@example.com' })]);
+      expect(undeliverable).toEqual([
+        expect.objectContaining({ requestId, status: 'failed', email: 'gone@example.com' }),
+      ]);
     } finally {
       smtpServer.behave({});
       await worker.close();
