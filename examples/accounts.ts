@@ -20,11 +20,15 @@ import { createNotifier, createOutbox } from 'backend-patterns/notify';
 import { createMemoryMetrics } from 'backend-patterns/testing';
 import { Redis } from 'ioredis';
 
-const redis = process.argv.includes('--redis') ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : undefined;
+const redis = process.argv.includes('--redis')
+  ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  : undefined;
 const outbox = createOutbox();
 const metrics = createMemoryMetrics();
 const notifier = createNotifier({
-  channels: { email: { providers: [outbox.email], from: { address: 'accounts@example.com', name: 'Example' } } },
+  channels: {
+    email: { providers: [outbox.email], from: { address: 'accounts@example.com', name: 'Example' } },
+  },
   templates: accountTemplates(),
 });
 const users = createMemoryUserDirectory();
@@ -47,7 +51,8 @@ const ip = '203.0.113.7';
 
 /** The token in the last mail to `email` (mail leaves from the flow's queue, a few ms later). */
 async function linkTo(email: string, count: number): Promise<string> {
-  for (let i = 0; i < 500 && outbox.to(email).length < count; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && outbox.to(email).length < count; i++)
+    await new Promise((r) => setTimeout(r, 10));
   const message = outbox.to(email)[count - 1]?.message;
   const token = message?.channel === 'email' ? /token=([\w-]{43})/.exec(message.text)?.[1] : undefined;
   if (token === undefined) throw new Error(`no link in mail ${count} to ${email}`);
@@ -56,7 +61,13 @@ async function linkTo(email: string, count: number): Promise<string> {
 
 // 1. Signup: the answer is the same for a new and a taken address.
 const signup = await flow.signup({ email: 'Ada@Example.com', password: 'correct horse battery staple', ip });
-console.log('signup →', signup.status, '(verification mail:', outbox.to('ada@example.com')[0]?.message.channel ?? 'queued', ')');
+console.log(
+  'signup →',
+  signup.status,
+  '(verification mail:',
+  outbox.to('ada@example.com')[0]?.message.channel ?? 'queued',
+  ')',
+);
 await flow.verifyEmail({ token: await linkTo('ada@example.com', 1), ip });
 const login = await flow.login({ email: 'ADA@example.com', password: 'correct horse battery staple' });
 console.log('verified, then login →', login.ok ? `ok as ${login.user.id}` : login.reason);
@@ -66,7 +77,11 @@ const session = await sessions.create({ userId: login.user.id });
 // 2. Reset: same answer for an unknown address, and no mail for it.
 const unknown = await flow.requestReset({ email: 'nobody@example.com', ip });
 const known = await flow.requestReset({ email: 'ada@example.com', ip });
-console.log('reset request, unknown and known →', JSON.stringify(Object.keys(unknown)), JSON.stringify(Object.keys(known)));
+console.log(
+  'reset request, unknown and known →',
+  JSON.stringify(Object.keys(unknown)),
+  JSON.stringify(Object.keys(known)),
+);
 const token = await linkTo('ada@example.com', 2);
 
 // 3. A password the policy refuses does not burn the link.
@@ -77,7 +92,10 @@ try {
   else throw error;
 }
 const done = await flow.confirmReset({ token, password: 'a brand new long passphrase', ip });
-console.log('confirm →', `credentials version ${done.credentialsVersion}; old session valid: ${(await sessions.validate(session.token)).valid}`);
+console.log(
+  'confirm →',
+  `credentials version ${done.credentialsVersion}; old session valid: ${(await sessions.validate(session.token)).valid}`,
+);
 try {
   await flow.confirmReset({ token, password: 'and once more please', ip });
 } catch (error) {

@@ -46,7 +46,10 @@ export const accountsSection: DemoSection = {
     await until(() => outbox.to(email).length === 1);
     const { userId } = await flow.verifyEmail({ token: tokenIn(outbox, email, 0), ip });
     const taken = await flow.signup({ email, password: 'someone else entirely', ip: '198.51.100.1' });
-    step('sign up Ada@Example.com, verify, then sign up the same address again', `both answered "${taken.status}"; one account`);
+    step(
+      'sign up Ada@Example.com, verify, then sign up the same address again',
+      `both answered "${taken.status}"; one account`,
+    );
 
     const session = await sessions.create({ userId });
     const t0 = performance.now();
@@ -61,14 +64,21 @@ export const accountsSection: DemoSection = {
     );
 
     const token = tokenIn(outbox, email, 1);
-    const refused = await flow.confirmReset({ token, password: 'short', ip }).catch((e: { code: string }) => e.code);
+    const refused = await flow
+      .confirmReset({ token, password: 'short', ip })
+      .catch((e: { code: string }) => e.code);
     const done = await flow.confirmReset({ token, password: 'a brand new long passphrase', ip });
-    const replay = await flow.confirmReset({ token, password: 'another new passphrase', ip }).catch((e: { code: string }) => e.code);
+    const replay = await flow
+      .confirmReset({ token, password: 'another new passphrase', ip })
+      .catch((e: { code: string }) => e.code);
     step(
       'confirm with a short password, then a good one, then the same link again',
       `${String(refused)} (link kept), then reset (credentials v${done.credentialsVersion}, old session valid: ${(await sessions.validate(session.token)).valid}), then ${String(replay)}`,
     );
-    step('what became of the reset mail', `deliveryStatus: ${(await flow.deliveryStatus(known.requestId))?.status}`);
+    step(
+      'what became of the reset mail',
+      `deliveryStatus: ${(await flow.deliveryStatus(known.requestId))?.status}`,
+    );
     await flow.close();
   },
 };

@@ -3,6 +3,8 @@
  * resolved (store, queue, policy, limiters), the instruments, and the dummy hash that unknown logins
  * verify against. Flows are plain functions of this context.
  */
+
+import type { LoginGuard } from '../auth/index.js';
 import type { Clock } from '../core/clock.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
@@ -11,7 +13,6 @@ import type { AccountsInstruments } from './instruments.js';
 import type { AccountLinks, AccountsLimiter, SessionRevoker, UndeliverableMail } from './options.js';
 import type { PasswordPolicy } from './password-policy.js';
 import type { AccountsStore, PasswordHasher, UserDirectory } from './types.js';
-import type { LoginGuard } from '../auth/index.js';
 
 /** Resolved template names. */
 export interface TemplateNames {

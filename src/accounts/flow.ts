@@ -5,14 +5,31 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import { createJobQueue, createWorker, type Job, type JobQueue, type Worker, type WorkerOptions } from '../jobs/index.js';
-import { createRateLimiter, type RateLimitStore, slidingWindowCounter, slidingWindowLog } from '../ratelimit/index.js';
+import {
+  createJobQueue,
+  createWorker,
+  type Job,
+  type JobQueue,
+  type Worker,
+  type WorkerOptions,
+} from '../jobs/index.js';
+import {
+  createRateLimiter,
+  type RateLimitStore,
+  slidingWindowCounter,
+  slidingWindowLog,
+} from '../ratelimit/index.js';
 import type { FlowContext, FlowLimiters } from './context.js';
 import { accountsInstruments } from './instruments.js';
 import { type LoginRequest, type LoginResult, login } from './login.js';
 import { createMailHandler } from './mail.js';
 import { createMemoryAccountsStore } from './memory-store.js';
-import { type AccountsLimitsOptions, type ParsedResetFlowOptions, parseResetFlowOptions, type ResetFlowOptions } from './options.js';
+import {
+  type AccountsLimitsOptions,
+  type ParsedResetFlowOptions,
+  parseResetFlowOptions,
+  type ResetFlowOptions,
+} from './options.js';
 import { createPasswordPolicy } from './password-policy.js';
 import {
   type ConfirmResetRequest,
@@ -64,7 +81,11 @@ export interface ResetFlow {
 
 const MIN = 60_000;
 
-function defaultLimiters(limits: AccountsLimitsOptions | undefined, clock: Clock, o: ParsedResetFlowOptions): FlowLimiters {
+function defaultLimiters(
+  limits: AccountsLimitsOptions | undefined,
+  clock: Clock,
+  o: ParsedResetFlowOptions,
+): FlowLimiters {
   const store: RateLimitStore | undefined = limits?.store;
   const make = (name: string, limit: number, windowMs: number, counter: boolean) =>
     createRateLimiter({

@@ -36,12 +36,30 @@ export function accountsInstruments(metrics: Metrics): AccountsInstruments {
   const counter = (name: string, description: string, unit: string, labelNames: string[] = []) =>
     metrics.counter(name, { description, unit, labelNames });
   return {
-    resetRequested: counter('accounts.reset.requested', 'Reset requests handled, by whether the account exists', '{request}', ['account']),
+    resetRequested: counter(
+      'accounts.reset.requested',
+      'Reset requests handled, by whether the account exists',
+      '{request}',
+      ['account'],
+    ),
     resetCompleted: counter('accounts.reset.completed', 'Passwords changed through a reset link', '{reset}'),
-    resetFailed: counter('accounts.reset.failed', 'Reset requests and confirms that ended without a reset', '{failure}', ['reason']),
-    signupRequested: counter('accounts.signup.requested', 'Signups, by whether the address had an account', '{signup}', ['account']),
+    resetFailed: counter(
+      'accounts.reset.failed',
+      'Reset requests and confirms that ended without a reset',
+      '{failure}',
+      ['reason'],
+    ),
+    signupRequested: counter(
+      'accounts.signup.requested',
+      'Signups, by whether the address had an account',
+      '{signup}',
+      ['account'],
+    ),
     signupVerified: counter('accounts.signup.verified', 'Email verifications completed', '{verification}'),
-    mail: counter('accounts.mail', 'Account mails by kind and the status they reached', '{message}', ['kind', 'status']),
+    mail: counter('accounts.mail', 'Account mails by kind and the status they reached', '{message}', [
+      'kind',
+      'status',
+    ]),
     login: counter('accounts.login', 'Logins by outcome', '{login}', ['outcome']),
   };
 }

@@ -32,7 +32,11 @@ async function check(ctx: FlowContext, user: AccountUser | undefined, password: 
   if (!ctx.hasher.needsRehash(stored)) return { ok: true as const, rehashed: false };
   const passwordHash = await ctx.hasher.hash(password);
   // Compare-and-set: a reset that landed meanwhile wins over the rehash of the old password.
-  const rehashed = await ctx.users.updatePasswordHash({ userId: user.id, passwordHash, expectedHash: stored });
+  const rehashed = await ctx.users.updatePasswordHash({
+    userId: user.id,
+    passwordHash,
+    expectedHash: stored,
+  });
   return { ok: true as const, rehashed };
 }
 
@@ -49,7 +53,8 @@ export async function login(ctx: FlowContext, request: LoginRequest): Promise<Lo
   if (ctx.loginGuard === undefined) await verify();
   else {
     const attempt = await ctx.loginGuard.attempt({ account: email, ip: request.ip ?? '' }, verify);
-    if (!attempt.ok && attempt.reason !== 'invalid-credentials') throw new AccountsThrottledError(attempt.retryAfterMs);
+    if (!attempt.ok && attempt.reason !== 'invalid-credentials')
+      throw new AccountsThrottledError(attempt.retryAfterMs);
   }
   if (!outcome.ok || user === undefined) {
     ctx.instruments.login.add(1, { outcome: 'invalid' });

@@ -7,11 +7,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Job } from '../jobs/index.js';
-import { DeliveryFailedError } from '../notify/index.js';
 import type { ChannelResult } from '../notify/index.js';
+import { DeliveryFailedError } from '../notify/index.js';
 import type { FlowContext } from './context.js';
 import { linkWithToken, mintToken } from './tokens.js';
-import type { AccountMailKind, AccountMailStatus, AccountTokenKind, AccountUser, MailRecord } from './types.js';
+import type {
+  AccountMailKind,
+  AccountMailStatus,
+  AccountTokenKind,
+  AccountUser,
+  MailRecord,
+} from './types.js';
 
 /** The job type of every account mail (route on it when the queue is shared with other handlers). */
 export const ACCOUNTS_JOB_TYPE = 'accounts.mail';
@@ -31,7 +37,10 @@ export function newRequestId(): string {
 /** Records the request as queued and adds its job. Both writes happen for known and unknown addresses alike. */
 export async function enqueueMail(ctx: FlowContext, job: MailJob): Promise<void> {
   const kind: AccountMailKind = job.kind;
-  await ctx.store.putMail({ record: { requestId: job.requestId, kind, status: 'queued' }, ttlMs: ctx.mailRecordTtlMs });
+  await ctx.store.putMail({
+    record: { requestId: job.requestId, kind, status: 'queued' },
+    ttlMs: ctx.mailRecordTtlMs,
+  });
   await ctx.queue.add(ACCOUNTS_JOB_TYPE, job, { attempts: 5, idempotencyKey: job.requestId });
 }
 
@@ -45,9 +54,16 @@ interface Delivery {
 
 const minutes = (ms: number) => String(Math.round(ms / 60_000));
 
-async function record(ctx: FlowContext, job: Job<MailJob>, fields: Omit<MailRecord, 'requestId' | 'updatedAtMs'>) {
+async function record(
+  ctx: FlowContext,
+  job: Job<MailJob>,
+  fields: Omit<MailRecord, 'requestId' | 'updatedAtMs'>,
+) {
   ctx.instruments.mail.add(1, { kind: fields.kind, status: fields.status });
-  await ctx.store.putMail({ record: { requestId: job.payload.requestId, ...fields }, ttlMs: ctx.mailRecordTtlMs });
+  await ctx.store.putMail({
+    record: { requestId: job.payload.requestId, ...fields },
+    ttlMs: ctx.mailRecordTtlMs,
+  });
 }
 
 function report(ctx: FlowContext, d: Delivery, status: 'suppressed' | 'failed', reason: string) {
@@ -61,7 +77,11 @@ function report(ctx: FlowContext, d: Delivery, status: 'suppressed' | 'failed', 
   });
 }
 
-function statusOf(result: ChannelResult | undefined): { status: AccountMailStatus; reason?: string; messageId?: string } {
+function statusOf(result: ChannelResult | undefined): {
+  status: AccountMailStatus;
+  reason?: string;
+  messageId?: string;
+} {
   if (result === undefined) return { status: 'skipped', reason: 'no-email-channel' };
   switch (result.status) {
     case 'sent':
@@ -128,9 +148,16 @@ async function resetMail(ctx: FlowContext, job: Job<MailJob & { kind: 'reset' }>
   if (job.attemptsMade <= 1) ctx.instruments.resetRequested.add(1, { account: user ? 'known' : 'unknown' });
   if (user === undefined) {
     const template = ctx.templates.resetUnknown;
-    if (template === undefined) return record(ctx, job, { kind: 'reset-unknown', status: 'skipped', reason: 'no-account' });
+    if (template === undefined)
+      return record(ctx, job, { kind: 'reset-unknown', status: 'skipped', reason: 'no-account' });
     const anon = { id: unknownUserId(job.payload.email), email: job.payload.email };
-    return deliver(ctx, { job, kind: 'reset-unknown', user: anon, template, data: { loginUrl: ctx.links.loginUrl } });
+    return deliver(ctx, {
+      job,
+      kind: 'reset-unknown',
+      user: anon,
+      template,
+      data: { loginUrl: ctx.links.loginUrl },
+    });
   }
   const link = await issueLink(ctx, 'reset', user);
   await deliver(ctx, {
@@ -145,7 +172,11 @@ async function resetMail(ctx: FlowContext, job: Job<MailJob & { kind: 'reset' }>
 async function verifyMail(ctx: FlowContext, job: Job<MailJob & { kind: 'verify' }>) {
   const user = await ctx.users.findByEmail(job.payload.email);
   if (user === undefined || user.verified) {
-    return record(ctx, job, { kind: 'verify', status: 'skipped', reason: user ? 'already-verified' : 'no-account' });
+    return record(ctx, job, {
+      kind: 'verify',
+      status: 'skipped',
+      reason: user ? 'already-verified' : 'no-account',
+    });
   }
   const link = await issueLink(ctx, 'verify', user);
   await deliver(ctx, {
@@ -157,7 +188,10 @@ async function verifyMail(ctx: FlowContext, job: Job<MailJob & { kind: 'verify' 
   });
 }
 
-async function userMail(ctx: FlowContext, job: Job<MailJob & { kind: 'signup-existing' | 'reset-completed' }>) {
+async function userMail(
+  ctx: FlowContext,
+  job: Job<MailJob & { kind: 'signup-existing' | 'reset-completed' }>,
+) {
   const user = await ctx.users.findById(job.payload.userId);
   const kind = job.payload.kind;
   if (user === undefined) return record(ctx, job, { kind, status: 'skipped', reason: 'no-account' });

@@ -159,7 +159,11 @@ const parse = defineOptions('createResetFlow', {
   hasher: opt.port<PasswordHasher>(['hash', 'verify', 'needsRehash'], 'required'),
   notifier: opt.port<Notifier>(['send', 'getDelivery'], 'required'),
   links: opt.shape(
-    { resetUrl: opt.custom(checkUrl, { required: true }), verifyUrl: opt.custom(checkUrl, { required: true }), loginUrl: opt.custom(checkUrl, { required: true }) },
+    {
+      resetUrl: opt.custom(checkUrl, { required: true }),
+      verifyUrl: opt.custom(checkUrl, { required: true }),
+      loginUrl: opt.custom(checkUrl, { required: true }),
+    },
     { required: true },
   ),
   store: opt.port<AccountsStore>(['issueToken', 'consumeToken', 'acquireCooldown', 'putMail']),

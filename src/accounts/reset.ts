@@ -57,7 +57,10 @@ export async function requestReset(ctx: FlowContext, request: ResetRequest): Pro
       ctx.instruments.resetFailed.add(1, { reason: 'throttled' });
       return { status: 'accepted', requestId };
     }
-    const cooldown = await ctx.store.acquireCooldown({ key: `reset:${email}`, cooldownMs: ctx.resendCooldownMs });
+    const cooldown = await ctx.store.acquireCooldown({
+      key: `reset:${email}`,
+      cooldownMs: ctx.resendCooldownMs,
+    });
     if (cooldown.acquired) await enqueueMail(ctx, { kind: 'reset', requestId, email });
     return { status: 'accepted', requestId };
   });
@@ -112,7 +115,10 @@ async function revokeAccess(ctx: FlowContext, userId: string): Promise<number> {
 }
 
 /** `confirmReset`: policy, token check, hash, atomic use, revoke, write, confirmation mail. */
-export async function confirmReset(ctx: FlowContext, request: ConfirmResetRequest): Promise<ConfirmResetResult> {
+export async function confirmReset(
+  ctx: FlowContext,
+  request: ConfirmResetRequest,
+): Promise<ConfirmResetResult> {
   let tokenHash: string;
   try {
     tokenHash = tokenHashOf(request.token);
@@ -131,7 +137,9 @@ export async function confirmReset(ctx: FlowContext, request: ConfirmResetReques
   const used = await ctx.store.consumeToken({ kind: 'reset', tokenHash });
   if (used.status !== 'valid') {
     ctx.instruments.resetFailed.add(1, { reason: 'raced' });
-    throw used.status === 'expired' ? new AccountTokenExpiredError(used.record.expiresAtMs) : new AccountTokenInvalidError('unknown');
+    throw used.status === 'expired'
+      ? new AccountTokenExpiredError(used.record.expiresAtMs)
+      : new AccountTokenInvalidError('unknown');
   }
   const credentialsVersion = await revokeAccess(ctx, user.id);
   await ctx.users.updatePasswordHash({ userId: user.id, passwordHash });

@@ -48,7 +48,10 @@ const isExpiredUnverified = (ctx: FlowContext, user: AccountUser) =>
 async function register(ctx: FlowContext, email: string, passwordHash: string, requestId: string) {
   let existing = await ctx.users.findByEmail(email);
   if (existing && isExpiredUnverified(ctx, existing)) {
-    await ctx.users.deleteUnverified({ userId: existing.id, createdBeforeMs: ctx.clock.now() - ctx.unverifiedAccountTtlMs + 1 });
+    await ctx.users.deleteUnverified({
+      userId: existing.id,
+      createdBeforeMs: ctx.clock.now() - ctx.unverifiedAccountTtlMs + 1,
+    });
     existing = await ctx.users.findByEmail(email);
   }
   if (existing === undefined) {
@@ -67,7 +70,8 @@ async function register(ctx: FlowContext, email: string, passwordHash: string, r
     await ctx.users.bumpCredentialsVersion(existing.id);
     return enqueueMail(ctx, { kind: 'verify', requestId, email });
   }
-  if (existing !== undefined) return enqueueMail(ctx, { kind: 'signup-existing', requestId, userId: existing.id });
+  if (existing !== undefined)
+    return enqueueMail(ctx, { kind: 'signup-existing', requestId, userId: existing.id });
 }
 
 /** Counts one attempt on a limiter; false when denied. */
@@ -85,19 +89,28 @@ export async function signup(ctx: FlowContext, request: SignupRequest): Promise<
     if (!(await allowed(ctx.limiters.signupPerIp, request.ip))) return accepted(requestId);
     await ctx.policy.checkBreached(password);
     const passwordHash = await ctx.hasher.hash(password);
-    const cooldown = await ctx.store.acquireCooldown({ key: `signup:${email}`, cooldownMs: ctx.resendCooldownMs });
+    const cooldown = await ctx.store.acquireCooldown({
+      key: `signup:${email}`,
+      cooldownMs: ctx.resendCooldownMs,
+    });
     if (cooldown.acquired) await register(ctx, email, passwordHash, requestId);
     return accepted(requestId);
   });
 }
 
 /** `resendVerification`: a new link for an unverified address, at most one per cooldown; the uniform answer. */
-export async function resendVerification(ctx: FlowContext, request: ResendRequest): Promise<AcceptedResponse> {
+export async function resendVerification(
+  ctx: FlowContext,
+  request: ResendRequest,
+): Promise<AcceptedResponse> {
   const email = normalizeEmail(request.email, ctx.emailOptions);
   const requestId = newRequestId();
   return withFloor(ctx.clock, ctx.responseFloorMs, async () => {
     if (!(await allowed(ctx.limiters.signupPerIp, request.ip))) return accepted(requestId);
-    const cooldown = await ctx.store.acquireCooldown({ key: `verify:${email}`, cooldownMs: ctx.resendCooldownMs });
+    const cooldown = await ctx.store.acquireCooldown({
+      key: `verify:${email}`,
+      cooldownMs: ctx.resendCooldownMs,
+    });
     if (cooldown.acquired) await enqueueMail(ctx, { kind: 'verify', requestId, email });
     return accepted(requestId);
   });
@@ -115,7 +128,11 @@ export async function boundUser(
   record: { readonly userId: string; readonly email: string; readonly credentialsVersion: number },
 ): Promise<AccountUser> {
   const user = await ctx.users.findById(record.userId);
-  if (user === undefined || user.email !== record.email || user.credentialsVersion !== record.credentialsVersion) {
+  if (
+    user === undefined ||
+    user.email !== record.email ||
+    user.credentialsVersion !== record.credentialsVersion
+  ) {
     throw new AccountTokenInvalidError('stale');
   }
   return user;

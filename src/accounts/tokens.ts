@@ -29,7 +29,8 @@ export function mintToken(): MintedToken {
 
 /** The hash of `token` when it has the shape of one; `AccountTokenInvalidError('malformed')` otherwise. */
 export function tokenHashOf(token: unknown): string {
-  if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) throw new AccountTokenInvalidError('malformed');
+  if (typeof token !== 'string' || !TOKEN_PATTERN.test(token))
+    throw new AccountTokenInvalidError('malformed');
   return hashToken(token);
 }
 

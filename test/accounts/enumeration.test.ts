@@ -12,7 +12,7 @@ import { createRateLimiter, fixedWindow } from '../../src/ratelimit/index.js';
 import { type FlowFixture, flowFixture, IP, jumpClock, PASSWORD } from './flow-fixture.js';
 
 /** |z| of the Mann-Whitney U statistic (normal approximation, ties averaged). */
-export function mannWhitneyZ(a: readonly number[], b: readonly number[]): number {
+function mannWhitneyZ(a: readonly number[], b: readonly number[]): number {
   const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
   const ranks = new Array<number>(all.length);
   for (let i = 0; i < all.length; ) {
