@@ -7,14 +7,14 @@
  *    `argon2.verify` called directly, the same calls in flight; rounds alternate which side goes first,
  *    the ratio is the median of the per-round ratios; calls/s and process CPU per call (all threads, so
  *    argon2's own work too: the figure other processes' load disturbs least). Goal: overhead at most 5 %.
- * 2. Burst: N logins at once (a Map lookup of the user and a verify of its stored hash), each burst in a
- *    fresh process: bounded with the defaults (4 running, 64 waiting, 2 s), bounded with a queue deep
- *    enough to refuse nothing, and unbounded (`concurrency: false`, libuv queues everything). Login
- *    latency p50/p99 of the accepted logins, logins/s, event-loop delay p99, the p99 latency of an
- *    fs.stat issued every 10 ms meanwhile (other users of the libuv pool), refusals, peak RSS.
- *
- * The login is measured through the hasher: the reset flow's `login` is on main but did not build there
- * when this bench was written (src/accounts/memory-store.ts, which the flow imports, had not landed).
+ * 2. Burst: N logins at once through the built package's `createResetFlow(...).login` (a memory user
+ *    directory seeded with N verified users hashed by the flow's hasher, a notifier on the outbox; 90 %
+ *    right passwords, 5 % wrong, 5 % unknown addresses, which verify against the dummy hash and so cost the
+ *    same), each burst in a fresh process: bounded with the defaults (4 running, 64 waiting, 2 s), bounded
+ *    with a queue deep enough to refuse nothing, and unbounded (`concurrency: false`, libuv queues
+ *    everything). Login latency p50/p99 of the accepted logins (answered, whatever the answer), logins/s,
+ *    event-loop delay p99, the p99 latency of an fs.stat issued every 10 ms meanwhile (other users of the
+ *    libuv pool), refusals (`HashOverloadedError`, ERR_ACCOUNTS_HASH_OVERLOADED), peak RSS.
  *
  * Sizes: BENCH_ACCOUNTS_* (bench/accounts/settings.ts). Results: bench/results/accounts.json.
  */

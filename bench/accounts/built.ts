@@ -5,12 +5,14 @@
 
 import type * as Argon2Module from '../../src/accounts/argon2.js';
 import type * as AccountsModule from '../../src/accounts/index.js';
+import type * as NotifyModule from '../../src/notify/index.js';
 import { importBuilt } from '../support/built.js';
 
 /** The built entries the bench uses. */
 export interface Built {
   readonly accounts: typeof AccountsModule;
   readonly argon2: typeof Argon2Module;
+  readonly notify: typeof NotifyModule;
 }
 
 /** Imports the built entries. */
@@ -18,6 +20,7 @@ export async function loadBuilt(): Promise<Built> {
   return {
     accounts: await importBuilt<typeof AccountsModule>('accounts/index.js'),
     argon2: await importBuilt<typeof Argon2Module>('accounts/argon2.js'),
+    notify: await importBuilt<typeof NotifyModule>('notify/index.js'),
   };
 }
 

@@ -1,14 +1,18 @@
 /**
  * One burst of logins, measured in the process that runs it (burst-process.ts runs each in a fresh one,
- * so RSS and the event loop start clean): every login is a lookup of the user in a Map and a verify of
- * its stored hash, all started at once. Measured meanwhile: each login's latency, the event loop's delay
- * (`monitorEventLoopDelay`, 1 ms resolution), the latency of an `fs.stat` issued every 10 ms (it needs a
- * libuv pool thread, as argon2 does: this is what the rest of the app waits), and RSS every 5 ms.
+ * so RSS and the event loop start clean): every login is `flow.login` of a ResetFlow built from the
+ * package as an app wires it (the memory user directory seeded with verified users whose hashes come from
+ * the flow's own hasher, a notifier on the outbox with `accountTemplates()`), all started at once. The mix
+ * (see {@link loginKind}): 90 % the right password, 5 % a wrong one, 5 % an unknown address (verified
+ * against the flow's dummy hash, so it costs the same). Every answer is checked. Measured meanwhile: each
+ * login's latency, the event loop's delay (`monitorEventLoopDelay`, 1 ms resolution), the latency of an
+ * `fs.stat` issued every 10 ms (it needs a libuv pool thread, as argon2 does: this is what the rest of the
+ * app waits), and RSS every 5 ms.
  */
 import { stat } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BoundedHasherLimits } from '../../src/accounts/index.js';
+import type { BoundedHasherLimits, LoginResult, ResetFlow } from '../../src/accounts/index.js';
 import { percentile } from '../support/results.js';
 import { type Built, PARAMS } from './built.js';
 
@@ -26,8 +30,14 @@ export const MODE_LIMITS: Readonly<Record<BurstMode, BoundedHasherLimits | false
 export interface BurstFigures {
   readonly mode: BurstMode;
   readonly logins: number;
+  /** Logins the hasher answered: `succeeded` + `invalid`. */
   readonly accepted: number;
+  /** Logins refused with `HashOverloadedError` (ERR_ACCOUNTS_HASH_OVERLOADED). */
   readonly rejected: number;
+  /** Accepted logins that logged in (the right password). */
+  readonly succeeded: number;
+  /** Accepted logins answered `invalid-credentials` (a wrong password or an unknown address). */
+  readonly invalid: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   /** Accepted logins per second of the burst's wall time. */
@@ -42,6 +52,63 @@ export interface BurstFigures {
 
 const PASSWORD = 'correct horse battery staple';
 const MIB = 1024 * 1024;
+const LINKS = {
+  resetUrl: 'https://app.example.test/reset',
+  verifyUrl: 'https://app.example.test/verify',
+  loginUrl: 'https://app.example.test/login',
+} as const;
+
+/** What a login tries. */
+export type LoginKind = 'correct' | 'wrong-password' | 'unknown-email';
+
+/** The kind of login `i` of a burst: in every 20, 18 right passwords, one wrong, one unknown address. */
+export function loginKind(i: number): LoginKind {
+  const slot = i % 20;
+  return slot === 18 ? 'wrong-password' : slot === 19 ? 'unknown-email' : 'correct';
+}
+
+/**
+ * A ResetFlow on `size` verified users (`user<i>@example.com`, the bench's password) with the hasher of
+ * `limits`. One stored hash serves every user: a verify costs the same whatever the salt.
+ */
+async function burstFlow(built: Built, limits: BoundedHasherLimits | false, size: number) {
+  const hasher = built.argon2.createArgon2Hasher({ ...PARAMS, concurrency: limits });
+  const passwordHash = await hasher.hash(PASSWORD);
+  const users = built.accounts.createMemoryUserDirectory({
+    users: Array.from({ length: size }, (_, i) => ({
+      id: `u${i}`,
+      email: `user${i}@example.com`,
+      passwordHash,
+      verified: true,
+    })),
+  });
+  const outbox = built.notify.createOutbox();
+  const notifier = built.notify.createNotifier({
+    channels: { email: { providers: [outbox.email], from: { address: 'accounts@example.test' } } },
+    templates: built.accounts.accountTemplates(),
+  });
+  const flow = built.accounts.createResetFlow({ users, hasher, notifier, links: LINKS, responseFloorMs: 0 });
+  return {
+    flow,
+    async close() {
+      await flow.close();
+      await hasher.close?.();
+    },
+  };
+}
+
+/** Login `i` of the burst through the flow; throws when its answer is not the one its kind expects. */
+async function login(flow: ResetFlow, i: number, kind: LoginKind = loginKind(i)): Promise<LoginResult> {
+  const email = kind === 'unknown-email' ? `nobody${i}@example.com` : `user${i}@example.com`;
+  const password = kind === 'wrong-password' ? `${PASSWORD}!` : PASSWORD;
+  const result = await flow.login({ email, password, ip: '203.0.113.7' });
+  const expected = kind === 'correct';
+  if (result.ok !== expected || (!result.ok && result.reason !== 'invalid-credentials')) {
+    throw new Error(`login ${i} (${kind}) answered ${JSON.stringify(result)}`);
+  }
+  if (result.ok && result.rehashed) throw new Error(`login ${i} rehashed: the seeded hash is not current`);
+  return result;
+}
 
 /** Samples RSS and probes the pool until stopped. */
 function watchers() {
@@ -71,7 +138,8 @@ function watchers() {
 
 /**
  * Runs one burst of `size` logins with the hasher of `mode` (or the given limits), after a warm-up of a
- * few logins that also gives the bound its duration estimate.
+ * few logins of each kind: it makes the flow's dummy hash (an unknown address's first login hashes it)
+ * and gives the bound its duration estimate.
  */
 export async function runBurst(
   built: Built,
@@ -79,16 +147,10 @@ export async function runBurst(
   size: number,
   limits: BoundedHasherLimits | false = MODE_LIMITS[mode],
 ): Promise<BurstFigures> {
-  const hasher = built.argon2.createArgon2Hasher({ ...PARAMS, concurrency: limits });
-  const stored = await hasher.hash(PASSWORD);
-  const users = new Map(
-    Array.from({ length: size }, (_, i) => [`user${i}@example.com`, { id: `u${i}`, stored }]),
-  );
-  const login = async (email: string, password: string) => {
-    const user = users.get(email);
-    return user !== undefined && (await hasher.verify(user.stored, password));
-  };
-  for (let i = 0; i < 4; i++) await login('user0@example.com', PASSWORD);
+  const { flow, close } = await burstFlow(built, limits, size);
+  for (const kind of ['correct', 'correct', 'wrong-password', 'unknown-email'] as const) {
+    await login(flow, 0, kind);
+  }
 
   const rssBefore = process.memoryUsage.rss();
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -99,11 +161,11 @@ export async function runBurst(
     Array.from({ length: size }, async (_, i) => {
       const t0 = performance.now();
       try {
-        if (!(await login(`user${i}@example.com`, PASSWORD))) throw new Error(`login ${i} failed`);
-        return { ok: true, ms: performance.now() - t0 };
+        const result = await login(flow, i);
+        return { answered: true, ok: result.ok, ms: performance.now() - t0 };
       } catch (error) {
         if (error instanceof built.accounts.HashOverloadedError) {
-          return { ok: false, ms: performance.now() - t0 };
+          return { answered: false, ok: false, ms: performance.now() - t0 };
         }
         throw error;
       }
@@ -112,13 +174,17 @@ export async function runBurst(
   const elapsedMs = performance.now() - started;
   delay.disable();
   const watched = await watch.stop();
-  await hasher.close?.();
-  const accepted = outcomes.filter((o) => o.ok).map((o) => o.ms);
+  await close();
+  const answered = outcomes.filter((o) => o.answered);
+  const accepted = answered.map((o) => o.ms);
+  const succeeded = answered.filter((o) => o.ok).length;
   return {
     mode,
     logins: size,
     accepted: accepted.length,
     rejected: size - accepted.length,
+    succeeded,
+    invalid: accepted.length - succeeded,
     p50Ms: percentile(accepted, 50),
     p99Ms: percentile(accepted, 99),
     loginsPerSec: accepted.length / (elapsedMs / 1000),

@@ -48,7 +48,8 @@ export async function burstRounds(
       const f = await burstInChild(mode, settings.size);
       runs.get(mode)?.push(f);
       log(
-        `  round ${round + 1}/${settings.rounds} ${mode}: ${f.accepted} accepted, ${f.rejected} refused, ` +
+        `  round ${round + 1}/${settings.rounds} ${mode}: ${f.accepted} accepted (${f.succeeded} logged in, ` +
+          `${f.invalid} invalid), ${f.rejected} refused, ` +
           `p50 ${f.p50Ms.toFixed(0)} ms, p99 ${f.p99Ms.toFixed(0)} ms, ${f.loginsPerSec.toFixed(0)} logins/s, ` +
           `event loop p99 ${f.eventLoopP99Ms.toFixed(1)} ms, fs.stat p99 ${f.poolProbeP99Ms.toFixed(0)} ms, ` +
           `RSS ${f.rssBeforeMiB.toFixed(0)} -> ${f.rssPeakMiB.toFixed(0)} MiB`,

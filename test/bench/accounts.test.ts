@@ -1,7 +1,8 @@
 /**
  * The accounts bench's moving parts on tiny sizes, without measuring anything: the settings, both sides
- * of the overhead case (each answer checked), and a burst in-process and in a child process, whose
- * accepted and refused counts are checked. The figures themselves come only from `npm run bench`.
+ * of the overhead case (each answer checked), the login mix, and a burst of `flow.login` calls in-process
+ * and in a child process, whose accepted, refused, logged-in and invalid counts are checked. The figures
+ * themselves come only from `npm run bench`.
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Built, loadBuilt } from '../../bench/accounts/built.js';
 import { burstInChild, burstRounds } from '../../bench/accounts/burst.js';
-import { runBurst } from '../../bench/accounts/burst-run.js';
+import { loginKind, runBurst } from '../../bench/accounts/burst-run.js';
 import { hashSides, overheadRounds, type Side, verifySides } from '../../bench/accounts/overhead.js';
 import { accountsBenchSettings } from '../../bench/accounts/settings.js';
 
@@ -84,15 +85,24 @@ describe('the bench on the built package', () => {
     await ours.close();
   });
 
+  it('the login mix: in every 20, 18 right passwords, one wrong, one unknown address', () => {
+    const kinds = Array.from({ length: 200 }, (_, i) => loginKind(i));
+    const count = (kind: string) => kinds.filter((k) => k === kind).length;
+    expect([count('correct'), count('wrong-password'), count('unknown-email')]).toEqual([180, 10, 10]);
+  });
+
   it('burst in-process: a tight bound refuses what does not fit, unbounded serves everything', async () => {
     const tight = await runBurst(built, 'bounded', 10, { maxConcurrent: 1, maxQueued: 2 });
     expect({ accepted: tight.accepted, rejected: tight.rejected }).toEqual({ accepted: 3, rejected: 7 });
-    const open = await runBurst(built, 'unbounded', 6);
-    expect({ accepted: open.accepted, rejected: open.rejected, logins: open.logins }).toEqual({
-      accepted: 6,
-      rejected: 0,
-      logins: 6,
-    });
+    // 20 logins through flow.login: 18 right passwords, one wrong, one unknown address (each checked).
+    const open = await runBurst(built, 'unbounded', 20);
+    expect({
+      accepted: open.accepted,
+      rejected: open.rejected,
+      logins: open.logins,
+      succeeded: open.succeeded,
+      invalid: open.invalid,
+    }).toEqual({ accepted: 20, rejected: 0, logins: 20, succeeded: 18, invalid: 2 });
     for (const f of [tight, open]) {
       expect(f.p99Ms).toBeGreaterThanOrEqual(f.p50Ms);
       expect(f.rssPeakMiB).toBeGreaterThan(0);
