@@ -1,0 +1,34 @@
+/**
+ * backend-patterns/flags — feature flags evaluated in process: targeting rules, segments, prerequisites,
+ * 0.001 % sticky rollouts, scheduled changes, layered fallback when the flag source is down, evaluation
+ * analytics and a stale-flag report. `backend-patterns/flags/redis` has the Redis source,
+ * `backend-patterns/flags/openfeature` the OpenFeature provider.
+ */
+export type { CompiledConfig, EngineResult } from './engine.js';
+export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
+export type {
+  Clause,
+  ClauseOperator,
+  EvaluationContext,
+  EvaluationErrorCode,
+  EvaluationEvent,
+  EvaluationReason,
+  EvaluationResult,
+  EvaluationSink,
+  FlagConfig,
+  FlagDefinition,
+  FlagKind,
+  FlagRule,
+  FlagSource,
+  FlagType,
+  FlagValue,
+  JsonValue,
+  Prerequisite,
+  Rollout,
+  ScheduledChange,
+  Segment,
+  Serve,
+  SnapshotStore,
+  SourceLoad,
+  WeightedVariation,
+} from './types.js';

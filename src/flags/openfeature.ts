@@ -1,0 +1,2 @@
+/** backend-patterns/flags/openfeature — placeholder while the adapter is built. */
+export {};

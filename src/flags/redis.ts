@@ -1,0 +1,2 @@
+/** backend-patterns/flags/redis — placeholder while the adapter is built. */
+export {};
