@@ -143,7 +143,8 @@ export function accountsStoreContract(t: ContractTestApi, options: AccountsStore
     test('a payload is kept with its token and returned by find and consume; none means no field', async (store) => {
       const id = user();
       const hash = tokenHash();
-      const payload = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA';
+      const payload =
+        '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA';
       const issued = await store.issueToken({ ...issueRequest(id, { tokenHash: hash }), payload });
       assert.equal(issued.record.payload, payload);
       const found = await store.findToken(lookup('verify', hash));
@@ -162,8 +163,15 @@ export function accountsStoreContract(t: ContractTestApi, options: AccountsStore
         ['empty', ''],
       ] as const) {
         const h = tokenHash();
-        await invalid(() => store.issueToken({ ...issueRequest(user(), { tokenHash: h }), payload: bad as string }), `payload ${label}`);
-        assert.deepEqual(await store.findToken(lookup('verify', h)), { status: 'missing' }, `nothing written: ${label}`);
+        await invalid(
+          () => store.issueToken({ ...issueRequest(user(), { tokenHash: h }), payload: bad as string }),
+          `payload ${label}`,
+        );
+        assert.deepEqual(
+          await store.findToken(lookup('verify', h)),
+          { status: 'missing' },
+          `nothing written: ${label}`,
+        );
       }
     });
 

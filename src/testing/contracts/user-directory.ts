@@ -57,7 +57,12 @@ export function userDirectoryContract(t: ContractTestApi, options: UserDirectory
 
     test('create with verified: true makes a verified user (a signup completed by its link)', async (directory, clock) => {
       const address = email();
-      const created = await directory.create({ email: address, passwordHash: phc('v'), createdAtMs: clock.now(), verified: true });
+      const created = await directory.create({
+        email: address,
+        passwordHash: phc('v'),
+        createdAtMs: clock.now(),
+        verified: true,
+      });
       assert.equal(created?.verified, true);
       assert.equal((await directory.findByEmail(address))?.verified, true);
     });
