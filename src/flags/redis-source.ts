@@ -32,7 +32,8 @@ export interface RedisFlagSubscriber {
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready' | 'close', listener: () => void): unknown;
-  removeListener(event: 'message' | 'ready' | 'close', listener: (...args: never[]) => void): unknown;
+  removeListener(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  removeListener(event: 'ready' | 'close', listener: () => void): unknown;
 }
 
 /** Options of {@link createRedisFlagSource}. */
