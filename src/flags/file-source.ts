@@ -14,6 +14,7 @@ import { defineOptions, opt } from '../core/options.js';
 import { FlagSourceError } from './errors.js';
 import { fileSignature, readCapped } from './file-read.js';
 import {
+  checkFilePath,
   DEFAULT_MAX_BYTES,
   type FlagSourceListener,
   MAX_MAX_BYTES,
@@ -53,7 +54,7 @@ export interface FileFlagSource extends FlagSource {
 }
 
 const parseOptions = defineOptions('createFileFlagSource', {
-  path: opt.string({ required: true, maxLength: 4096 }),
+  path: opt.custom(checkFilePath, { required: true }),
   maxBytes: opt.integer({ default: DEFAULT_MAX_BYTES, min: 2, max: MAX_MAX_BYTES }),
   pollIntervalMs: opt.duration({ default: 1000, min: 10, max: 3_600_000 }),
   debounceMs: opt.integer({ default: 50, min: 0, max: 60_000 }),

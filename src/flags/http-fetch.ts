@@ -60,7 +60,8 @@ function withVersion(read: ReadConfig, etag: string | undefined): ReadConfig {
 }
 
 async function getOnce(s: GetSettings, held: HeldConfig | undefined, signal: AbortSignal) {
-  const headers: Record<string, string> = { ...s.headers, accept: 'application/json' };
+  const { 'if-none-match': _ignored, ...given } = s.headers;
+  const headers: Record<string, string> = { ...given, accept: 'application/json' };
   if (held?.etag !== undefined) headers['if-none-match'] = held.etag;
   let response: Response;
   try {

@@ -15,6 +15,7 @@ import { defineOptions, opt } from '../core/options.js';
 import { FlagSourceError } from './errors.js';
 import { readCapped } from './file-read.js';
 import {
+  checkFilePath,
   configShapeProblem,
   DEFAULT_MAX_BYTES,
   errorCode,
@@ -60,7 +61,7 @@ const HEADER_MAX_BYTES = 1024;
 const NEWLINE = 0x0a;
 
 const parseOptions = defineOptions('createFileSnapshotStore', {
-  path: opt.string({ required: true, maxLength: 4096 }),
+  path: opt.custom(checkFilePath, { required: true }),
   maxBytes: opt.integer({ default: DEFAULT_MAX_BYTES, min: 2, max: MAX_MAX_BYTES }),
   clock: opt.clock(),
 });

@@ -5,6 +5,7 @@
  * repeated unless an error came between), and deadlines on the source's clock.
  */
 import type { Clock } from '../core/clock.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { FlagSourceError } from './errors.js';
 import type { FlagConfig } from './types.js';
 
@@ -28,6 +29,16 @@ export interface ReadConfig {
 
 /** What one attempt of a watch loop learnt: a config, an error, or nothing (no change seen). */
 export type Outcome = ReadConfig | { readonly error: FlagSourceError } | undefined;
+
+/** The `path` option of the file source and the snapshot store: 1..4096 characters, no NUL byte. */
+export function checkFilePath(value: unknown, path: string, owner: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 4096 || value.includes('\0')) {
+    throw new InvalidOptionError(
+      `${owner}: \`${path}\` must be a file path of 1..4096 characters without NUL`,
+    );
+  }
+  return value;
+}
 
 /** True for a non-null, non-array object. */
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -165,6 +165,8 @@ describe('createFileFlagSource: load', () => {
       {},
       { path: '' },
       { path: 42 },
+      { path: 'flags\0.json' },
+      { path: 'x'.repeat(4097) },
       { path: 'x', maxBytes: 0 },
       { path: 'x', maxBytes: 1.5 },
       { path: 'x', pollIntervalMs: 0 },

@@ -74,7 +74,9 @@ const source = (extra: Partial<HttpFlagSourceOptions> = {}) =>
 
 describe('createHttpFlagSource: load', () => {
   it('GETs the config, then sends If-None-Match and answers a 304 from the config held', async () => {
-    const s = source({ headers: { authorization: 'Bearer t0ken', accept: 'text/html' } });
+    const s = source({
+      headers: { authorization: 'Bearer t0ken', accept: 'text/html', 'If-None-Match': '"e1"' },
+    });
     expect(s.kind).toBe('http');
     const first = await s.load();
     expect(first.version).toBe('v1');

@@ -215,6 +215,7 @@ describe('createFileSnapshotStore', () => {
       undefined,
       {},
       { path: '' },
+      { path: 'a\0b' },
       { path: 'x', maxBytes: 0 },
       { path: 'x', dir: '/tmp' },
     ]) {
