@@ -28,6 +28,14 @@ import { backoffMs, createWatchHub, startWatchLoop, type WatchHub } from './watc
  * subscribes to `channel` (the source unsubscribes from it when it stops watching).
  */
 export interface RedisFlagSubscriber {
+  /**
+   * ioredis' connection status. When present, the source subscribes only once it is `'ready'` (and
+   * connects a lazy connection, `'wait'`): ioredis 5 subscribing during its handshake breaks the
+   * connection's ready check (redis/ioredis#2037).
+   */
+  readonly status?: string;
+  /** Connects a lazy connection (ioredis `lazyConnect`). */
+  connect?(): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
@@ -129,19 +137,26 @@ function startRedisWatch(o: Parsed, hub: WatchHub): () => void {
       error: new FlagSourceError('redis', `the subscriber connection closed; watching ${channel} paused`),
     });
   };
+  const subscribe = async () => {
+    const status = subscriber.status;
+    if (subscribed) return;
+    if (status !== undefined && status !== 'ready') {
+      if (status === 'wait') subscriber.connect?.().catch(() => {}); // its 'ready' wakes the loop
+      return;
+    }
+    await withDeadline(
+      'redis',
+      o.clock,
+      o.timeoutMs,
+      undefined,
+      () => subscriber.subscribe(channel),
+      `subscribing to ${channel}`,
+    );
+    subscribed = true;
+  };
   const run = async (): Promise<Outcome> => {
     try {
-      if (!subscribed) {
-        await withDeadline(
-          'redis',
-          o.clock,
-          o.timeoutMs,
-          undefined,
-          () => subscriber.subscribe(channel),
-          `subscribing to ${channel}`,
-        );
-        subscribed = true;
-      }
+      await subscribe();
       return await readKey(o);
     } catch (error) {
       return { error: toSourceError('redis', `watching ${channel} failed`, error) };

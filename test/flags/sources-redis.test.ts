@@ -184,6 +184,45 @@ describe.skipIf(noRedis)('createRedisFlagSource against the shared Redis', () =>
     expect(subscribed).toBe(0);
   });
 
+  it('watching on fresh and lazy connections waits for ready before subscribing (ioredis#2037)', async () => {
+    const key = `${prefix}:fresh`;
+    const channel = `${prefix}:fresh:changed`;
+    await publishFlagConfig({ client, key, channel }, sampleConfig(true, 'f1'));
+    const connectionErrors: Error[] = [];
+    // Half lazy, half caught in the middle of their handshake ('connect', before the ready check).
+    const watchers = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const subscriber = new Redis(redisUrl()!, { lazyConnect: i % 2 === 1 });
+        subscribers.push(subscriber);
+        subscriber.on('error', (e: Error) => connectionErrors.push(e));
+        if (i % 2 === 0) await new Promise((r) => subscriber.once('connect', r));
+        const source = createRedisFlagSource({ client, subscriber, key, channel });
+        return { source, rec: record(source) };
+      }),
+    );
+    await eventually(() => watchers.every((w) => w.rec.configs().length === 1), { what: 'initial' });
+    await eventually(() => subscribers.slice(-8).every((s) => s.status === 'ready'), {
+      what: 'all connected',
+    });
+    let numsub = 0;
+    await eventually(
+      () => {
+        void client.call('PUBSUB', 'NUMSUB', channel).then((r) => {
+          numsub = (r as [string, number])[1];
+        });
+        return numsub === 8;
+      },
+      { what: 'all subscribed' },
+    );
+    await publishFlagConfig({ client, key, channel }, sampleConfig(false, 'f2'));
+    await eventually(() => watchers.every((w) => w.rec.configs().some((c) => c.version === 'f2')), {
+      what: 'all saw f2',
+    });
+    expect(watchers.flatMap((w) => w.rec.errors())).toEqual([]);
+    expect(connectionErrors).toEqual([]);
+    for (const w of watchers) await w.source.close();
+  });
+
   it('a lost message is healed by the resync; an unchanged resync delivers nothing', async () => {
     const clock = createManualClock(0);
     const { key, channel, source } = make({ clock, resyncIntervalMs: 60_000, timeoutMs: 600_000 });
