@@ -118,7 +118,8 @@ async function readKey(o: Parsed, signal?: AbortSignal): Promise<ReadConfig> {
 function startRedisWatch(o: Parsed, hub: WatchHub): () => void {
   const { subscriber, channel } = o;
   let subscribed = false;
-  let connected = true;
+  let everSubscribed = false;
+  let connected = subscriber.status === undefined || subscriber.status === 'ready';
   const wake = { now: () => {} };
 
   const onMessage = (from: string) => {
@@ -153,6 +154,7 @@ function startRedisWatch(o: Parsed, hub: WatchHub): () => void {
       `subscribing to ${channel}`,
     );
     subscribed = true;
+    everSubscribed = true;
   };
   const run = async (): Promise<Outcome> => {
     try {
@@ -181,7 +183,7 @@ function startRedisWatch(o: Parsed, hub: WatchHub): () => void {
     subscriber.removeListener('message', onMessage);
     subscriber.removeListener('ready', onReady);
     subscriber.removeListener('close', onClose);
-    subscriber.unsubscribe(channel).catch(() => {});
+    if (everSubscribed) subscriber.unsubscribe(channel).catch(() => {});
   };
 }
 
