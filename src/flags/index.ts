@@ -6,6 +6,24 @@
  */
 export type { CompiledConfig, EngineResult } from './engine.js';
 export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
+export {
+  createFileFlagSource,
+  type FileFlagSource,
+  type FileFlagSourceOptions,
+} from './file-source.js';
+export {
+  createHttpFlagSource,
+  type FetchFunction,
+  type HttpFlagSource,
+  type HttpFlagSourceOptions,
+} from './http-source.js';
+export { createMemoryFlagSource, type MemoryFlagSource } from './memory-source.js';
+export {
+  createFileSnapshotStore,
+  type FileSnapshotStore,
+  type FileSnapshotStoreOptions,
+} from './snapshot.js';
+export type { FlagSourceListener, FlagSourceUpdate } from './source-kit.js';
 export type {
   Clause,
   ClauseOperator,
