@@ -17,7 +17,8 @@ type CompiledServe =
   | { readonly kind: 'fixed'; readonly result: Served }
   | {
       readonly kind: 'split';
-      readonly lookup: Lookup;
+      /** Undefined when the rollout buckets by `targetingKey` (the key already read, strings only). */
+      readonly lookup: Lookup | undefined;
       readonly salt: string;
       /** Exclusive upper bucket bound of each variation, cumulative. */
       readonly bounds: readonly number[];
@@ -76,7 +77,7 @@ class FlagCompiler {
     const bounds = rollout.variations.map((v) => (total += v.weight));
     return {
       kind: 'split',
-      lookup: compileLookup(attribute),
+      lookup: attribute === 'targetingKey' ? undefined : compileLookup(attribute),
       salt: this.def.salt ?? this.key,
       bounds,
       results: rollout.variations.map((v) => this.result(v.variation, 'SPLIT', ruleId)),
@@ -155,9 +156,9 @@ function bucketValue(raw: unknown): string | undefined {
   return typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
 }
 
-function serve(compiled: CompiledServe, context: EvaluationContext): EngineResult {
+function serve(compiled: CompiledServe, context: EvaluationContext, key: string | undefined): EngineResult {
   if (compiled.kind === 'fixed') return compiled.result;
-  const value = bucketValue(compiled.lookup(context));
+  const value = compiled.lookup === undefined ? key : bucketValue(compiled.lookup(context));
   if (value === undefined) return compiled.missing;
   const bucket = bucketOf(compiled.salt, value);
   const { bounds, results } = compiled;
@@ -209,7 +210,7 @@ export function evaluateFlag(
   }
   for (let i = 0; i < state.rules.length; i++) {
     const rule = state.rules[i]!;
-    if (allHold(rule.matchers, context, key)) return serve(rule.serve, context);
+    if (allHold(rule.matchers, context, key)) return serve(rule.serve, context, key);
   }
-  return serve(state.fallthrough, context);
+  return serve(state.fallthrough, context, key);
 }

@@ -25,6 +25,14 @@ export interface GraphSpec {
   fail(node: string, path: string, message: string): never;
 }
 
+/** `a -> b -> a`, shortened in the middle when long (a message stays one readable line). */
+function cycleText(names: readonly string[]): string {
+  const shown = (list: readonly string[]) =>
+    list.map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n)).join(' -> ');
+  if (names.length <= 8) return shown(names);
+  return `${shown(names.slice(0, 4))} -> … ${names.length - 7} more … -> ${shown(names.slice(-3))}`;
+}
+
 interface Frame {
   readonly node: string;
   readonly edges: readonly GraphEdge[];
@@ -59,7 +67,7 @@ class GraphWalk {
           ...stack.slice(stack.findIndex((f) => f.node === edge.to)).map((f) => f.node),
           edge.to,
         ];
-        this.spec.fail(top.node, edge.path, `${this.spec.what} cycle: ${names.join(' -> ')}`);
+        this.spec.fail(top.node, edge.path, `${this.spec.what} cycle: ${cycleText(names)}`);
       } else if (!this.state.has(edge.to)) {
         stack.push(this.open(edge.to));
       }

@@ -24,12 +24,13 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number') return `number ${value}`;
   if (typeof value === 'string') return `string ${quote(value)}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
+  if (typeof value !== 'object') return typeof value;
+  return isPlainObject(value) ? 'an object' : 'a non-plain object (a class instance, Map, Date, ...)';
 }
 
 /** `base.key`, or `base["key"]` when the key holds a dot or other characters beyond `[A-Za-z0-9_$-]`. */
 export function join(base: string, key: string): string {
-  if (!PLAIN_PART.test(key)) return `${base}[${quote(key)}]`;
+  if (!PLAIN_PART.test(key) || key.length > FLAG_CONFIG_LIMITS.maxKeyLength) return `${base}[${quote(key)}]`;
   return base === '' ? key : `${base}.${key}`;
 }
 
@@ -52,9 +53,9 @@ export class Checker {
     this.flag = key === undefined || key.length <= max ? key : `${key.slice(0, max)}…`;
   }
 
-  /** Throws the `FlagConfigError` for `path`. */
+  /** Throws the `FlagConfigError` for `path` (`''`, the config itself, is reported as `config`). */
   fail(path: string, message: string): never {
-    throw new FlagConfigError(path, message, this.flag);
+    throw new FlagConfigError(path === '' ? 'config' : path, message, this.flag);
   }
 
   /** Counts `count` values against the config-wide budget. */

@@ -126,7 +126,7 @@ function checkFlagSegmentUse(
 /** Validates `input` and returns the frozen copy with what the compiler needs. */
 export function validateConfigDetailed(input: unknown): ValidatedConfig {
   const c = new Checker();
-  const root = c.fields(input, 'config', ['version', 'flags', 'segments'], ['flags']);
+  const root = c.fields(input, '', ['version', 'flags', 'segments'], ['flags']);
   const version = optional(root, 'version');
   if (version !== undefined) c.string(version, 'version', FLAG_CONFIG_LIMITS.maxVersionLength);
   const segmentsInput = optional(root, 'segments');
