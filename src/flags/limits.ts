@@ -49,6 +49,8 @@ export const FLAG_CONFIG_LIMITS = Object.freeze({
   maxVariationBytes: 65_536,
   /** Nesting depth of a JSON variation value (`[]` is depth 1). */
   maxJsonDepth: 32,
+  /** `matches` patterns in the whole config together (each is analysed and compiled at load). */
+  maxPatterns: 10_000,
   /** Characters of a `matches` pattern. */
   maxPatternLength: 256,
   /** Largest repetition count in a pattern (`a{1000}`). */

@@ -14,41 +14,79 @@ export interface Semver {
 }
 
 const NUMERIC = /^(?:0|[1-9][0-9]*)$/;
-const IDENTIFIER = /^[0-9A-Za-z-]+$/;
+const NO_PRE: readonly string[] = Object.freeze([]);
 
-function numericPart(text: string): number | undefined {
-  if (!NUMERIC.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isIdentifierChar = (c: number) =>
+  isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d;
 
-function preRelease(text: string | undefined): string[] | undefined {
-  if (text === undefined) return [];
-  const ids = text.split('.');
-  for (const id of ids) {
-    if (!IDENTIFIER.test(id)) return undefined;
-    if (/^[0-9]+$/.test(id) && !NUMERIC.test(id)) return undefined; // numeric with a leading zero
+/** A single pass over the text: evaluation parses attribute values, so this avoids split and regexes. */
+class SemverScanner {
+  pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** A numeric part (no leading zero, at most 2^53 - 1), or -1. */
+  number(): number {
+    const { text } = this;
+    const start = this.pos;
+    let n = 0;
+    while (this.pos < text.length && isDigit(text.charCodeAt(this.pos))) {
+      n = n * 10 + (text.charCodeAt(this.pos) - 0x30);
+      this.pos++;
+    }
+    const length = this.pos - start;
+    if (length === 0 || (length > 1 && text.charCodeAt(start) === 0x30)) return -1;
+    return Number.isSafeInteger(n) ? n : -1;
   }
-  return ids;
-}
 
-function validBuild(text: string | undefined): boolean {
-  return text === undefined || text.split('.').every((id) => IDENTIFIER.test(id));
+  dot(): boolean {
+    if (this.text.charCodeAt(this.pos) !== 0x2e) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** Dot-separated identifiers up to `+` or the end; numeric ones without leading zeros when `strict`. */
+  identifiers(strict: boolean): string[] | undefined {
+    const { text } = this;
+    const ids: string[] = [];
+    for (;;) {
+      const start = this.pos;
+      let numeric = true;
+      while (this.pos < text.length && isIdentifierChar(text.charCodeAt(this.pos))) {
+        numeric &&= isDigit(text.charCodeAt(this.pos));
+        this.pos++;
+      }
+      if (this.pos === start) return undefined;
+      if (strict && numeric && this.pos - start > 1 && text.charCodeAt(start) === 0x30) return undefined;
+      ids.push(text.slice(start, this.pos));
+      if (!this.dot()) return ids;
+    }
+  }
 }
 
 /** Parses a semver 2.0.0 version, or returns undefined. */
 export function parseSemver(text: string): Semver | undefined {
   if (text.length === 0 || text.length > FLAG_CONFIG_LIMITS.maxSemverLength) return undefined;
-  const plus = text.indexOf('+');
-  const main = plus < 0 ? text : text.slice(0, plus);
-  if (!validBuild(plus < 0 ? undefined : text.slice(plus + 1))) return undefined;
-  const dash = main.indexOf('-');
-  const core = (dash < 0 ? main : main.slice(0, dash)).split('.');
-  const pre = preRelease(dash < 0 ? undefined : main.slice(dash + 1));
-  if (core.length !== 3 || pre === undefined) return undefined;
-  const [major, minor, patch] = core.map(numericPart);
-  if (major === undefined || minor === undefined || patch === undefined) return undefined;
-  return { major, minor, patch, pre };
+  const scan = new SemverScanner(text);
+  const major = scan.number();
+  if (major < 0 || !scan.dot()) return undefined;
+  const minor = scan.number();
+  if (minor < 0 || !scan.dot()) return undefined;
+  const patch = scan.number();
+  if (patch < 0) return undefined;
+  let pre = NO_PRE;
+  if (text.charCodeAt(scan.pos) === 0x2d) {
+    scan.pos++;
+    const ids = scan.identifiers(true);
+    if (ids === undefined) return undefined;
+    pre = ids;
+  }
+  if (text.charCodeAt(scan.pos) === 0x2b) {
+    scan.pos++;
+    if (scan.identifiers(false) === undefined) return undefined;
+  }
+  return scan.pos === text.length ? { major, minor, patch, pre } : undefined;
 }
 
 function compareIdentifiers(a: string, b: string): number {

@@ -93,6 +93,7 @@ const READERS: Readonly<
   string: stringValue,
   pattern(r, value, path) {
     const pattern = r.c.string(value, path, FLAG_CONFIG_LIMITS.maxPatternLength);
+    r.c.spendPattern(path);
     const regex = compilePattern(pattern, r.caseInsensitive);
     if (typeof regex === 'string') r.c.fail(path, regex);
     r.parsed.push(regex);

@@ -46,6 +46,7 @@ export class Checker {
   /** The flag or segment being checked, reported with every error. */
   flag: string | undefined;
   private budget: number = FLAG_CONFIG_LIMITS.maxTotalValues;
+  private patterns: number = FLAG_CONFIG_LIMITS.maxPatterns;
 
   /** Starts checking the flag or segment `key` (undefined: back at the config's top level). */
   enter(key: string | undefined): void {
@@ -63,6 +64,14 @@ export class Checker {
     this.budget -= count;
     if (this.budget < 0) {
       this.fail(path, `the config holds more than ${FLAG_CONFIG_LIMITS.maxTotalValues} values in total`);
+    }
+  }
+
+  /** Counts one `matches` pattern against the config-wide pattern limit. */
+  spendPattern(path: string): void {
+    this.patterns -= 1;
+    if (this.patterns < 0) {
+      this.fail(path, `the config holds more than ${FLAG_CONFIG_LIMITS.maxPatterns} patterns in total`);
     }
   }
 

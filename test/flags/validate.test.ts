@@ -570,6 +570,25 @@ describe('matches: pattern safety', () => {
     expect(() => validateConfig(pattern(p))).not.toThrow();
   });
 
+  it('more than 10,000 patterns in a config are refused', () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `^p${i}$`);
+    const rules = [
+      {
+        id: 'a',
+        clauses: [{ attribute: 'a', op: 'matches', values: values(6_000) }],
+        serve: { variation: 'on' },
+      },
+      {
+        id: 'b',
+        clauses: [{ attribute: 'a', op: 'matches', values: values(4_001) }],
+        serve: { variation: 'on' },
+      },
+    ];
+    const e = refusal(flagged({ rules }));
+    expect(e).toMatchObject({ path: 'flags.f.rules[1].clauses[0].values[4000]', flag: 'f' });
+    expect(e.message).toMatch(/10000 patterns/);
+  });
+
   it('an accepted pattern on worst-case input still answers (bounded by the input cap)', () => {
     const compiled = compileConfig(pattern('^[a-z]+@[a-z]+\\.[a-z]+$'));
     for (const a of ['a'.repeat(1024), `${'a'.repeat(500)}@${'a'.repeat(500)}`, 'a'.repeat(1_000_000)]) {
