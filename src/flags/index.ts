@@ -4,6 +4,8 @@
  * analytics and a stale-flag report. `backend-patterns/flags/redis` has the Redis source,
  * `backend-patterns/flags/openfeature` the OpenFeature provider.
  */
+export { bucketOf } from './bucket.js';
+export { compileConfig } from './compile.js';
 export type { CompiledConfig, EngineResult } from './engine.js';
 export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
 export {
@@ -17,6 +19,7 @@ export {
   type HttpFlagSource,
   type HttpFlagSourceOptions,
 } from './http-source.js';
+export { BUCKET_COUNT, FLAG_CONFIG_LIMITS, type FlagConfigLimits } from './limits.js';
 export { createMemoryFlagSource, type MemoryFlagSource } from './memory-source.js';
 export {
   createFileSnapshotStore,
@@ -50,3 +53,4 @@ export type {
   SourceLoad,
   WeightedVariation,
 } from './types.js';
+export { validateConfig } from './validate.js';
