@@ -4,8 +4,11 @@
  * analytics and a stale-flag report. `backend-patterns/flags/redis` has the Redis source,
  * `backend-patterns/flags/openfeature` the OpenFeature provider.
  */
+export { bucketOf } from './bucket.js';
+export { compileConfig } from './compile.js';
 export type { CompiledConfig, EngineResult } from './engine.js';
 export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
+export { BUCKET_COUNT, FLAG_CONFIG_LIMITS, type FlagConfigLimits } from './limits.js';
 export type {
   Clause,
   ClauseOperator,
@@ -32,3 +35,4 @@ export type {
   SourceLoad,
   WeightedVariation,
 } from './types.js';
+export { validateConfig } from './validate.js';
