@@ -8,6 +8,22 @@ export { bucketOf } from './bucket.js';
 export { compileConfig } from './compile.js';
 export type { CompiledConfig, EngineResult } from './engine.js';
 export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
+export { createFlagEvaluator } from './evaluator.js';
+export {
+  type EvaluationEventStats,
+  type FlagAnalyticsOptions,
+  type FlagErrorKind,
+  type FlagEvaluator,
+  type FlagEvaluatorEvent,
+  type FlagEvaluatorListener,
+  type FlagEvaluatorOptions,
+  type FlagLastError,
+  type FlagLayer,
+  type FlagUsage,
+  type FlagUsageReport,
+  MAX_TRACKED_FLAGS,
+  type SourceStatus,
+} from './evaluator-types.js';
 export { BUCKET_COUNT, FLAG_CONFIG_LIMITS, type FlagConfigLimits } from './limits.js';
 export type {
   Clause,

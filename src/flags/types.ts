@@ -200,8 +200,14 @@ export interface FlagSource {
 /** Where the last good config is persisted (a file), read at start when the source cannot answer. */
 export interface SnapshotStore {
   readonly kind: string;
+  /** The persisted config, or undefined when there is none or it cannot be used (never throws). */
   read(): Promise<FlagConfig | undefined>;
   write(config: FlagConfig): Promise<void>;
+  /**
+   * Why the last `read` answered undefined although a snapshot was there (corrupt, unreadable, too
+   * large); undefined after a good read or when there was simply none. Optional.
+   */
+  lastReadError?(): Error | undefined;
 }
 
 /** One evaluation, as analytics sees it. The context is reduced to a hashed key. */
