@@ -21,7 +21,12 @@ import type { EvaluationResult, FlagType, FlagValue, JsonValue } from './types.j
  * @example
  * ```ts
  * const flags = createFlagEvaluator({
- *   source: createMemoryFlagSource({ flags: {} }),
+ *   // source: a file, Redis or HTTP source; bootstrap answers until it does (and if it never does)
+ *   bootstrap: {
+ *     flags: {
+ *       'new-checkout': { type: 'boolean', variations: { on: true, off: false }, enabled: true, offVariation: 'off', fallthrough: { variation: 'off' } },
+ *     },
+ *   },
  *   defaults: { 'new-checkout': false },
  * });
  * await flags.ready();

@@ -25,6 +25,14 @@ export {
   type SourceStatus,
 } from './evaluator-types.js';
 export { BUCKET_COUNT, FLAG_CONFIG_LIMITS, type FlagConfigLimits } from './limits.js';
+export {
+  type StaleFlagEntry,
+  type StaleFlagReport,
+  type StaleFlagReportOptions,
+  type StaleReason,
+  type StaleScanOptions,
+  staleFlagReport,
+} from './stale-report.js';
 export type {
   Clause,
   ClauseOperator,
