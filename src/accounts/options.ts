@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
+import { parseHttpsUrl } from '../core/url.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
 import type { RateLimitStore } from '../ratelimit/index.js';
@@ -138,22 +139,8 @@ export interface ResetFlowOptions {
   readonly metrics?: Metrics;
 }
 
-function checkUrl(value: unknown, path: string, owner: string): string {
-  if (typeof value !== 'string' || value.length > 2048) throw optionError(owner, path, 'an absolute URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw optionError(owner, path, 'an absolute URL');
-  }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw optionError(owner, path, 'an https URL (http only on loopback)');
-  }
-  if (url.hash !== '' || url.username !== '' || url.password !== '')
-    throw optionError(owner, path, 'a URL without credentials or a fragment');
-  return url.toString();
-}
+/** A link base: https (http on loopback), no credentials or fragment; a query is kept. */
+const linkUrl = (v: unknown, p: string, o: string) => parseHttpsUrl(v, p, o, { query: true }).toString();
 
 const templateName = () => opt.name({ maxLength: 64 });
 
@@ -166,9 +153,9 @@ const parse = defineOptions('createResetFlow', {
   notifier: opt.port<Notifier>(['send', 'getDelivery'], 'required'),
   links: opt.shape(
     {
-      resetUrl: opt.custom(checkUrl, { required: true }),
-      verifyUrl: opt.custom(checkUrl, { required: true }),
-      loginUrl: opt.custom(checkUrl, { required: true }),
+      resetUrl: opt.custom(linkUrl, { required: true }),
+      verifyUrl: opt.custom(linkUrl, { required: true }),
+      loginUrl: opt.custom(linkUrl, { required: true }),
     },
     { required: true },
   ),

@@ -24,7 +24,25 @@ export {
   MAX_TRACKED_FLAGS,
   type SourceStatus,
 } from './evaluator-types.js';
+export {
+  createFileFlagSource,
+  type FileFlagSource,
+  type FileFlagSourceOptions,
+} from './file-source.js';
+export {
+  createHttpFlagSource,
+  type FetchFunction,
+  type HttpFlagSource,
+  type HttpFlagSourceOptions,
+} from './http-source.js';
 export { BUCKET_COUNT, FLAG_CONFIG_LIMITS, type FlagConfigLimits } from './limits.js';
+export { createMemoryFlagSource, type MemoryFlagSource } from './memory-source.js';
+export {
+  createFileSnapshotStore,
+  type FileSnapshotStore,
+  type FileSnapshotStoreOptions,
+} from './snapshot.js';
+export type { FlagSourceListener, FlagSourceUpdate } from './source-kit.js';
 export {
   type StaleFlagEntry,
   type StaleFlagReport,
