@@ -181,6 +181,17 @@ describe('layers at start, one by one', () => {
   });
 });
 
+describe('results', () => {
+  it('a served result is shared and frozen (evaluation allocates nothing for it); an error result is fresh', () => {
+    const flags = track(createFlagEvaluator({ bootstrap: BOOTSTRAP, clock: createManualClock() }));
+    const first = flags.stringDetails('banner', { plan: 'beta' }, 'x');
+    expect(flags.stringDetails('banner', { plan: 'beta', targetingKey: 'other' }, 'x')).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.flagMetadata)).toBe(true);
+    expect(first.flagMetadata).toEqual({ layer: 'bootstrap', version: 'boot-1', ruleId: 'beta-rule' });
+    expect(flags.stringDetails('nope', {}, 'x')).not.toBe(flags.stringDetails('nope', {}, 'x'));
+  });
+});
+
 describe('init timeout', () => {
   it('ready resolves after initTimeoutMs with the fallback; a late answer still becomes live', async () => {
     const clock = createManualClock();
