@@ -340,6 +340,26 @@ describe('the source mid-run', () => {
   });
 });
 
+describe('timers', () => {
+  it('nothing to push and no source: no timer at all; with a sink: one, gone after close', async () => {
+    const clock = createManualClock();
+    const quiet = track(createFlagEvaluator({ bootstrap: BOOTSTRAP, clock }));
+    await quiet.ready();
+    expect(clock.pendingSleepers()).toBe(0);
+    const busy = createFlagEvaluator({
+      source: scriptedSource(LIVE, { watch: false }),
+      refreshIntervalMs: 1_000,
+      sink: { kind: 'null', send: async () => {} },
+      clock,
+    });
+    await busy.ready();
+    await settle();
+    expect(clock.pendingSleepers()).toBe(2); // the flush tick and the refresh loop
+    await busy.close();
+    expect(clock.pendingSleepers()).toBe(0);
+  });
+});
+
 describe('options', () => {
   it.each([
     [{ initTimeoutMs: 0 }, /initTimeoutMs/],
