@@ -8,6 +8,22 @@ export { bucketOf } from './bucket.js';
 export { compileConfig } from './compile.js';
 export type { CompiledConfig, EngineResult } from './engine.js';
 export { FLAGS_ERROR_CODES, FlagConfigError, FlagSourceError, type FlagsErrorCode } from './errors.js';
+export { createFlagEvaluator } from './evaluator.js';
+export {
+  type EvaluationEventStats,
+  type FlagAnalyticsOptions,
+  type FlagErrorKind,
+  type FlagEvaluator,
+  type FlagEvaluatorEvent,
+  type FlagEvaluatorListener,
+  type FlagEvaluatorOptions,
+  type FlagLastError,
+  type FlagLayer,
+  type FlagUsage,
+  type FlagUsageReport,
+  MAX_TRACKED_FLAGS,
+  type SourceStatus,
+} from './evaluator-types.js';
 export {
   createFileFlagSource,
   type FileFlagSource,
@@ -27,6 +43,14 @@ export {
   type FileSnapshotStoreOptions,
 } from './snapshot.js';
 export type { FlagSourceListener, FlagSourceUpdate } from './source-kit.js';
+export {
+  type StaleFlagEntry,
+  type StaleFlagReport,
+  type StaleFlagReportOptions,
+  type StaleReason,
+  type StaleScanOptions,
+  staleFlagReport,
+} from './stale-report.js';
 export type {
   Clause,
   ClauseOperator,

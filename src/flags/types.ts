@@ -123,6 +123,11 @@ export interface FlagDefinition {
   readonly kind?: FlagKind;
   /** ISO 8601 date after which the flag should be gone (the stale-flag report lists it). */
   readonly expiresAt?: string;
+  /**
+   * ISO 8601 instant of the flag's last change (set by whatever edits the config). The stale-flag report
+   * reads it to tell since when a flag has been fully rolled out or fully off.
+   */
+  readonly updatedAt?: string;
   readonly description?: string;
 }
 
