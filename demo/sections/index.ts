@@ -2,6 +2,7 @@ import type { DemoSection } from '../types.js';
 import { accountsSection } from './accounts.js';
 import { authSection } from './auth.js';
 import { coreSection } from './core.js';
+import { flagsSection } from './flags.js';
 import { jobsSection } from './jobs.js';
 import { notifySection } from './notify.js';
 import { ratelimitSection } from './ratelimit.js';
@@ -14,4 +15,5 @@ export const sections: readonly DemoSection[] = [
   jobsSection,
   notifySection,
   accountsSection,
+  flagsSection,
 ];

@@ -11,13 +11,11 @@ import type { EvaluationErrorCode, EvaluationReason } from './types.js';
 
 /** Every reason, indexed (the record's delta arrays and the event buffer store the index). */
 export const REASONS: readonly EvaluationReason[] = [
-  'STATIC',
   'TARGETING_MATCH',
   'SPLIT',
   'DEFAULT',
   'DISABLED',
   'PREREQUISITE_FAILED',
-  'STALE',
   'ERROR',
 ];
 

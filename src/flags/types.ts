@@ -152,15 +152,16 @@ export interface EvaluationContext {
   readonly [attribute: string]: JsonValue | undefined;
 }
 
-/** Why a value was served (OpenFeature's reasons; `STALE`: from a fallback layer, not live data). */
+/**
+ * Why a value was served (OpenFeature's reasons). A value served from a fallback layer keeps the reason
+ * it was evaluated with; `flagMetadata.layer` says which layer answered.
+ */
 export type EvaluationReason =
-  | 'STATIC'
   | 'TARGETING_MATCH'
   | 'SPLIT'
   | 'DEFAULT'
   | 'DISABLED'
   | 'PREREQUISITE_FAILED'
-  | 'STALE'
   | 'ERROR';
 
 /** OpenFeature's error codes. */
