@@ -63,7 +63,7 @@ async function linkTo(email: string, count: number): Promise<string> {
 const signup = await flow.signup({ email: 'Ada@Example.com', password: 'correct horse battery staple', ip });
 console.log('signup →', signup.status, `(request ${signup.requestId})`);
 await flow.verifyEmail({ token: await linkTo('ada@example.com', 1), ip });
-const login = await flow.login({ email: 'ADA@example.com', password: 'correct horse battery staple' });
+const login = await flow.login({ ip, email: 'ADA@example.com', password: 'correct horse battery staple' });
 console.log('verified, then login →', login.ok ? `ok as ${login.user.id}` : login.reason);
 if (!login.ok) throw new Error('login failed');
 const session = await sessions.create({ userId: login.user.id });

@@ -78,6 +78,8 @@ export const optionalPeers: readonly string[] = [
   'fastify',
   'hono',
   '@hono/',
+  '@openfeature/',
+  'unleash-client',
 ];
 
 /** True when an import specifier names an optional peer (or a subpath of one). */

@@ -27,20 +27,4 @@ export async function loadBuilt(): Promise<Built> {
 /** The argon2 parameters of every side: OWASP's minimum, our default. */
 export const PARAMS = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-/** Runs `task(0..count-1)` with at most `concurrency` in flight; resolves to the elapsed ms. */
-export async function runConcurrent(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<unknown>,
-): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return performance.now() - started;
-}
+export { runConcurrent } from '../support/concurrent.js';

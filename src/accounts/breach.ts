@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Counter, Histogram, Metrics } from '../core/metrics.js';
-import { defineOptions, opt, optionError } from '../core/options.js';
+import { defineOptions, opt } from '../core/options.js';
+import { parseHttpsUrl } from '../core/url.js';
 import type { BreachChecker, BreachCheckResult } from './types.js';
 
 /** Options of {@link createRangeBreachChecker}. */
@@ -37,29 +38,14 @@ export interface RangeBreachCheckerOptions {
  */
 export type RangeBreachFailure = 'network' | 'timeout' | 'http-status' | 'malformed' | 'oversize';
 
-const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 const PREFIX_LENGTH = 5;
 /** One reply line: the 35 remaining hex characters of a SHA-1 and a count (0 marks a padding entry). */
 const RANGE_LINE = /^([0-9A-Fa-f]{35}):([0-9]{1,15})$/;
 
-function checkBaseUrl(value: unknown, path: string, owner: string): URL {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw optionError(owner, path, 'an absolute URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.includes(url.hostname))) {
-    throw optionError(owner, path, 'an https URL (http only on loopback)');
-  }
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw optionError(owner, path, 'a URL without query, fragment or credentials');
-  }
-  return url;
-}
-
 const parseOptions = defineOptions('createRangeBreachChecker', {
-  baseUrl: opt.custom(checkBaseUrl, { default: new URL('https://api.pwnedpasswords.com') }),
+  baseUrl: opt.custom((v, p, o) => parseHttpsUrl(v, p, o), {
+    default: new URL('https://api.pwnedpasswords.com'),
+  }),
   fetch: opt.fn<typeof globalThis.fetch>(),
   timeoutMs: opt.duration({ default: 1_500, max: 60_000 }),
   userAgent: opt.matching(/^[\x21-\x7e][\x20-\x7e]{0,255}$/, '1..256 printable ASCII characters', {

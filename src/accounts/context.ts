@@ -29,6 +29,7 @@ export interface FlowLimiters {
   readonly resetPerIp: AccountsLimiter;
   readonly signupPerIp: AccountsLimiter;
   readonly tokenPerIp: AccountsLimiter;
+  readonly mailPerAddress: AccountsLimiter;
 }
 
 /** The flows' shared context. */

@@ -4,6 +4,7 @@
  * live in signup.ts, reset.ts, login.ts and status.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { createLoginGuard } from '../auth/index.js';
 import type { Clock } from '../core/clock.js';
 import {
   createJobQueue,
@@ -100,6 +101,7 @@ function defaultLimiters(
     resetPerIp: limits?.resetPerIp ?? make('accounts-reset-ip', 20, 15 * MIN, true),
     signupPerIp: limits?.signupPerIp ?? make('accounts-signup-ip', 10, 60 * MIN, true),
     tokenPerIp: limits?.tokenPerIp ?? make('accounts-token-ip', 30, 15 * MIN, true),
+    mailPerAddress: limits?.mailPerAddress ?? make('accounts-mail-address', 5, 60 * MIN, false),
   };
 }
 
@@ -126,7 +128,17 @@ function buildContext(o: ParsedResetFlowOptions, queue: JobQueue): FlowContext {
     limiters: defaultLimiters(o.limits, o.clock, o),
     tokens: o.tokens,
     sessions: o.sessions,
-    loginGuard: o.loginGuard,
+    loginGuard:
+      o.loginGuard === false
+        ? undefined
+        : (o.loginGuard ??
+          createLoginGuard({
+            name: 'accounts-login',
+            clock: o.clock,
+            metrics: o.metrics,
+            onStoreError: 'insurance',
+            ...(o.limits?.store ? { store: o.limits.store } : {}),
+          })),
     resetTokenTtlMs: o.resetTokenTtlMs,
     verifyTokenTtlMs: o.verifyTokenTtlMs,
     unverifiedAccountTtlMs: o.unverifiedAccountTtlMs,

@@ -29,6 +29,8 @@ export interface AccountsInstruments {
   readonly mail: Counter;
   /** `accounts.login{outcome}`: logins by outcome (`ok`, `invalid`, `unverified`, `rehashed`). */
   readonly login: Counter;
+  /** `accounts.reset.revocations_deferred`: completed resets whose session revocation was queued for retry. */
+  readonly revocationsDeferred: Counter;
 }
 
 /** Creates the instruments on `metrics`. */
@@ -61,5 +63,10 @@ export function accountsInstruments(metrics: Metrics): AccountsInstruments {
       'status',
     ]),
     login: counter('accounts.login', 'Logins by outcome', '{login}', ['outcome']),
+    revocationsDeferred: counter(
+      'accounts.reset.revocations_deferred',
+      'Completed resets whose session and refresh revocation failed inline and was queued for retry',
+      '{reset}',
+    ),
   };
 }

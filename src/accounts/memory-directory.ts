@@ -150,9 +150,10 @@ export function createMemoryUserDirectory(options: MemoryUserDirectoryOptions = 
       const email = storeText('email', r.email);
       const hash = passwordHash('passwordHash', r.passwordHash);
       const createdAtMs = instant('createdAtMs', r.createdAtMs);
+      const verified = r.verified === undefined ? false : flag('verified', r.verified);
       if (table.idOf(email) !== undefined) return undefined;
       const id = randomUUID();
-      table.put({ id, email, passwordHash: hash, verified: false, createdAtMs, credentialsVersion: 0 });
+      table.put({ id, email, passwordHash: hash, verified, createdAtMs, credentialsVersion: 0 });
       return table.get(id);
     },
     async updatePasswordHash(request) {

@@ -124,7 +124,7 @@ export function createMemoryAccountsStore(options: MemoryAccountsStoreOptions = 
   return {
     kind: 'memory',
     async issueToken(request) {
-      const { kind, tokenHash, binding, ttlMs } = checkIssue(request);
+      const { kind, tokenHash, binding, ttlMs, payload } = checkIssue(request);
       const now = nowMs();
       const old = tokens.takeOutstanding(kind, binding.userId);
       const replaced = old !== undefined && now < old.expiresAtMs;
@@ -133,6 +133,7 @@ export function createMemoryAccountsStore(options: MemoryAccountsStoreOptions = 
         ...binding,
         issuedAtMs: now,
         expiresAtMs: now + ttlMs,
+        ...(payload === undefined ? {} : { payload }),
       });
       tokens.put(tokenHash, record);
       written();

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
+import { parseHttpsUrl } from '../core/url.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
 import type { RateLimitStore } from '../ratelimit/index.js';
@@ -77,6 +78,8 @@ export interface AccountsLimitsOptions {
   readonly signupPerIp?: AccountsLimiter;
   /** Token submissions (verify, confirm) per IP. Default 30 per 15 min. */
   readonly tokenPerIp?: AccountsLimiter;
+  /** Account mails (of every kind) per normalised address, against mail bombing. Default 5 per hour. */
+  readonly mailPerAddress?: AccountsLimiter;
 }
 
 /** Options of `createResetFlow`. */
@@ -103,15 +106,19 @@ export interface ResetFlowOptions {
   readonly tokens?: SessionRevoker;
   /** Revoked on a completed reset: the `SessionManager`. */
   readonly sessions?: SessionRevoker;
-  /** Counts login attempts (`createLoginGuard` of `backend-patterns/auth`); unlocked after a reset. */
-  readonly loginGuard?: LoginGuard;
+  /**
+   * Counts login attempts before any hash, and locks out guessing; unlocked after a reset. Default a
+   * `createLoginGuard()` of `backend-patterns/auth` on `limits.store`; `false` for none (then throttle
+   * logins yourself: each costs a hash).
+   */
+  readonly loginGuard?: LoginGuard | false;
   /** Reset link lifetime. Default 30 min; 15-60 min unless `allowResetTtlOutsideRange`. */
   readonly resetTokenTtlMs?: number;
   /** Allows a reset lifetime outside 15-60 min (1 min-24 h). The trade-off is in docs/accounts.md. */
   readonly allowResetTtlOutsideRange?: boolean;
   /** Verification link lifetime. Default 24 h (1 min-7 d). */
   readonly verifyTokenTtlMs?: number;
-  /** An unverified account older than this is replaced by a new signup and purged. Default 7 d. */
+  /** `purgeUnverified()` deletes unverified users (made by your app; signups make none) older than this. Default 7 d. */
   readonly unverifiedAccountTtlMs?: number;
   /** No second mail of the same kind to one address within this. Default 60 s. */
   readonly resendCooldownMs?: number;
@@ -132,22 +139,8 @@ export interface ResetFlowOptions {
   readonly metrics?: Metrics;
 }
 
-function checkUrl(value: unknown, path: string, owner: string): string {
-  if (typeof value !== 'string' || value.length > 2048) throw optionError(owner, path, 'an absolute URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw optionError(owner, path, 'an absolute URL');
-  }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw optionError(owner, path, 'an https URL (http only on loopback)');
-  }
-  if (url.hash !== '' || url.username !== '' || url.password !== '')
-    throw optionError(owner, path, 'a URL without credentials or a fragment');
-  return url.toString();
-}
+/** A link base: https (http on loopback), no credentials or fragment; a query is kept. */
+const linkUrl = (v: unknown, p: string, o: string) => parseHttpsUrl(v, p, o, { query: true }).toString();
 
 const templateName = () => opt.name({ maxLength: 64 });
 
@@ -160,9 +153,9 @@ const parse = defineOptions('createResetFlow', {
   notifier: opt.port<Notifier>(['send', 'getDelivery'], 'required'),
   links: opt.shape(
     {
-      resetUrl: opt.custom(checkUrl, { required: true }),
-      verifyUrl: opt.custom(checkUrl, { required: true }),
-      loginUrl: opt.custom(checkUrl, { required: true }),
+      resetUrl: opt.custom(linkUrl, { required: true }),
+      verifyUrl: opt.custom(linkUrl, { required: true }),
+      loginUrl: opt.custom(linkUrl, { required: true }),
     },
     { required: true },
   ),
@@ -186,10 +179,16 @@ const parse = defineOptions('createResetFlow', {
     resetPerIp: opt.port<AccountsLimiter>(['limit']),
     signupPerIp: opt.port<AccountsLimiter>(['limit']),
     tokenPerIp: opt.port<AccountsLimiter>(['limit']),
+    mailPerAddress: opt.port<AccountsLimiter>(['limit']),
   }),
   tokens: opt.port<SessionRevoker>(['revokeAllForUser']),
   sessions: opt.port<SessionRevoker>(['revokeAllForUser']),
-  loginGuard: opt.port<LoginGuard>(['attempt', 'unlock']),
+  loginGuard: opt.custom((v, p, o) => {
+    if (v === false) return false as const;
+    if (typeof v !== 'object' || v === null || typeof (v as LoginGuard).attempt !== 'function')
+      throw optionError(o, p, 'a LoginGuard or false');
+    return v as LoginGuard;
+  }),
   resetTokenTtlMs: opt.duration({ min: MIN, max: DAY, default: 30 * MIN }),
   allowResetTtlOutsideRange: opt.boolean({ default: false }),
   verifyTokenTtlMs: opt.duration({ min: MIN, max: 7 * DAY, default: DAY }),

@@ -96,7 +96,7 @@ export function createRedisAccountsStore(options: RedisAccountsStoreOptions): Ac
   return {
     kind: 'redis',
     async issueToken(request) {
-      const { kind, tokenHash, binding, ttlMs } = checkIssue(request);
+      const { kind, tokenHash, binding, ttlMs, payload } = checkIssue(request);
       const [replaced, issuedAtMs] = await run(
         issueTokenScript,
         [keys.record(kind, tokenHash), keys.pointer(kind, binding.userId)],
@@ -109,6 +109,7 @@ export function createRedisAccountsStore(options: RedisAccountsStoreOptions): Ac
           keys.recordPrefix(kind),
           tokenHash,
           tagOf(binding.userId),
+          payload ?? '',
         ],
       );
       const record: TokenRecord = Object.freeze({
@@ -116,6 +117,7 @@ export function createRedisAccountsStore(options: RedisAccountsStoreOptions): Ac
         ...binding,
         issuedAtMs,
         expiresAtMs: issuedAtMs + ttlMs,
+        ...(payload === undefined ? {} : { payload }),
       });
       return { record, replaced };
     },

@@ -2,18 +2,19 @@
  * Password reset. The request never looks the user up: it checks the address's shape, counts the limits,
  * takes the resend cooldown, records the request and adds a mail job, identically for every address,
  * then waits out the floor. The confirm checks the new password first (a refused password does not burn
- * the token), then uses the token atomically, and revokes before it writes: a failure half-way leaves
- * the old password with everything revoked, never a new password beside live sessions.
+ * the token), then uses the token atomically and writes the new hash first: from that moment the old
+ * password is dead, so no login with it can succeed during the revocations; a revocation that fails is
+ * queued and retried, and the confirmation mail is best effort.
  */
 import type { FlowContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountTokenExpiredError, AccountTokenInvalidError, PasswordPolicyError } from './errors.js';
 import type { ResetFailureReason } from './instruments.js';
 import { enqueueMail, newRequestId } from './mail.js';
-import { type AcceptedResponse, boundUser, limitTokenAttempt } from './signup.js';
+import { type AcceptedResponse, boundUser, limitTokenAttempt, mayMail } from './signup.js';
 import { withFloor } from './timebox.js';
 import { tokenHashOf } from './tokens.js';
-import type { TokenLookup } from './types.js';
+import type { AccountUser, TokenLookup } from './types.js';
 
 /** Input of `requestReset`. */
 export interface ResetRequest {
@@ -44,24 +45,21 @@ export type ResetTokenState =
   | { readonly status: 'expired' }
   | { readonly status: 'invalid' };
 
-/** `requestReset`: the uniform answer after the floor; the mail (if any) leaves from the queue. */
+/**
+ * `requestReset`: the uniform answer after the floor; the mail (if any) leaves from the queue. The IP
+ * limit is counted first, so requests from a throttled IP do not use up the address's allowance.
+ */
 export async function requestReset(ctx: FlowContext, request: ResetRequest): Promise<AcceptedResponse> {
   const email = normalizeEmail(request.email, ctx.emailOptions);
   const requestId = newRequestId();
   return withFloor(ctx.clock, ctx.responseFloorMs, async () => {
-    const [ip, account] = await Promise.all([
-      ctx.limiters.resetPerIp.limit(request.ip),
-      ctx.limiters.resetPerAccount.limit(email),
-    ]);
-    if (!ip.allowed || !account.allowed) {
+    const ip = await ctx.limiters.resetPerIp.limit(request.ip);
+    const account = ip.allowed ? await ctx.limiters.resetPerAccount.limit(email) : ip;
+    if (!account.allowed) {
       ctx.instruments.resetFailed.add(1, { reason: 'throttled' });
       return { status: 'accepted', requestId };
     }
-    const cooldown = await ctx.store.acquireCooldown({
-      key: `reset:${email}`,
-      cooldownMs: ctx.resendCooldownMs,
-    });
-    if (cooldown.acquired) await enqueueMail(ctx, { kind: 'reset', requestId, email });
+    if (await mayMail(ctx, 'reset', email)) await enqueueMail(ctx, { kind: 'reset', requestId, email });
     return { status: 'accepted', requestId };
   });
 }
@@ -105,16 +103,33 @@ async function checkNewPassword(ctx: FlowContext, request: ConfirmResetRequest):
   }
 }
 
-/** Revokes every way back into the account: other tokens, the credentials version, sessions, refresh families. */
-async function revokeAccess(ctx: FlowContext, userId: string): Promise<number> {
-  await ctx.store.revokeTokens({ userId });
-  const version = await ctx.users.bumpCredentialsVersion(userId);
-  await ctx.tokens?.revokeAllForUser(userId);
-  await ctx.sessions?.revokeAllForUser(userId);
-  return version;
+/**
+ * Revokes every other way into the account: outstanding tokens, refresh families and the access-token
+ * version, sessions; unlocks the login guard. Runs after the new hash is written (so a login with the old
+ * password can no longer succeed and outlive the reset); a revocation that fails is queued and retried.
+ */
+async function revokeAccess(ctx: FlowContext, user: AccountUser): Promise<void> {
+  await ctx.store.revokeTokens({ userId: user.id }).catch(() => undefined); // voided by the version bump anyway
+  try {
+    await ctx.tokens?.revokeAllForUser(user.id);
+    await ctx.sessions?.revokeAllForUser(user.id);
+  } catch {
+    ctx.instruments.revocationsDeferred.add(1);
+    await enqueueMail(ctx, { kind: 'revoke', requestId: newRequestId(), userId: user.id });
+  }
+  await ctx.loginGuard?.unlock(user.email).catch(() => undefined);
 }
 
-/** `confirmReset`: policy, token check, hash, atomic use, revoke, write, confirmation mail. */
+/** The confirmation mail, best effort: the reset has happened whether or not it can be queued now. */
+async function mailCompleted(ctx: FlowContext, userId: string): Promise<void> {
+  try {
+    await enqueueMail(ctx, { kind: 'reset-completed', requestId: newRequestId(), userId });
+  } catch {
+    ctx.instruments.mail.add(1, { kind: 'reset-completed', status: 'failed' });
+  }
+}
+
+/** `confirmReset`: policy, token check, hash, atomic use, write, revoke, confirmation mail. */
 export async function confirmReset(
   ctx: FlowContext,
   request: ConfirmResetRequest,
@@ -141,14 +156,15 @@ export async function confirmReset(
       ? new AccountTokenExpiredError(used.record.expiresAtMs)
       : new AccountTokenInvalidError('unknown');
   }
-  const credentialsVersion = await revokeAccess(ctx, user.id);
+  // Write first: from here the old password is dead, and every later step is retried or best effort.
   await ctx.users.updatePasswordHash({ userId: user.id, passwordHash });
-  await ctx.loginGuard?.unlock(user.email);
+  const credentialsVersion = await ctx.users.bumpCredentialsVersion(user.id);
+  if (!user.verified) await ctx.users.markVerified(user.id); // the link proved the mailbox
   ctx.instruments.resetCompleted.add(1);
-  await enqueueMail(ctx, { kind: 'reset-completed', requestId: newRequestId(), userId: user.id });
+  await revokeAccess(ctx, user);
+  await mailCompleted(ctx, user.id);
   return { userId: user.id, credentialsVersion };
 }
-
 async function boundUserCounted(ctx: FlowContext, record: Parameters<typeof boundUser>[1]) {
   try {
     return await boundUser(ctx, record);

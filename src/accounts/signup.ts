@@ -7,10 +7,10 @@
 import type { FlowContext } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountsThrottledError, AccountTokenExpiredError, AccountTokenInvalidError } from './errors.js';
-import { enqueueMail, newRequestId } from './mail.js';
+import { enqueueMail, newRequestId, PENDING_USER_PREFIX } from './mail.js';
 import { withFloor } from './timebox.js';
 import { tokenHashOf } from './tokens.js';
-import type { AccountUser } from './types.js';
+import type { AccountUser, TokenRecord } from './types.js';
 
 /** Input of `signup`. */
 export interface SignupRequest {
@@ -40,46 +40,29 @@ export interface AcceptedResponse {
 
 const accepted = (requestId: string): AcceptedResponse => ({ status: 'accepted', requestId });
 
-/** Whether an unverified account is older than the configured lifetime. */
-const isExpiredUnverified = (ctx: FlowContext, user: AccountUser) =>
-  !user.verified && user.createdAtMs + ctx.unverifiedAccountTtlMs <= ctx.clock.now();
-
-/** Creates the user, or (for a taken address) decides what the owner is mailed. */
-async function register(ctx: FlowContext, email: string, passwordHash: string, requestId: string) {
-  let existing = await ctx.users.findByEmail(email);
-  if (existing && isExpiredUnverified(ctx, existing)) {
-    await ctx.users.deleteUnverified({
-      userId: existing.id,
-      createdBeforeMs: ctx.clock.now() - ctx.unverifiedAccountTtlMs + 1,
-    });
-    existing = await ctx.users.findByEmail(email);
-  }
-  if (existing === undefined) {
-    const created = await ctx.users.create({ email, passwordHash, createdAtMs: ctx.clock.now() });
-    if (created !== undefined) {
-      ctx.instruments.signupRequested.add(1, { account: 'new' });
-      return enqueueMail(ctx, { kind: 'verify', requestId, email });
-    }
-    existing = await ctx.users.findByEmail(email); // lost a race with a concurrent signup
-  }
-  ctx.instruments.signupRequested.add(1, { account: 'existing' });
-  if (existing !== undefined && !existing.verified) {
-    // The latest signup of an unverified address sets its password, and the version bump kills the
-    // earlier link: only the newest link verifies, and it verifies the newest password.
-    await ctx.users.updatePasswordHash({ userId: existing.id, passwordHash });
-    await ctx.users.bumpCredentialsVersion(existing.id);
-    return enqueueMail(ctx, { kind: 'verify', requestId, email });
-  }
-  if (existing !== undefined)
-    return enqueueMail(ctx, { kind: 'signup-existing', requestId, userId: existing.id });
-}
-
 /** Counts one attempt on a limiter; false when denied. */
 async function allowed(limiter: FlowContext['limiters']['signupPerIp'], key: string) {
   return (await limiter.limit(key)).allowed;
 }
 
-/** `signup`: policy, hash, create or mail the owner; the uniform answer after the floor. */
+/**
+ * Whether a mail of `kind` may go to `email` now: its resend cooldown is free and the address is under
+ * its mail cap (all kinds together, against mail bombing). Counted for every address alike, known or
+ * not, so the answer says nothing about the account.
+ */
+export async function mayMail(ctx: FlowContext, kind: string, email: string): Promise<boolean> {
+  const cooldown = await ctx.store.acquireCooldown({
+    key: `${kind}:${email}`,
+    cooldownMs: ctx.resendCooldownMs,
+  });
+  return cooldown.acquired && (await allowed(ctx.limiters.mailPerAddress, email));
+}
+
+/**
+ * `signup`: policy, limit, hash, one job; the uniform answer after the floor. Nothing is written to your
+ * user table here: the worker mails a link carrying the hash (or tells the owner of a taken address),
+ * and the user row is created when the link is used.
+ */
 export async function signup(ctx: FlowContext, request: SignupRequest): Promise<AcceptedResponse> {
   const email = normalizeEmail(request.email, ctx.emailOptions);
   const password = ctx.policy.check(request.password, { mfa: request.mfa === true });
@@ -89,16 +72,17 @@ export async function signup(ctx: FlowContext, request: SignupRequest): Promise<
     if (!(await allowed(ctx.limiters.signupPerIp, request.ip))) return accepted(requestId);
     await ctx.policy.checkBreached(password);
     const passwordHash = await ctx.hasher.hash(password);
-    const cooldown = await ctx.store.acquireCooldown({
-      key: `signup:${email}`,
-      cooldownMs: ctx.resendCooldownMs,
-    });
-    if (cooldown.acquired) await register(ctx, email, passwordHash, requestId);
+    if (await mayMail(ctx, 'signup', email)) {
+      await enqueueMail(ctx, { kind: 'signup', requestId, email, passwordHash });
+    }
     return accepted(requestId);
   });
 }
 
-/** `resendVerification`: a new link for an unverified address, at most one per cooldown; the uniform answer. */
+/**
+ * `resendVerification`: a new link for an unverified account of your table, at most one per cooldown;
+ * the uniform answer. (A pending signup is resent by signing up again.)
+ */
 export async function resendVerification(
   ctx: FlowContext,
   request: ResendRequest,
@@ -107,11 +91,7 @@ export async function resendVerification(
   const requestId = newRequestId();
   return withFloor(ctx.clock, ctx.responseFloorMs, async () => {
     if (!(await allowed(ctx.limiters.signupPerIp, request.ip))) return accepted(requestId);
-    const cooldown = await ctx.store.acquireCooldown({
-      key: `verify:${email}`,
-      cooldownMs: ctx.resendCooldownMs,
-    });
-    if (cooldown.acquired) await enqueueMail(ctx, { kind: 'verify', requestId, email });
+    if (await mayMail(ctx, 'verify', email)) await enqueueMail(ctx, { kind: 'verify', requestId, email });
     return accepted(requestId);
   });
 }
@@ -138,7 +118,21 @@ export async function boundUser(
   return user;
 }
 
-/** `verifyEmail`: uses a verification token; the account is verified (no login happens). */
+/** Creates the user of a pending signup from its link (the hash it carried), already verified. */
+async function completeSignup(ctx: FlowContext, record: TokenRecord): Promise<string> {
+  if (record.payload === undefined) throw new AccountTokenInvalidError('stale');
+  const created = await ctx.users.create({
+    email: record.email,
+    passwordHash: record.payload,
+    createdAtMs: ctx.clock.now(),
+    verified: true,
+  });
+  // Another signup's link (or your app) took the address first.
+  if (created === undefined) throw new AccountTokenInvalidError('stale');
+  return created.id;
+}
+
+/** `verifyEmail`: uses a verification token; the account exists and is verified after it (no login happens). */
 export async function verifyEmail(
   ctx: FlowContext,
   request: { readonly token: string; readonly ip: string },
@@ -148,8 +142,13 @@ export async function verifyEmail(
   const used = await ctx.store.consumeToken({ kind: 'verify', tokenHash });
   if (used.status === 'missing') throw new AccountTokenInvalidError('unknown');
   if (used.status === 'expired') throw new AccountTokenExpiredError(used.record.expiresAtMs);
-  const user = await boundUser(ctx, used.record);
-  await ctx.users.markVerified(user.id);
+  let userId: string;
+  if (used.record.userId.startsWith(PENDING_USER_PREFIX)) userId = await completeSignup(ctx, used.record);
+  else {
+    const user = await boundUser(ctx, used.record);
+    await ctx.users.markVerified(user.id);
+    userId = user.id;
+  }
   ctx.instruments.signupVerified.add(1);
-  return { userId: user.id };
+  return { userId };
 }

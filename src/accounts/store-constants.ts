@@ -21,6 +21,9 @@ export const MAX_MAIL_TTL_MS = 30 * 24 * 3_600_000;
 /** Longest user id, email, cooldown key or mail text field a store accepts, in UTF-16 units. */
 export const MAX_STORE_TEXT_LENGTH = 512;
 
+/** Longest token `payload` (a PHC hash is about 100 characters). */
+export const MAX_PAYLOAD_LENGTH = 1024;
+
 /** Longest mail request id (1..128 of [A-Za-z0-9_-]). */
 export const MAX_REQUEST_ID_LENGTH = 128;
 

@@ -8,6 +8,7 @@ import { argument } from '../core/validate.js';
 import {
   MAX_COOLDOWN_MS,
   MAX_MAIL_TTL_MS,
+  MAX_PAYLOAD_LENGTH,
   MAX_REQUEST_ID_LENGTH,
   MAX_STORE_TEXT_LENGTH,
   MAX_TOKEN_TTL_MS,
@@ -107,6 +108,7 @@ export function checkIssue(request: unknown): IssueTokenRequest {
       ),
     },
     ttlMs: argument.integer('ttlMs', r.ttlMs, 1, MAX_TOKEN_TTL_MS),
+    ...(r.payload === undefined ? {} : { payload: storeText('payload', r.payload, MAX_PAYLOAD_LENGTH) }),
   };
 }
 

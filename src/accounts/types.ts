@@ -61,6 +61,8 @@ export interface CreateUserRequest {
   readonly email: string;
   readonly passwordHash: string;
   readonly createdAtMs: number;
+  /** Create the user already verified (a signup completed by its verification link). Default false. */
+  readonly verified?: boolean;
 }
 
 /** Input of {@link UserDirectory.updatePasswordHash}. */
@@ -89,7 +91,7 @@ export interface DeleteUnverifiedRequest {
 export interface UserDirectory {
   findByEmail(email: string): Promise<AccountUser | undefined>;
   findById(userId: string): Promise<AccountUser | undefined>;
-  /** Creates an unverified user at version 0; `undefined` when the email is taken (a unique constraint). */
+  /** Creates a user (unverified unless `verified`) at version 0; `undefined` when the email is taken (a unique constraint). */
   create(request: CreateUserRequest): Promise<AccountUser | undefined>;
   /** Sets the hash; `false` when the user is gone or `expectedHash` no longer matches. */
   updatePasswordHash(request: UpdatePasswordHashRequest): Promise<boolean>;
@@ -115,6 +117,12 @@ export interface IssueTokenRequest {
   readonly tokenHash: string;
   readonly binding: TokenBinding;
   readonly ttlMs: number;
+  /**
+   * Opaque data kept with the token and returned by lookups (at most 1024 characters, no control
+   * characters). The flows keep a pending signup's password hash here, so no user row exists before the
+   * address is verified.
+   */
+  readonly payload?: string;
 }
 
 /** A stored token, as issued. Instants are the store's time. */
@@ -122,6 +130,8 @@ export interface TokenRecord extends TokenBinding {
   readonly kind: AccountTokenKind;
   readonly issuedAtMs: number;
   readonly expiresAtMs: number;
+  /** The request's `payload`, when it had one. */
+  readonly payload?: string;
 }
 
 /** Reply of {@link AccountsStore.issueToken}. */

@@ -61,7 +61,10 @@ export interface LoginGuardOptions {
   readonly ipLimiter?: LoginLimiter;
   /** Store of the default limiters (e.g. `createRedisRateLimitStore` from `backend-patterns/ratelimit/redis`). Default memory. */
   readonly store?: RateLimitStore;
-  /** What the default limiters do when their store fails. Default `'fail-open'` (logins keep working). */
+  /**
+   * What the default limiters do when their store fails. Default `'insurance'`: each process keeps
+   * throttling with its share of the limits (logins keep working, guessing stays bounded).
+   */
   readonly onStoreError?: StoreErrorPolicy;
   /**
    * IPv6 prefix length of one IP bucket. Default 64. An attacker holding a /48 or /56 can rotate through
@@ -101,7 +104,7 @@ function defaultLimiters(options: ParsedLoginGuardOptions) {
     ...(options.store ? { store: options.store } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    onStoreError: options.onStoreError ?? 'fail-open',
+    onStoreError: options.onStoreError ?? 'insurance',
   };
   const accountLimiter: LoginLimiter =
     options.accountLimiter ??

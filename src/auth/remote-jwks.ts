@@ -7,6 +7,7 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../core/clock.js';
 import { StoreError, TimeoutError } from '../core/errors.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
+import { parseHttpsUrl } from '../core/url.js';
 import { TokenError } from './errors.js';
 import { type SigningAlgorithm, signingAlgorithms } from './keys.js';
 import type { Principal } from './types.js';
@@ -46,23 +47,9 @@ export interface RemoteJwksVerifier {
 
 const JWKS_FAILURES = ['ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC', 'ERR_JOSE_NOT_SUPPORTED'];
 const DEFAULT_ALGORITHMS = ['EdDSA', 'ES256', 'PS256', 'RS256'] as const;
-const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 const REMOTE_ALGORITHMS = signingAlgorithms.filter(
   (a): a is Exclude<SigningAlgorithm, 'HS256'> => a !== 'HS256',
 );
-
-function checkUrl(value: unknown, path: string, owner: string): URL {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw optionError(owner, path, 'an absolute URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.includes(url.hostname))) {
-    throw optionError(owner, path, 'an https URL (http only on loopback)');
-  }
-  return url;
-}
 
 function checkAudience(value: unknown, path: string, owner: string): readonly string[] {
   const list: readonly unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
@@ -73,7 +60,7 @@ function checkAudience(value: unknown, path: string, owner: string): readonly st
 }
 
 const parseOptions = defineOptions('createRemoteJwksVerifier', {
-  url: opt.custom(checkUrl, { required: true }),
+  url: opt.custom((v, p, o) => parseHttpsUrl(v, p, o, { query: true }), { required: true }),
   issuer: opt.string({ required: true }),
   audience: opt.custom(checkAudience, { required: true }),
   algorithms: opt.list(opt.oneOf(REMOTE_ALGORITHMS, { required: true })),

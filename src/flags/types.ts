@@ -123,6 +123,11 @@ export interface FlagDefinition {
   readonly kind?: FlagKind;
   /** ISO 8601 date after which the flag should be gone (the stale-flag report lists it). */
   readonly expiresAt?: string;
+  /**
+   * ISO 8601 instant of the flag's last change (set by whatever edits the config). The stale-flag report
+   * reads it to tell since when a flag has been fully rolled out or fully off.
+   */
+  readonly updatedAt?: string;
   readonly description?: string;
 }
 
@@ -200,8 +205,14 @@ export interface FlagSource {
 /** Where the last good config is persisted (a file), read at start when the source cannot answer. */
 export interface SnapshotStore {
   readonly kind: string;
+  /** The persisted config, or undefined when there is none or it cannot be used (never throws). */
   read(): Promise<FlagConfig | undefined>;
   write(config: FlagConfig): Promise<void>;
+  /**
+   * Why the last `read` answered undefined although a snapshot was there (corrupt, unreadable, too
+   * large); undefined after a good read or when there was simply none. Optional.
+   */
+  lastReadError?(): Error | undefined;
 }
 
 /** One evaluation, as analytics sees it. The context is reduced to a hashed key. */

@@ -39,6 +39,7 @@ const FLAG_FIELDS = [
   'schedule',
   'kind',
   'expiresAt',
+  'updatedAt',
   'description',
 ] as const;
 
@@ -204,6 +205,7 @@ function validateOptionals(
   read('schedule', (v, at) => validateSchedule(c, v, at, env, variations));
   read('kind', (v, at) => c.oneOf(v, at, FLAG_KINDS));
   read('expiresAt', (v, at) => isoField(c, v, at));
+  read('updatedAt', (v, at) => isoField(c, v, at));
   read('description', (v, at) => c.string(v, at, FLAG_CONFIG_LIMITS.maxDescriptionLength));
   return out as Optionals;
 }

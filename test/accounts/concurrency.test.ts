@@ -38,9 +38,9 @@ async function hundredConfirms(store: (clock: ReturnType<typeof jumpClock>) => A
   expect(won).toHaveLength(1);
   expect(new Set(codes)).toEqual(new Set(['ERR_ACCOUNTS_TOKEN_INVALID']));
   const winner = passwords[won[0] as number] as string;
-  expect((await f.flow.login({ email: 'race@example.com', password: winner })).ok).toBe(true);
+  expect((await f.flow.login({ ip: IP, email: 'race@example.com', password: winner })).ok).toBe(true);
   const loser = passwords[((won[0] as number) + 1) % CONFIRMS] as string;
-  expect((await f.flow.login({ email: 'race@example.com', password: loser })).ok).toBe(false);
+  expect((await f.flow.login({ ip: IP, email: 'race@example.com', password: loser })).ok).toBe(false);
   expect((await f.users.findById(userId))?.credentialsVersion).toBe(1);
   expect(f.metrics.counterValue('accounts.reset.completed')).toBe(1);
 }

@@ -6,12 +6,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createArgon2Hasher } from '../../src/accounts/argon2.js';
 import { isBackendPatternsError } from '../../src/index.js';
+import { createRateLimiter, fixedWindow } from '../../src/ratelimit/index.js';
 import {
   type FlowFixture,
   flowFixture,
   IP,
   lastLink,
   later,
+  mailSettled,
   PASSWORD,
   until,
   verifiedUser,
@@ -45,8 +47,8 @@ describe('requestReset → confirmReset', () => {
     expect(result.userId).toBe(userId);
     expect(Object.keys(result).sort()).toEqual(['credentialsVersion', 'userId']); // no session, no token
 
-    expect((await fx.flow.login({ email: 'ada@example.com', password: PASSWORD })).ok).toBe(false);
-    expect((await fx.flow.login({ email: 'ada@example.com', password: NEW_PASSWORD })).ok).toBe(true);
+    expect((await fx.flow.login({ ip: IP, email: 'ada@example.com', password: PASSWORD })).ok).toBe(false);
+    expect((await fx.flow.login({ ip: IP, email: 'ada@example.com', password: NEW_PASSWORD })).ok).toBe(true);
     expect((await fx.sessions.validate(session.token)).valid).toBe(false);
     await expect(fx.tokens.refresh(pair.refreshToken)).rejects.toThrow();
     await expect(fx.tokens.verify(pair.accessToken)).rejects.toThrow();
@@ -79,7 +81,7 @@ describe('requestReset → confirmReset', () => {
     ).rejects.toMatchObject({
       code: 'ERR_ACCOUNTS_TOKEN_INVALID',
     });
-    expect((await fx.flow.login({ email: 'cy@example.com', password: NEW_PASSWORD })).ok).toBe(true);
+    expect((await fx.flow.login({ ip: IP, email: 'cy@example.com', password: NEW_PASSWORD })).ok).toBe(true);
   });
 
   it('a refused password does not burn the token', async () => {
@@ -104,7 +106,7 @@ describe('requestReset → confirmReset', () => {
     await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).rejects.toMatchObject({
       code: 'ERR_ACCOUNTS_TOKEN_EXPIRED',
     });
-    expect((await fx.flow.login({ email: 'ed@example.com', password: PASSWORD })).ok).toBe(true);
+    expect((await fx.flow.login({ ip: IP, email: 'ed@example.com', password: PASSWORD })).ok).toBe(true);
   });
 
   it('refuses tampered, wrong-kind, foreign and malformed tokens, and counts them', async () => {
@@ -175,16 +177,65 @@ describe('requestReset → confirmReset', () => {
     });
   });
 
-  it('a completed reset voids the other outstanding token kinds too', async () => {
+  it('a completed reset voids the other outstanding token kinds, and verifies the address', async () => {
     fx = await flowFixture();
-    await fx.flow.signup({ email: 'ivy@example.com', password: PASSWORD, ip: IP });
+    // An unverified row of the app's (signups make none until their link is used).
+    const row = await fx.users.create({
+      email: 'ivy@example.com',
+      passwordHash: await fx.hasher.hash(PASSWORD),
+      createdAtMs: fx.clock.now(),
+    });
+    await fx.flow.resendVerification({ email: 'ivy@example.com', ip: IP });
     const verifyToken = await lastLink(fx, 'ivy@example.com');
     const token = await resetLink('ivy@example.com', 2);
     await fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP });
     await expect(fx.flow.verifyEmail({ token: verifyToken, ip: IP })).rejects.toMatchObject({
       code: 'ERR_ACCOUNTS_TOKEN_INVALID',
     });
+    expect((await fx.users.findById(row?.id ?? ''))?.verified).toBe(true); // the reset link proved the mailbox
   });
+
+  it('a login with the old password that was being checked while the reset wrote loses', async () => {
+    fx = await flowFixture({ loginGuard: false }); // 12 logins at once would trip the guard's 5 / 15 min
+    await verifiedUser(fx, 'jay@example.com');
+    const token = await resetLink('jay@example.com', 2);
+    // Start many old-password logins, then the confirm; none that finishes after the write may succeed.
+    const logins = Array.from({ length: 8 }, () =>
+      fx.flow.login({ ip: IP, email: 'jay@example.com', password: PASSWORD }),
+    );
+    await fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP });
+    const after = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        fx.flow.login({ ip: IP, email: 'jay@example.com', password: PASSWORD }),
+      ),
+    );
+    expect(after.every((r) => !r.ok)).toBe(true);
+    const results = await Promise.all(logins);
+    const current = await fx.users.findByEmail('jay@example.com');
+    for (const r of results)
+      if (r.ok) expect(r.user.credentialsVersion).toBeLessThan(current?.credentialsVersion ?? 0);
+  });
+
+  it('a revocation that fails inline is queued and retried; the reset still completes', async () => {
+    let failures = 1;
+    const revoked: string[] = [];
+    const flaky = {
+      async revokeAllForUser(userId: string) {
+        if (failures-- > 0) throw new Error('session store down');
+        revoked.push(userId);
+      },
+    };
+    fx = await flowFixture({ sessions: flaky });
+    const userId = await verifiedUser(fx, 'kay@example.com');
+    const token = await resetLink('kay@example.com', 2);
+    await expect(fx.flow.confirmReset({ token, password: NEW_PASSWORD, ip: IP })).resolves.toMatchObject({
+      userId,
+    });
+    expect((await fx.flow.login({ ip: IP, email: 'kay@example.com', password: PASSWORD })).ok).toBe(false);
+    await until(() => revoked.length === 1, 20_000);
+    expect(revoked).toEqual([userId]);
+    expect(fx.metrics.counterValue('accounts.reset.revocations_deferred')).toBe(1);
+  }, 30_000);
 
   it('an unknown address gets the same answer, no mail and no token', async () => {
     fx = await flowFixture();
@@ -219,6 +270,35 @@ describe('requestReset → confirmReset', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(fx.outbox.to('jo@example.com')).toHaveLength(4); // the verification + 3 resets (3 per 15 min)
     expect(fx.metrics.counterValue('accounts.reset.failed', { reason: 'throttled' })).toBe(2);
+  });
+
+  it('requests from a throttled IP do not use up the address allowance (no lock-out of the owner)', async () => {
+    const one = createRateLimiter({
+      name: 'one-per-ip',
+      algorithm: fixedWindow({ limit: 1, windowMs: 3_600_000 }),
+    });
+    fx = await flowFixture({ limits: { resetPerIp: one } });
+    await verifiedUser(fx, 'lee@example.com');
+    for (let i = 0; i < 6; i++) await fx.flow.requestReset({ email: 'lee@example.com', ip: '198.51.100.66' });
+    await later(fx, 61_000);
+    await fx.flow.requestReset({ email: 'lee@example.com', ip: IP }); // the owner, from another IP
+    await until(() => fx.outbox.to('lee@example.com').length === 3); // verification + the attacker's first + the owner's
+  });
+
+  it('caps account mail per address across kinds (mailPerAddress)', async () => {
+    const two = createRateLimiter({
+      name: 'two-per-address',
+      algorithm: fixedWindow({ limit: 2, windowMs: 3_600_000 }),
+    });
+    fx = await flowFixture({ limits: { mailPerAddress: two } });
+    await verifiedUser(fx, 'mo@example.com'); // mail 1
+    await fx.flow.requestReset({ email: 'mo@example.com', ip: IP }); // mail 2
+    await later(fx, 61_000);
+    await fx.flow.requestReset({ email: 'mo@example.com', ip: IP }); // capped
+    await later(fx, 61_000);
+    await fx.flow.signup({ email: 'mo@example.com', password: PASSWORD, ip: IP }); // capped
+    await mailSettled(fx);
+    expect(fx.outbox.to('mo@example.com')).toHaveLength(2);
   });
 
   it('the resend cooldown holds a second request back for 60 s', async () => {
@@ -257,12 +337,14 @@ describe('login', () => {
     await fx.flow.close();
     const upgraded = await flowFixture({ hasher: createArgon2Hasher(), users: fx.users });
     try {
-      const first = await upgraded.flow.login({ email: 'lu@example.com', password: PASSWORD });
+      const first = await upgraded.flow.login({ ip: IP, email: 'lu@example.com', password: PASSWORD });
       expect(first).toMatchObject({ ok: true, rehashed: true });
       const now = (await fx.users.findById(userId))?.passwordHash;
       expect(now).not.toBe(old);
       expect(now).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-      expect(await upgraded.flow.login({ email: 'lu@example.com', password: PASSWORD })).toMatchObject({
+      expect(
+        await upgraded.flow.login({ ip: IP, email: 'lu@example.com', password: PASSWORD }),
+      ).toMatchObject({
         ok: true,
         rehashed: false,
       });
@@ -274,21 +356,30 @@ describe('login', () => {
   it('answers invalid-credentials the same way for an unknown address and a wrong password', async () => {
     fx = await flowFixture();
     await verifiedUser(fx, 'max@example.com');
-    const unknown = await fx.flow.login({ email: 'nobody@example.com', password: PASSWORD });
-    const wrong = await fx.flow.login({ email: 'max@example.com', password: 'not the password at all' });
+    const unknown = await fx.flow.login({ ip: IP, email: 'nobody@example.com', password: PASSWORD });
+    const wrong = await fx.flow.login({
+      ip: IP,
+      email: 'max@example.com',
+      password: 'not the password at all',
+    });
     expect(unknown).toEqual(wrong);
     expect(unknown).toEqual({ ok: false, reason: 'invalid-credentials' });
   });
 
-  it('refuses an unverified account after checking its password', async () => {
+  it('refuses an unverified account (a row of the app) after checking its password', async () => {
     fx = await flowFixture();
-    await fx.flow.signup({ email: 'ned@example.com', password: PASSWORD, ip: IP });
-    await lastLink(fx, 'ned@example.com');
-    expect(await fx.flow.login({ email: 'ned@example.com', password: PASSWORD })).toEqual({
+    await fx.users.create({
+      email: 'ned@example.com',
+      passwordHash: await fx.hasher.hash(PASSWORD),
+      createdAtMs: fx.clock.now(),
+    });
+    expect(await fx.flow.login({ ip: IP, email: 'ned@example.com', password: PASSWORD })).toEqual({
       ok: false,
       reason: 'unverified',
     });
-    expect(await fx.flow.login({ email: 'ned@example.com', password: 'wrong password here' })).toEqual({
+    expect(
+      await fx.flow.login({ ip: IP, email: 'ned@example.com', password: 'wrong password here' }),
+    ).toEqual({
       ok: false,
       reason: 'invalid-credentials',
     });

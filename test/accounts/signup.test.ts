@@ -26,19 +26,42 @@ afterEach(async () => {
 const shape = (answer: object) => JSON.stringify({ ...answer, requestId: 'x' });
 
 describe('signup', () => {
-  it('creates an unverified account and mails a link that verifies it once', async () => {
+  it('writes no user until the link is used; the link creates the verified account, once', async () => {
     fx = await flowFixture();
     const answer = await fx.flow.signup({ email: 'Ada@Example.com', password: PASSWORD, ip: IP });
     expect(shape(answer)).toBe('{"status":"accepted","requestId":"x"}');
-    const user = await fx.users.findByEmail('ada@example.com');
-    expect(user).toMatchObject({ verified: false });
     const token = await lastLink(fx, 'ada@example.com');
-    await expect(fx.flow.verifyEmail({ token, ip: IP })).resolves.toEqual({ userId: user?.id });
-    expect((await fx.users.findByEmail('ada@example.com'))?.verified).toBe(true);
+    expect(await fx.users.findByEmail('ada@example.com')).toBeUndefined(); // nothing to log in to, or to take over
+    expect(await fx.flow.login({ ip: IP, email: 'ada@example.com', password: PASSWORD })).toEqual({
+      ok: false,
+      reason: 'invalid-credentials',
+    });
+    const { userId } = await fx.flow.verifyEmail({ token, ip: IP });
+    expect(await fx.users.findByEmail('ada@example.com')).toMatchObject({ id: userId, verified: true });
     await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({
       code: 'ERR_ACCOUNTS_TOKEN_INVALID',
     });
+    expect((await fx.flow.login({ ip: IP, email: 'ada@example.com', password: PASSWORD })).ok).toBe(true);
     expect(fx.metrics.counterValue('accounts.signup.verified')).toBe(1);
+  });
+
+  it('signup then login with the same password says nothing about a taken address', async () => {
+    fx = await flowFixture();
+    await verifiedUser(fx, 'taken@example.com');
+    for (const email of ['taken@example.com', 'free@example.com']) {
+      await fx.flow.signup({ email, password: 'the probing passphrase', ip: IP });
+    }
+    const taken = await fx.flow.login({
+      ip: IP,
+      email: 'taken@example.com',
+      password: 'the probing passphrase',
+    });
+    const free = await fx.flow.login({
+      ip: IP,
+      email: 'free@example.com',
+      password: 'the probing passphrase',
+    });
+    expect(taken).toEqual(free);
   });
 
   it('a taken address answers byte for byte the same, keeps its password, and mails the owner', async () => {
@@ -56,41 +79,47 @@ describe('signup', () => {
     const mail = fx.outbox.to('bo@example.com')[1]?.message;
     expect(mail).toMatchObject({ subject: expect.stringContaining('already have') });
     expect(mail?.channel === 'email' && mail.text).not.toMatch(/token=/);
-    expect((await fx.flow.login({ email: 'bo@example.com', password: PASSWORD })).ok).toBe(true);
+    expect((await fx.flow.login({ ip: IP, email: 'bo@example.com', password: PASSWORD })).ok).toBe(true);
     expect(fx.metrics.counterValue('accounts.signup.requested', { account: 'existing' })).toBe(1);
   });
 
-  it('the newest signup of an unverified address sets its password and voids the older link', async () => {
+  it('a later signup of a pending address cannot take it over: the first link used wins, with its own password', async () => {
     fx = await flowFixture();
     await fx.flow.signup({ email: 'cy@example.com', password: PASSWORD, ip: IP });
-    const older = await lastLink(fx, 'cy@example.com');
+    const victims = await lastLink(fx, 'cy@example.com');
     await later(fx, 61_000);
-    await fx.flow.signup({ email: 'cy@example.com', password: 'the second passphrase', ip: IP });
-    const newer = await lastLink(fx, 'cy@example.com', 2);
-    await expect(fx.flow.verifyEmail({ token: older, ip: IP })).rejects.toMatchObject({
-      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+    await fx.flow.signup({
+      email: 'cy@example.com',
+      password: 'the attacker passphrase',
+      ip: '198.51.100.9',
     });
-    await fx.flow.verifyEmail({ token: newer, ip: IP });
-    expect((await fx.flow.login({ email: 'cy@example.com', password: 'the second passphrase' })).ok).toBe(
-      true,
-    );
-    expect((await fx.flow.login({ email: 'cy@example.com', password: PASSWORD })).ok).toBe(false);
+    const attackers = await lastLink(fx, 'cy@example.com', 2);
+    await fx.flow.verifyEmail({ token: victims, ip: IP });
+    expect((await fx.flow.login({ ip: IP, email: 'cy@example.com', password: PASSWORD })).ok).toBe(true);
+    expect(
+      (await fx.flow.login({ ip: IP, email: 'cy@example.com', password: 'the attacker passphrase' })).ok,
+    ).toBe(false);
+    await expect(fx.flow.verifyEmail({ token: attackers, ip: IP })).rejects.toMatchObject({
+      code: 'ERR_ACCOUNTS_TOKEN_INVALID',
+      reason: 'stale',
+    });
+    expect((await fx.flow.login({ ip: IP, email: 'cy@example.com', password: PASSWORD })).ok).toBe(true);
   });
 
-  it('an unverified account past unverifiedAccountTtlMs is replaced by a new signup, and purged', async () => {
+  it('an unverified row of the app keeps its password on a signup; purgeUnverified deletes old ones', async () => {
     fx = await flowFixture({ unverifiedAccountTtlMs: HOUR });
-    await fx.flow.signup({ email: 'dee@example.com', password: PASSWORD, ip: IP });
-    await fx.flow.signup({ email: 'old@example.com', password: PASSWORD, ip: IP });
-    const before = await fx.users.findByEmail('dee@example.com');
+    const hash = await fx.hasher.hash(PASSWORD);
+    await fx.users.create({ email: 'dee@example.com', passwordHash: hash, createdAtMs: fx.clock.now() });
+    await fx.flow.signup({ email: 'dee@example.com', password: 'another long passphrase', ip: IP });
+    await fx.flow.verifyEmail({ token: await lastLink(fx, 'dee@example.com'), ip: IP });
+    expect((await fx.flow.login({ ip: IP, email: 'dee@example.com', password: PASSWORD })).ok).toBe(true);
+    await fx.users.create({ email: 'old@example.com', passwordHash: hash, createdAtMs: fx.clock.now() });
     await later(fx, HOUR + 1000);
-    await fx.flow.signup({ email: 'dee@example.com', password: 'the second passphrase', ip: IP });
-    const after = await fx.users.findByEmail('dee@example.com');
-    expect(after?.id).not.toBe(before?.id);
-    await expect(fx.flow.purgeUnverified()).resolves.toBe(1); // old@, not the fresh dee@
+    await expect(fx.flow.purgeUnverified()).resolves.toBe(1); // old@, not the verified dee@
     expect(await fx.users.findByEmail('old@example.com')).toBeUndefined();
   });
 
-  it('verification links expire after 24 h; a resend mails a new one', async () => {
+  it('a pending signup expires with its link (24 h); signing up again is the resend', async () => {
     fx = await flowFixture();
     await fx.flow.signup({ email: 'eve@example.com', password: PASSWORD, ip: IP });
     const token = await lastLink(fx, 'eve@example.com');
@@ -98,15 +127,35 @@ describe('signup', () => {
     await expect(fx.flow.verifyEmail({ token, ip: IP })).rejects.toMatchObject({
       code: 'ERR_ACCOUNTS_TOKEN_EXPIRED',
     });
-    const answer = await fx.flow.resendVerification({ email: 'eve@example.com', ip: IP });
-    expect(shape(answer)).toBe('{"status":"accepted","requestId":"x"}');
+    const none = await fx.flow.resendVerification({ email: 'eve@example.com', ip: IP });
+    expect(shape(none)).toBe('{"status":"accepted","requestId":"x"}'); // nothing to resend: no row
+    await fx.flow.signup({ email: 'eve@example.com', password: PASSWORD, ip: IP });
     const fresh = await lastLink(fx, 'eve@example.com', 2);
     await expect(fx.flow.verifyEmail({ token: fresh, ip: IP })).resolves.toBeDefined();
   });
 
+  it('resendVerification mails a new link to an unverified row of the app, once per cooldown', async () => {
+    fx = await flowFixture();
+    await fx.users.create({
+      email: 'fox@example.com',
+      passwordHash: await fx.hasher.hash(PASSWORD),
+      createdAtMs: fx.clock.now(),
+    });
+    await fx.flow.resendVerification({ email: 'fox@example.com', ip: IP });
+    await fx.flow.resendVerification({ email: 'fox@example.com', ip: IP });
+    const token = await lastLink(fx, 'fox@example.com');
+    await expect(fx.flow.verifyEmail({ token, ip: IP })).resolves.toBeDefined();
+    expect(fx.outbox.to('fox@example.com')).toHaveLength(1);
+  });
+
   it('a verification token is refused by confirmReset and a reset token by verifyEmail', async () => {
     fx = await flowFixture();
-    await fx.flow.signup({ email: 'fin@example.com', password: PASSWORD, ip: IP });
+    await fx.users.create({
+      email: 'fin@example.com',
+      passwordHash: await fx.hasher.hash(PASSWORD),
+      createdAtMs: fx.clock.now(),
+    });
+    await fx.flow.resendVerification({ email: 'fin@example.com', ip: IP });
     const verifyToken = await lastLink(fx, 'fin@example.com');
     await fx.flow.requestReset({ email: 'fin@example.com', ip: IP });
     const resetToken = await lastLink(fx, 'fin@example.com', 2);

@@ -93,7 +93,7 @@ describe.skipIf(noRedis)('accounts on Redis with mail over SMTP', () => {
       const token = await smtpToken('ada@example.com', 2);
       await flow.confirmReset({ token, password: 'a brand new long passphrase', ip: IP });
       expect(
-        (await flow.login({ email: 'ada@example.com', password: 'a brand new long passphrase' })).ok,
+        (await flow.login({ ip: IP, email: 'ada@example.com', password: 'a brand new long passphrase' })).ok,
       ).toBe(true);
       expect(await flow.deliveryStatus(requestId)).toMatchObject({ kind: 'reset', status: 'sent' });
       await smtpToken('ada@example.com', 3).catch(() => undefined); // the "password changed" mail

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   createLoginGuard,
@@ -8,7 +9,9 @@ import {
 } from '../../src/auth/index.js';
 import { createRedisRateLimitStore } from '../../src/ratelimit/redis.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
+import { onPath, waitFor } from '../support/processes.js';
 import { noRedis, useRedisPrefix } from '../support/redis.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { T0 } from './fixtures.js';
 
 const MIN = 60_000;
@@ -250,4 +253,32 @@ describe.skipIf(noRedis)('createLoginGuard on the Redis rate-limit store', () =>
     await guard.unlock('grace@X');
     expect(await guard.attempt(who, right)).toEqual({ ok: true });
   });
+});
+
+describe.skipIf(!onPath('redis-server'))('createLoginGuard when its Redis store is down', () => {
+  it('keeps throttling guesses with the insurance share by default (not fail-open)', async () => {
+    const server = await startRedisServer();
+    const client = new Redis(server.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 50,
+    });
+    try {
+      await waitFor('redis ready', async () => client.status === 'ready' && (await client.ping()) === 'PONG');
+      const guard = createLoginGuard({ store: createRedisRateLimitStore({ client, prefix: 'guard-down' }) });
+      await server.kill();
+      const outcomes = [];
+      for (let i = 0; i < 20; i++)
+        outcomes.push(await guard.attempt({ account: 'victim@example.com', ip: '203.0.113.9' }, wrong));
+      const verified = outcomes.filter((o) => !o.ok && o.reason === 'invalid-credentials').length;
+      // 5 per 15 min per account, scaled to the insurance share (10 %): at most one guess reaches verify.
+      expect(verified).toBeLessThanOrEqual(1);
+      expect(
+        outcomes.filter((o) => !o.ok && o.reason !== 'invalid-credentials').length,
+      ).toBeGreaterThanOrEqual(19);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  }, 30_000);
 });

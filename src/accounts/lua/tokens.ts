@@ -31,6 +31,7 @@ export const issueTokenScript = defineScript({
     'recordPrefix: key of a record of this kind = recordPrefix .. hash',
     'tokenHash: the hash of the new token',
     "pointerPart: the pointer key's last part (stored in the record)",
+    "payload: opaque data kept with the token ('' for none)",
   ],
   returns: '{1 if a live token was replaced else 0, issuedAtMs}',
   constants: { EXPIRED_RETENTION_MS },
@@ -51,7 +52,7 @@ if old then
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'e', ARGV[3], 'v', ARGV[4], 'i', fmt(now), 'x', fmt(now + ttl),
-  'o', ARGV[8])
+  'o', ARGV[8], 'p', ARGV[9])
 redis.call('PEXPIRE', KEYS[1], keep)
 redis.call('SET', KEYS[2], ARGV[7], 'PX', keep)
 return {replaced, now}`,
@@ -62,6 +63,7 @@ return {replaced, now}`,
 export interface StoredToken extends TokenBinding {
   readonly issuedAtMs: number;
   readonly expiresAtMs: number;
+  readonly payload?: string;
 }
 
 /** What the lookup script decodes to. */
@@ -76,13 +78,14 @@ const integerText: ReplyDecoder<number> = reply.map(reply.numeric, (n, path) => 
 });
 
 const storedToken: ReplyDecoder<StoredToken> = reply.map(
-  reply.tuple(reply.string, reply.string, integerText, integerText, integerText),
-  ([userId, email, credentialsVersion, issuedAtMs, expiresAtMs]) => ({
+  reply.tuple(reply.string, reply.string, integerText, integerText, integerText, reply.string),
+  ([userId, email, credentialsVersion, issuedAtMs, expiresAtMs, payload]) => ({
     userId,
     email,
     credentialsVersion,
     issuedAtMs,
     expiresAtMs,
+    ...(payload === '' ? {} : { payload }),
   }),
 );
 
@@ -112,11 +115,12 @@ export const lookupTokenScript = defineScript({
     'pointerPrefix: key of a pointer of this kind = pointerPrefix .. the record field o',
     'tokenHash: the hash the record is stored under',
   ],
-  returns: '{status, userId, email, credentialsVersion, issuedAtMs, expiresAtMs}, or {MISSING}',
+  returns:
+    '{status, userId, email, credentialsVersion, issuedAtMs, expiresAtMs, payload or ""}, or {MISSING}',
   constants: { EXPIRED_RETENTION_MS, ...TOKEN_STATUS },
   uses: [SERVER_TIME],
   body: `
-local f = redis.call('HMGET', KEYS[1], 'u', 'e', 'v', 'i', 'x', 'o')
+local f = redis.call('HMGET', KEYS[1], 'u', 'e', 'v', 'i', 'x', 'o', 'p')
 if not f[1] then return {MISSING} end
 local x = tonumber(f[5])
 local now = now_ms(ARGV[1])
@@ -128,7 +132,7 @@ end
 if now >= x + EXPIRED_RETENTION_MS then return {MISSING} end
 local status = VALID
 if now >= x then status = EXPIRED end
-return {status, f[1], f[2], f[3], f[4], f[5]}`,
+return {status, f[1], f[2], f[3], f[4], f[5], f[7] or ''}`,
   reply: lookupReply,
 });
 

@@ -140,6 +140,41 @@ export function accountsStoreContract(t: ContractTestApi, options: AccountsStore
       });
     });
 
+    test('a payload is kept with its token and returned by find and consume; none means no field', async (store) => {
+      const id = user();
+      const hash = tokenHash();
+      const payload =
+        '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA';
+      const issued = await store.issueToken({ ...issueRequest(id, { tokenHash: hash }), payload });
+      assert.equal(issued.record.payload, payload);
+      const found = await store.findToken(lookup('verify', hash));
+      assert.equal(found.status === 'valid' && found.record.payload, payload);
+      const used = await store.consumeToken(lookup('verify', hash));
+      assert.equal(used.status === 'valid' && used.record.payload, payload);
+      const plain = tokenHash();
+      await store.issueToken(issueRequest(user(), { tokenHash: plain }));
+      const without = await store.findToken(lookup('verify', plain));
+      assert.equal(without.status === 'valid' && 'payload' in without.record, false);
+      for (const [label, bad] of [
+        ['too long', 'x'.repeat(1025)],
+        ['a newline', 'a\nb'],
+        ['NUL', 'a\u0000b'],
+        ['a number', 42],
+        ['empty', ''],
+      ] as const) {
+        const h = tokenHash();
+        await invalid(
+          () => store.issueToken({ ...issueRequest(user(), { tokenHash: h }), payload: bad as string }),
+          `payload ${label}`,
+        );
+        assert.deepEqual(
+          await store.findToken(lookup('verify', h)),
+          { status: 'missing' },
+          `nothing written: ${label}`,
+        );
+      }
+    });
+
     test('an unknown token is missing', async (store) => {
       assert.deepEqual(await store.findToken(lookup('verify', tokenHash())), { status: 'missing' });
       assert.deepEqual(await store.consumeToken(lookup('reset', tokenHash())), { status: 'missing' });

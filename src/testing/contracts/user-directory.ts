@@ -55,6 +55,18 @@ export function userDirectoryContract(t: ContractTestApi, options: UserDirectory
       assert.deepEqual(await directory.findById(created.id), created);
     });
 
+    test('create with verified: true makes a verified user (a signup completed by its link)', async (directory, clock) => {
+      const address = email();
+      const created = await directory.create({
+        email: address,
+        passwordHash: phc('v'),
+        createdAtMs: clock.now(),
+        verified: true,
+      });
+      assert.equal(created?.verified, true);
+      assert.equal((await directory.findByEmail(address))?.verified, true);
+    });
+
     test('unknown emails and ids are undefined; unknown users are false or -1', async (directory, clock) => {
       assert.equal(await directory.findByEmail(email()), undefined);
       assert.equal(await directory.findById(`missing-${randomBytes(6).toString('hex')}`), undefined);
