@@ -8,11 +8,11 @@ export type CharSet = readonly (readonly [number, number])[];
 
 const MAX_CODE_POINT = 0x10ffff;
 
-/** Sorts and merges ranges. */
-export function normalize(ranges: readonly (readonly [number, number])[]): CharSet {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+/** Sorts `ranges` in place and merges them. */
+function merge(ranges: (readonly [number, number])[]): CharSet {
+  ranges.sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
-  for (const [lo, hi] of sorted) {
+  for (const [lo, hi] of ranges) {
     const last = out[out.length - 1];
     if (last !== undefined && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
     else out.push([lo, hi]);
@@ -20,9 +20,18 @@ export function normalize(ranges: readonly (readonly [number, number])[]): CharS
   return out;
 }
 
+/** Sorts and merges ranges (the input is not changed). */
+export function normalize(ranges: readonly (readonly [number, number])[]): CharSet {
+  return merge([...ranges]);
+}
+
 /** The union of some sets. */
 export function union(...sets: readonly CharSet[]): CharSet {
-  return normalize(sets.flat());
+  const nonEmpty = sets.filter((set) => set.length > 0);
+  if (nonEmpty.length <= 1) return nonEmpty[0] ?? [];
+  const all: (readonly [number, number])[] = [];
+  for (const set of nonEmpty) for (const range of set) all.push(range);
+  return merge(all);
 }
 
 /** Every code point not in `set`. */

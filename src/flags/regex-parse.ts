@@ -43,8 +43,12 @@ const CLASS_ESCAPES: Readonly<Record<string, CharSet>> = {
 };
 const HEX = /^[0-9A-Fa-f]+$/;
 
+/** Deepest group nesting accepted: real patterns stay far below, and it bounds the analysis. */
+const MAX_GROUP_DEPTH = 16;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly src: string,
@@ -112,6 +116,7 @@ class Parser {
 
   private group(): RegexNode {
     this.pos++;
+    if (++this.depth > MAX_GROUP_DEPTH) this.refuse(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
     if (this.eat('?')) {
       if (this.peek() === '=' || this.peek() === '!') this.refuse('lookahead is not supported');
       if (this.eat('<')) {
@@ -123,6 +128,7 @@ class Parser {
     }
     const alts = this.alternatives();
     if (!this.eat(')')) this.refuse('unterminated group');
+    this.depth--;
     return { t: 'group', alts };
   }
 

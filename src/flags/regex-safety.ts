@@ -22,15 +22,31 @@ interface Entry {
 /** Highest polynomial degree allowed: quadratic on 1,024 characters is about a million steps. */
 const MAX_DEGREE = 2;
 
-function charsOf(node: RegexNode): CharSet {
+/**
+ * Memoises a per-node (or per-sequence) fact: the helpers below recurse into subtrees, and without it
+ * a deeply nested pattern would be analysed in quadratic time or worse.
+ */
+function memo<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const cache = new WeakMap<K, V>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key) as V;
+    const value = compute(key);
+    cache.set(key, value);
+    return value;
+  };
+}
+
+const charsOf = memo((node: RegexNode): CharSet => {
   if (node.t === 'chars') return node.set;
   if (node.t === 'assert') return [];
   if (node.t === 'repeat') return charsOf(node.node);
-  return union(...node.alts.flatMap((alt) => alt.map(charsOf)));
-}
+  const sets: CharSet[] = [];
+  for (const alt of node.alts) for (const child of alt) sets.push(charsOf(child));
+  return union(...sets);
+});
 
 /** The characters a sequence can start with, or undefined when it may start with nothing (or unknown). */
-function firstSet(seq: RegexSequence): CharSet | undefined {
+const firstSet = memo((seq: RegexSequence): CharSet | undefined => {
   for (const node of seq) {
     if (node.t === 'assert') continue;
     if (node.t === 'chars') return node.set;
@@ -39,10 +55,10 @@ function firstSet(seq: RegexSequence): CharSet | undefined {
     return sets.every((s) => s !== undefined) ? union(...sets) : undefined;
   }
   return undefined;
-}
+});
 
 /** True when at most one branch can start at any character: the engine never tries two. */
-function deterministic(alts: readonly RegexSequence[]): boolean {
+const deterministic = memo((alts: readonly RegexSequence[]): boolean => {
   if (alts.length <= 1) return true;
   const firsts = alts.map(firstSet);
   for (let i = 0; i < firsts.length; i++) {
@@ -51,14 +67,14 @@ function deterministic(alts: readonly RegexSequence[]): boolean {
     for (let j = i + 1; j < firsts.length; j++) if (overlaps(a, firsts[j] ?? ANY)) return false;
   }
   return true;
-}
+});
 
 /** True when the subtree has a choice point: a variable quantifier or an ambiguous alternation. */
-function hasChoice(node: RegexNode): boolean {
+const hasChoice = memo((node: RegexNode): boolean => {
   if (node.t === 'chars' || node.t === 'assert') return false;
   if (node.t === 'repeat') return node.min < node.max || hasChoice(node.node);
   return !deterministic(node.alts) || node.alts.some((alt) => alt.some(hasChoice));
-}
+});
 
 /** Refuses a repeated group holding a choice point (the exponential shapes). */
 function checkNesting(node: RegexNode): void {
@@ -77,8 +93,6 @@ const keep = (active: readonly Entry[], set: CharSet) => active.filter((e) => ov
 
 /** The polynomial degree walk (see the file comment). */
 class Degrees {
-  max = 0;
-
   sequence(seq: RegexSequence, active: readonly Entry[]): readonly Entry[] {
     let current = active;
     for (const node of seq) current = this.node(node, current);
@@ -86,8 +100,11 @@ class Degrees {
   }
 
   private push(set: CharSet, active: readonly Entry[]): Entry {
-    const degree = 1 + Math.max(0, ...keep(active, set).map((e) => e.degree));
-    this.max = Math.max(this.max, degree);
+    let degree = 1;
+    for (const e of active) if (e.degree >= degree && overlaps(e.set, set)) degree = e.degree + 1;
+    if (degree > MAX_DEGREE) {
+      throw new PatternRefusal('quantifiers that can match the same characters follow each other');
+    }
     return { set, degree };
   }
 
@@ -95,9 +112,10 @@ class Degrees {
     if (node.t === 'assert') return active;
     if (node.t === 'chars') return keep(active, node.set);
     if (node.t === 'group') {
-      const out = node.alts.flatMap((alt) => this.sequence(alt, active));
-      if (!deterministic(node.alts)) out.push(this.push(charsOf(node), active));
-      return dedupe(out);
+      const out = new Set<Entry>();
+      for (const alt of node.alts) for (const entry of this.sequence(alt, active)) out.add(entry);
+      if (!deterministic(node.alts)) out.add(this.push(charsOf(node), active));
+      return [...out];
     }
     if (node.max === 0) return active;
     if (node.min === node.max) return this.node(node.node, active);
@@ -116,9 +134,6 @@ function analyse(alts: readonly RegexSequence[]): void {
     const first = alt[0];
     const anchored = first !== undefined && first.t === 'assert' && first.start;
     degrees.sequence(alt, anchored ? [] : [{ set: ANY, degree: 1 }]);
-  }
-  if (degrees.max > MAX_DEGREE) {
-    throw new PatternRefusal('quantifiers that can match the same characters follow each other');
   }
 }
 

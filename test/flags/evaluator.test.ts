@@ -3,8 +3,17 @@
  * the source going down mid-run (last-known-good, stale), a config that does not validate, the init
  * timeout, refresh without a watch, events to listeners, and the option checks.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFlagEvaluator, type FlagEvaluator, type FlagEvaluatorEvent } from '../../src/flags/index.js';
+import {
+  createFileSnapshotStore,
+  createFlagEvaluator,
+  createMemoryFlagSource,
+  type FlagEvaluator,
+  type FlagEvaluatorEvent,
+} from '../../src/flags/index.js';
 import { createManualClock, createMemoryMetrics } from '../../src/testing/index.js';
 import {
   booleanFlag,
@@ -343,5 +352,69 @@ describe('options', () => {
     expect(() => createFlagEvaluator({ bootstrap: { flags: { x: { type: 'boolean' } } } as never })).toThrow(
       expect.objectContaining({ code: 'ERR_FLAGS_INVALID_CONFIG' }),
     );
+  });
+});
+
+describe('with the memory source and the file snapshot store', () => {
+  it('a restart during an outage answers from the snapshot the previous process wrote', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flags-eval-'));
+    try {
+      const path = join(dir, 'snapshot.json');
+      const source = createMemoryFlagSource(LIVE);
+      const first = createFlagEvaluator({
+        source,
+        snapshot: createFileSnapshotStore({ path }),
+        clock: createManualClock(),
+      });
+      expect((await first.ready()).layer).toBe('live');
+      source.set(config('live-2', { checkout: booleanFlag(false) }));
+      await settle();
+      await first.close(); // waits for the snapshot writes
+
+      const down = createMemoryFlagSource();
+      down.fail('redis down');
+      const second = track(
+        createFlagEvaluator({
+          source: down,
+          snapshot: createFileSnapshotStore({ path }),
+          clock: createManualClock(),
+        }),
+      );
+      expect(await second.ready()).toMatchObject({ layer: 'snapshot', version: 'live-2', stale: true });
+      expect(second.boolean('checkout', {}, true)).toBe(false);
+      down.set(LIVE);
+      await settle();
+      expect(second.status()).toMatchObject({ layer: 'live', version: 'live-1' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('memory source fail() mid-run is last-known-good; a corrupt snapshot file is reported at start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flags-eval-'));
+    try {
+      const path = join(dir, 'snapshot.json');
+      await writeFile(path, '{"format":"backend-patterns/flags-snapshot"\nnot json');
+      const source = createMemoryFlagSource();
+      const flags = track(
+        createFlagEvaluator({
+          source,
+          snapshot: createFileSnapshotStore({ path }),
+          bootstrap: BOOTSTRAP,
+          clock: createManualClock(),
+        }),
+      );
+      expect(await flags.ready()).toMatchObject({ layer: 'bootstrap', lastError: { kind: 'snapshot' } });
+      source.set(LIVE);
+      await settle();
+      expect(flags.status().layer).toBe('live');
+      source.fail('maintenance');
+      expect(flags.status()).toMatchObject({
+        layer: 'last-known-good',
+        lastError: { message: 'memory: maintenance' },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,12 @@ import {
   ProviderStatus,
 } from '@openfeature/server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFlagEvaluator, type FlagConfig, type FlagEvaluator } from '../../src/flags/index.js';
+import {
+  createFlagEvaluator,
+  createMemoryFlagSource,
+  type FlagConfig,
+  type FlagEvaluator,
+} from '../../src/flags/index.js';
 import { createOpenFeatureProvider } from '../../src/flags/openfeature.js';
 import { createManualClock } from '../../src/testing/index.js';
 import {
@@ -193,6 +198,27 @@ describe('evaluation details through the SDK', () => {
 });
 
 describe('provider events', () => {
+  it('MemoryFlagSource.set is PROVIDER_CONFIGURATION_CHANGED; fail() is PROVIDER_STALE', async () => {
+    const source = createMemoryFlagSource(CONFIG);
+    const { client, events } = await setup({ source });
+    events.length = 0;
+    source.set({ ...CONFIG, version: 'v8', flags: { ...CONFIG.flags, banner: stringFlag('changed') } });
+    await settle();
+    expect(events).toEqual([
+      {
+        type: ProviderEvents.ConfigurationChanged,
+        details: expect.objectContaining({ flagsChanged: ['banner'] }),
+      },
+    ]);
+    expect(await client.getStringValue('banner', 'd')).toBe('changed');
+    source.fail('maintenance');
+    await settle();
+    expect(events.at(-1)).toEqual({
+      type: ProviderEvents.Stale,
+      details: expect.objectContaining({ message: 'memory: maintenance' }),
+    });
+  });
+
   it('a config change is PROVIDER_CONFIGURATION_CHANGED with the flags that changed', async () => {
     const { source, client, events } = await setup();
     events.length = 0;

@@ -539,6 +539,7 @@ describe('matches: pattern safety', () => {
     ['[z-a]', /out of order/],
     ['[\\d-z]', /class escape/],
     ['a'.repeat(257), /longer than 256/],
+    [`${'('.repeat(17)}a${')'.repeat(17)}`, /nested deeper than 16/],
   ])('%s is refused', (p, message) => {
     const e = refusal(pattern(p));
     expect(e).toMatchObject({ path: 'flags.f.rules[0].clauses[0].values[0]', flag: 'f' });
