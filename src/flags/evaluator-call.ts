@@ -125,12 +125,7 @@ function fromAnswer<T extends FlagValue>(
   }
   const found = answer.compiled.evaluate(flag, context, nowMs);
   if ('errorCode' in found) return failure(defaultValue, found.errorCode, found.errorMessage, answer.meta);
-  return {
-    value: found.value as T,
-    variant: found.variant,
-    reason: found.reason,
-    flagMetadata: found.ruleId === undefined ? answer.meta : answer.metaFor(found.ruleId),
-  };
+  return answer.resultFor(found) as EvaluationResult<T>;
 }
 
 /**

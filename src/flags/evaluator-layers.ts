@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { compileConfig } from './compile.js';
-import type { CompiledConfig } from './engine.js';
+import type { CompiledConfig, EngineResult } from './engine.js';
 import type { FlagInstruments } from './evaluator-instruments.js';
 import type {
   FlagErrorKind,
@@ -16,19 +16,28 @@ import type {
   FlagLayer,
   SourceStatus,
 } from './evaluator-types.js';
-import type { FlagConfig } from './types.js';
+import type { EvaluationResult, FlagConfig } from './types.js';
 
 /** Metadata of an evaluation result: the answering layer, the config version, the matching rule. */
 export type ResultMetadata = Readonly<Record<string, string>>;
+
+/** An engine result that served a variation. */
+export type ServedResult = Extract<EngineResult, { readonly variant: string }>;
 
 /** What evaluations read: the compiled config, its layer and the (shared, frozen) result metadata. */
 export interface Answer {
   readonly compiled: CompiledConfig;
   readonly layer: Exclude<FlagLayer, 'none'>;
   readonly meta: ResultMetadata;
-  /** The metadata with `ruleId` (cached per rule, so a result allocates nothing for it). */
-  metaFor(ruleId: string): ResultMetadata;
+  /**
+   * The evaluation result for an engine result. The engine shares its results (one per variation,
+   * reason and rule), so these are cached by identity and frozen: a served evaluation allocates nothing.
+   */
+  resultFor(found: ServedResult): EvaluationResult;
 }
+
+/** The most results one answer caches (the engine's are bounded by the config; this bounds the rest). */
+const MAX_CACHED_RESULTS = 10_000;
 
 const LAYER_RANK: Readonly<Record<FlagLayer, number>> = {
   live: 0,
@@ -64,18 +73,22 @@ function makeAnswer(compiled: CompiledConfig, layer: Exclude<FlagLayer, 'none'>)
   const base: Record<string, string> = { layer };
   if (compiled.version !== undefined) base.version = compiled.version;
   const meta = Object.freeze(base);
-  const byRule = new Map<string, ResultMetadata>();
+  const results = new Map<ServedResult, EvaluationResult>();
   return {
     compiled,
     layer,
     meta,
-    metaFor(ruleId) {
-      let found = byRule.get(ruleId);
-      if (found === undefined) {
-        found = Object.freeze({ ...base, ruleId });
-        byRule.set(ruleId, found);
-      }
-      return found;
+    resultFor(found) {
+      const cached = results.get(found);
+      if (cached !== undefined) return cached;
+      const result: EvaluationResult = Object.freeze({
+        value: found.value,
+        variant: found.variant,
+        reason: found.reason,
+        flagMetadata: found.ruleId === undefined ? meta : Object.freeze({ ...base, ruleId: found.ruleId }),
+      });
+      if (results.size < MAX_CACHED_RESULTS) results.set(found, result);
+      return result;
     },
   };
 }

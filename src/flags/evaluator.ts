@@ -3,6 +3,7 @@
  * never-throwing `evaluate` and its typed helpers, and analytics (per-flag usage, metric counters pushed
  * on a flush tick, evaluation events batched to a sink). docs/flags.md has the semantics.
  */
+import { noopMetrics } from '../core/metrics.js';
 import { type CallEnv, evaluateCall } from './evaluator-call.js';
 import { createEventPipeline, type EventPipeline } from './evaluator-events.js';
 import { flagInstruments } from './evaluator-instruments.js';
@@ -110,7 +111,8 @@ export function createFlagEvaluator(options?: FlagEvaluatorOptions): FlagEvaluat
       await flush();
     }
   };
-  void tick();
+  // Without a sink or metrics there is nothing to push: no timer (one less thing keeping the process alive).
+  if (o.sink !== undefined || o.metrics !== noopMetrics) void tick();
 
   const noEvents = { buffered: 0, sent: 0, droppedOverflow: 0, droppedSink: 0, failedBatches: 0 };
   let finalStats = noEvents;

@@ -105,7 +105,7 @@ function toResolution<T>(result: EvaluationResult<FlagValue>): ResolutionDetails
     ...(result.variant === undefined ? {} : { variant: result.variant }),
     ...(result.errorCode === undefined ? {} : { errorCode: ERROR_CODES[result.errorCode] }),
     ...(result.errorMessage === undefined ? {} : { errorMessage: result.errorMessage }),
-    ...(result.flagMetadata === undefined ? {} : { flagMetadata: { ...result.flagMetadata } }),
+    ...(result.flagMetadata === undefined ? {} : { flagMetadata: result.flagMetadata }),
   };
 }
 

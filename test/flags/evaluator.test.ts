@@ -181,6 +181,17 @@ describe('layers at start, one by one', () => {
   });
 });
 
+describe('results', () => {
+  it('a served result is shared and frozen (evaluation allocates nothing for it); an error result is fresh', () => {
+    const flags = track(createFlagEvaluator({ bootstrap: BOOTSTRAP, clock: createManualClock() }));
+    const first = flags.stringDetails('banner', { plan: 'beta' }, 'x');
+    expect(flags.stringDetails('banner', { plan: 'beta', targetingKey: 'other' }, 'x')).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.flagMetadata)).toBe(true);
+    expect(first.flagMetadata).toEqual({ layer: 'bootstrap', version: 'boot-1', ruleId: 'beta-rule' });
+    expect(flags.stringDetails('nope', {}, 'x')).not.toBe(flags.stringDetails('nope', {}, 'x'));
+  });
+});
+
 describe('init timeout', () => {
   it('ready resolves after initTimeoutMs with the fallback; a late answer still becomes live', async () => {
     const clock = createManualClock();
@@ -326,6 +337,26 @@ describe('the source mid-run', () => {
     expect(source.watchers()).toBe(0);
     source.push({ config: config('live-2', { checkout: booleanFlag(false) }) });
     expect(flags.boolean('checkout', {}, false)).toBe(true);
+  });
+});
+
+describe('timers', () => {
+  it('nothing to push and no source: no timer at all; with a sink: one, gone after close', async () => {
+    const clock = createManualClock();
+    const quiet = track(createFlagEvaluator({ bootstrap: BOOTSTRAP, clock }));
+    await quiet.ready();
+    expect(clock.pendingSleepers()).toBe(0);
+    const busy = createFlagEvaluator({
+      source: scriptedSource(LIVE, { watch: false }),
+      refreshIntervalMs: 1_000,
+      sink: { kind: 'null', send: async () => {} },
+      clock,
+    });
+    await busy.ready();
+    await settle();
+    expect(clock.pendingSleepers()).toBe(2); // the flush tick and the refresh loop
+    await busy.close();
+    expect(clock.pendingSleepers()).toBe(0);
   });
 });
 
