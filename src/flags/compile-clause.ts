@@ -7,6 +7,7 @@
  * any of the named segments.
  */
 import { compileLookup } from './attributes.js';
+import { FLAG_CONFIG_LIMITS } from './limits.js';
 import { compileValueTest, type ValueTest } from './operators.js';
 import type { Clause, EvaluationContext, Segment } from './types.js';
 import type { PreparedValues } from './validate-clause.js';
@@ -14,11 +15,28 @@ import type { PreparedValues } from './validate-clause.js';
 /** A compiled clause or segment test. */
 export type Matcher = (context: EvaluationContext, key: string | undefined) => boolean;
 
-/** A compiled segment: included keys win over excluded ones, then any rule whose clauses all hold. */
+/**
+ * A compiled segment: included keys win over excluded ones, then any rule whose clauses all hold. Its
+ * answer is remembered for the evaluation in progress (see {@link beginEvaluation}), so a segment named by
+ * many clauses, or by a chain of segments that fans out, is decided once per evaluation: without that a
+ * valid config could make one evaluation run billions of checks.
+ */
 export interface CompiledSegment {
   readonly included: ReadonlySet<string> | undefined;
   readonly excluded: ReadonlySet<string> | undefined;
   readonly rules: readonly (readonly Matcher[])[];
+  /** The evaluation, context and key the remembered answer is for. */
+  memoEvaluation: number;
+  memoContext: EvaluationContext | undefined;
+  memoKey: string | undefined;
+  memoResult: boolean;
+}
+
+let evaluationSerial = 0;
+
+/** Starts a top-level evaluation: answers remembered by segments before it no longer count. */
+export function beginEvaluation(): void {
+  evaluationSerial = (evaluationSerial + 1) | 0;
 }
 
 /** Where compiled segments are found by key (filled before the first evaluation). */
@@ -34,8 +52,7 @@ export function allHold(
   return true;
 }
 
-/** Whether the context is in the segment. */
-export function inSegment(
+function decideSegment(
   segment: CompiledSegment,
   context: EvaluationContext,
   key: string | undefined,
@@ -48,13 +65,40 @@ export function inSegment(
   return false;
 }
 
+/**
+ * Whether the context is in the segment, decided once per evaluation. The memo is keyed by the
+ * evaluation serial and by the context object and key too, so an evaluation re-entered from a context
+ * getter (another context) never reads the outer one's answers.
+ */
+export function inSegment(
+  segment: CompiledSegment,
+  context: EvaluationContext,
+  key: string | undefined,
+): boolean {
+  if (
+    segment.memoEvaluation === evaluationSerial &&
+    segment.memoContext === context &&
+    segment.memoKey === key
+  ) {
+    return segment.memoResult;
+  }
+  const result = decideSegment(segment, context, key);
+  segment.memoEvaluation = evaluationSerial;
+  segment.memoContext = context;
+  segment.memoKey = key;
+  segment.memoResult = result;
+  return result;
+}
+
 function attributeMatcher(attribute: string, test: ValueTest, negate: boolean): Matcher {
   const lookup = compileLookup(attribute);
   return (context) => {
     const value = lookup(context);
     if (value === undefined || value === null) return false;
     if (!Array.isArray(value)) return test(value) !== negate;
-    for (let i = 0; i < value.length; i++) {
+    // Bounded: a context array comes from the app (often from a request), and each element may run a regex.
+    const length = Math.min(value.length, FLAG_CONFIG_LIMITS.maxContextArrayItems);
+    for (let i = 0; i < length; i++) {
       const item: unknown = value[i];
       if (item !== undefined && item !== null && test(item)) return !negate;
     }
@@ -93,5 +137,9 @@ export function compileSegment(segment: Segment, compile: (clause: Clause) => Ma
     included: keys(segment.included),
     excluded: keys(segment.excluded),
     rules: (segment.rules ?? []).map((rule) => rule.map(compile)),
+    memoEvaluation: -1,
+    memoContext: undefined,
+    memoKey: undefined,
+    memoResult: false,
   };
 }

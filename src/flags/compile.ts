@@ -5,7 +5,13 @@
  * from a getter come back as results with an OpenFeature `errorCode`.
  */
 import { targetingKeyOf } from './attributes.js';
-import { type CompiledSegment, compileClause, compileSegment, type Matcher } from './compile-clause.js';
+import {
+  beginEvaluation,
+  type CompiledSegment,
+  compileClause,
+  compileSegment,
+  type Matcher,
+} from './compile-clause.js';
 import { type CompiledFlag, compileFlag, evaluateFlag } from './compile-flag.js';
 import type { CompiledConfig, EngineResult } from './engine.js';
 import type { Clause, EvaluationContext } from './types.js';
@@ -68,6 +74,7 @@ export function compileConfig(config: unknown): CompiledConfig {
       if (compiled === undefined) return notFound(flag);
       if (typeof context !== 'object' || context === null || Array.isArray(context)) return INVALID_CONTEXT;
       try {
+        beginEvaluation();
         return evaluateFlag(compiled, context, targetingKeyOf(context), nowMs);
       } catch (error) {
         return failed(flag, error);

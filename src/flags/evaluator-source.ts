@@ -88,12 +88,25 @@ export function startSource(options: SourceDriverOptions): SourceDriver {
   const fail = (error: unknown) => {
     if (!stopper.signal.aborted) layers.sourceFailed(error);
   };
-  const loadOnce = (from: FlagSource) =>
-    Promise.resolve()
+  // Watch deliveries so far: a load that a watch update overtook is out of date, whatever it read.
+  let watchUpdates = 0;
+  const loadOnce = (from: FlagSource) => {
+    const seen = watchUpdates;
+    const current = () => watchUpdates === seen;
+    return Promise.resolve()
       .then(() => from.load(stopper.signal))
-      .then(offer, fail);
+      .then(
+        (config) => {
+          if (current()) offer(config);
+        },
+        (error: unknown) => {
+          if (current()) fail(error);
+        },
+      );
+  };
 
   const onUpdate = (update: unknown) => {
+    watchUpdates++;
     if (typeof update === 'object' && update !== null && 'config' in update) offer(update.config);
     else if (typeof update === 'object' && update !== null && 'error' in update) fail(update.error);
     else

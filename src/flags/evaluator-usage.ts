@@ -45,6 +45,13 @@ export const indexOfError = (code: EvaluationErrorCode): number =>
 export const INVALID_KEY = '(invalid)';
 /** The key usage counts flag keys beyond {@link MAX_TRACKED_FLAGS} under. */
 export const OTHER_KEY = '(other)';
+/**
+ * Where evaluations of keys no layer knows are counted (typos, keys taken from input): one record and one
+ * metric series for all of them, so they can neither crowd real flags out of the table nor the metrics.
+ */
+export const UNKNOWN_KEY = '(unknown)';
+/** Variant names kept per flag (a config allows at most this many variations). */
+const MAX_VARIANTS_PER_FLAG = 1000;
 
 interface UsageRecord {
   readonly key: string;
@@ -76,7 +83,8 @@ export function createUsageTable(sinceMs: number): UsageTable {
   const recordFor = (flag: string): UsageRecord => {
     const found = records.get(flag);
     if (found !== undefined) return found;
-    const key = records.size >= MAX_TRACKED_FLAGS && flag !== INVALID_KEY ? OTHER_KEY : flag;
+    const reserved = flag === INVALID_KEY || flag === UNKNOWN_KEY;
+    const key = records.size >= MAX_TRACKED_FLAGS && !reserved ? OTHER_KEY : flag;
     const existing = records.get(key);
     if (existing !== undefined) return existing;
     const created: UsageRecord = {
@@ -97,7 +105,12 @@ export function createUsageTable(sinceMs: number): UsageTable {
       const record = recordFor(flag);
       record.evaluations += 1;
       record.lastEvaluatedAtMs = nowMs;
-      if (variant !== undefined) record.variants.set(variant, (record.variants.get(variant) ?? 0) + 1);
+      if (
+        variant !== undefined &&
+        (record.variants.size < MAX_VARIANTS_PER_FLAG || record.variants.has(variant))
+      ) {
+        record.variants.set(variant, (record.variants.get(variant) ?? 0) + 1);
+      }
       record.reasonDelta[reason] = (record.reasonDelta[reason] as number) + 1;
       if (errorCode >= 0) record.errorDelta[errorCode] = (record.errorDelta[errorCode] as number) + 1;
       if (!record.dirty) {

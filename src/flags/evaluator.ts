@@ -11,7 +11,13 @@ import { createLayerState } from './evaluator-layers.js';
 import { MAX_FLAG_KEY_LENGTH, parseEvaluatorOptions } from './evaluator-options.js';
 import { startSource } from './evaluator-source.js';
 import type { FlagEvaluator, FlagEvaluatorOptions } from './evaluator-types.js';
-import { createUsageTable, INVALID_KEY, indexOfError, indexOfReason } from './evaluator-usage.js';
+import {
+  createUsageTable,
+  INVALID_KEY,
+  indexOfError,
+  indexOfReason,
+  UNKNOWN_KEY,
+} from './evaluator-usage.js';
 import type { EvaluationResult, FlagType, FlagValue, JsonValue } from './types.js';
 
 /**
@@ -63,8 +69,8 @@ export function createFlagEvaluator(options?: FlagEvaluatorOptions): FlagEvaluat
     nowMs: number,
     targetingKey: string | undefined,
   ) => {
-    const key =
-      typeof flag === 'string' && flag.length > 0 && flag.length <= MAX_FLAG_KEY_LENGTH ? flag : INVALID_KEY;
+    const valid = typeof flag === 'string' && flag.length > 0 && flag.length <= MAX_FLAG_KEY_LENGTH;
+    const key = !valid ? INVALID_KEY : result.errorCode === 'FLAG_NOT_FOUND' ? UNKNOWN_KEY : flag;
     const reason = indexOfReason(result.reason);
     const error = result.errorCode === undefined ? -1 : indexOfError(result.errorCode);
     usage.record(key, result.variant, reason, error, nowMs);

@@ -3,6 +3,7 @@
  * from that config, a 2xx body read as a stream under a byte cap, everything else a
  * {@link FlagSourceError}. Redirects are not followed (a redirect could leave https).
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { FlagSourceError } from './errors.js';
 import { parseConfigBytes, type ReadConfig, rootMessage, withDeadline } from './source-kit.js';
@@ -53,10 +54,20 @@ async function readBody(s: GetSettings, response: Response): Promise<Uint8Array>
   return Buffer.concat(chunks, length);
 }
 
-/** Adds the ETag as the config's version when the body has none. */
+/** Longest ETag used as a version as it is (a config's version is at most 256 characters). */
+const MAX_ETAG_VERSION_LENGTH = 128;
+
+/**
+ * Adds the ETag as the config's version when the body has none. A long ETag (some servers send whole
+ * hashes with prefixes) is shortened to its SHA-256, so it can never make the config fail validation.
+ */
 function withVersion(read: ReadConfig, etag: string | undefined): ReadConfig {
   if (etag === undefined || read.config.version !== undefined) return read;
-  return { config: { ...read.config, version: etag }, key: read.key };
+  const version =
+    etag.length <= MAX_ETAG_VERSION_LENGTH
+      ? etag
+      : `etag-sha256:${createHash('sha256').update(etag).digest('base64url')}`;
+  return { config: { ...read.config, version }, key: read.key };
 }
 
 async function getOnce(s: GetSettings, held: HeldConfig | undefined, signal: AbortSignal) {

@@ -57,6 +57,8 @@ export const FLAG_CONFIG_LIMITS = Object.freeze({
   maxPatternRepeat: 1_000,
   /** Characters of an attribute value a `matches` clause tests; a longer value does not match. */
   maxMatchInputLength: 1_024,
+  /** Elements of an array context attribute a clause looks at (the rest never match). */
+  maxContextArrayItems: 100,
   /** Characters of a semver value (in a clause or a context attribute). */
   maxSemverLength: 256,
   /** Characters of a salt. */

@@ -91,8 +91,14 @@ function checkNesting(node: RegexNode): void {
 const dedupe = (entries: readonly Entry[]): Entry[] => [...new Set(entries)];
 const keep = (active: readonly Entry[], set: CharSet) => active.filter((e) => overlaps(e.set, set));
 
-/** The polynomial degree walk (see the file comment). */
+/**
+ * The polynomial degree walk (see the file comment). Separate ambiguous pairs multiply: the choice points
+ * of an earlier pair stay on the backtracking stack while a later one is tried (`^a*a*b*b*$` is cubic,
+ * three pairs are quartic), so a second quantifier of degree 2 anywhere in the pattern is refused too.
+ */
 class Degrees {
+  private ambiguousPairs = 0;
+
   sequence(seq: RegexSequence, active: readonly Entry[]): readonly Entry[] {
     let current = active;
     for (const node of seq) current = this.node(node, current);
@@ -104,6 +110,9 @@ class Degrees {
     for (const e of active) if (e.degree >= degree && overlaps(e.set, set)) degree = e.degree + 1;
     if (degree > MAX_DEGREE) {
       throw new PatternRefusal('quantifiers that can match the same characters follow each other');
+    }
+    if (degree >= 2 && ++this.ambiguousPairs > 1) {
+      throw new PatternRefusal('more than one pair of quantifiers can match the same characters');
     }
     return { set, degree };
   }

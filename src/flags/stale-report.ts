@@ -172,7 +172,8 @@ function rolloutReason(def: FlagDefinition, nowMs: number, days: number) {
   const variation = singleVariation(def, state);
   if (variation === undefined) return { changedAtMs };
   if (changedAtMs !== undefined && nowMs - changedAtMs < days * DAY_MS) return { changedAtMs };
-  const off = !state.enabled || (def.type === 'boolean' && def.variations[variation] === false);
+  // Off is what the flag serves when switched off; a boolean whose off variation is `true` is off when serving it.
+  const off = !state.enabled || variation === def.offVariation;
   return { reason: off ? ('fully-off' as const) : ('fully-on' as const), variation, changedAtMs };
 }
 
