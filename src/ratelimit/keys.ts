@@ -73,6 +73,8 @@ export function createKeyResolver(
 
   // The common case, one policy counting by the plain string key, skips the general machinery.
   const single = policies.length === 1 && policies[0]?.by === 'key' ? policies[0] : undefined;
+  // The hash tag of a per-key limiter is `<limiter>:<key>`: one concatenation per call, not two.
+  const tagPrefix = `${limiter}:`;
 
   return (key: LimitKey, options: { includeGlobal: boolean }): ResolvedKey => {
     if (single && typeof key === 'string') {
@@ -83,7 +85,7 @@ export function createKeyResolver(
         algorithm: single.algorithm,
         blockDurationMs: single.blockDurationMs,
       };
-      return { hashTag: needsHashTag ? `${limiter}:${key}` : limiter, checks: [check] };
+      return { hashTag: needsHashTag ? tagPrefix + key : limiter, checks: [check] };
     }
     const values = new Map(dimensions.map((d) => [d, dimensionValue(key, d)]));
     const checks: PolicyCheck[] = [];
@@ -97,7 +99,7 @@ export function createKeyResolver(
       });
     });
     const onlyDimension = dimensions[0];
-    const hashTag = tagPerKey && onlyDimension ? `${limiter}:${values.get(onlyDimension)}` : limiter;
+    const hashTag = tagPerKey && onlyDimension ? tagPrefix + (values.get(onlyDimension) as string) : limiter;
     return { hashTag, checks };
   };
 }

@@ -10,8 +10,14 @@ import { type BlockCache, cachedBlock, rememberBlocks } from './block-cache.js';
 import { clockError, isClockReading } from './clock-check.js';
 import { createKeyResolver, type NormalizedPolicy, type ResolvedKey, wellFormedKey } from './keys.js';
 import { toResult } from './limiter-result.js';
-import type { DecideRequest, DecideResponse, PolicyCheck, RateLimitStore } from './store.js';
-import type { StoreGuard } from './store-guard.js';
+import {
+  type DecideRequest,
+  type DecideResponse,
+  decideIntoOf,
+  type PolicyCheck,
+  type RateLimitStore,
+} from './store.js';
+import type { Outcomes, StoreGuard } from './store-guard.js';
 import type { LimitKey, LimitResult } from './types.js';
 
 /** What the store path needs of its limiter. */
@@ -33,6 +39,9 @@ export type Decide = (
   cost: number,
   mode: DecideRequest['mode'],
 ) => LimitResult | undefined | Promise<LimitResult | undefined>;
+
+const WITH_GLOBAL = { includeGlobal: true } as const;
+const WITHOUT_GLOBAL = { includeGlobal: false } as const;
 
 /**
  * Reusable check, resolved key and request for one-policy limiters on an in-process store. Safe because
@@ -121,19 +130,32 @@ export function createDecisionPath(options: DecisionPathOptions): {
     return finish(resolved, response);
   };
 
+  const storeDecide = (request: DecideRequest) => store.decide(request);
+  // A request holds the checks and hash tag of its resolved key: it finishes its own answer.
+  const finishing: Outcomes<DecideRequest, DecideResponse, LimitResult | undefined> = {
+    value: (request, response) => finish(request, response),
+    error: () => undefined,
+  };
   const askGuarded = (resolved: ResolvedKey, request: DecideRequest) => {
-    const startedAt = recordDurationMs ? performance.now() : 0;
-    return guard
-      .run(() => store.decide(request))
-      .then((outcome) => {
-        recordDurationMs?.(performance.now() - startedAt);
-        return outcome.ok ? finish(resolved, outcome.value) : undefined;
-      });
+    const into = decideIntoOf(store);
+    if (!recordDurationMs) {
+      // The store answers into the guard, which resolves to the result: no promise, `then` or outcome
+      // object between the store and the limiter.
+      if (into) return guard.runMapped(into.into, request, finishing);
+      return guard
+        .runWith(storeDecide, request)
+        .then((outcome) => (outcome.ok ? finish(resolved, outcome.value) : undefined));
+    }
+    const startedAt = performance.now();
+    const guarded = into ? guard.runInto(into.into, request) : guard.runWith(storeDecide, request);
+    return guarded.then((outcome) => {
+      recordDurationMs(performance.now() - startedAt);
+      return outcome.ok ? finish(resolved, outcome.value) : undefined;
+    });
   };
 
   const decide: Decide = (key, cost, mode) => {
-    const resolved =
-      scratch && typeof key === 'string' ? scratch.fill(key) : resolve(key, { includeGlobal: true });
+    const resolved = scratch && typeof key === 'string' ? scratch.fill(key) : resolve(key, WITH_GLOBAL);
     if (hasPenalties && mode === 'consume') {
       const cached = cachedBlock(blockCache, resolved, clock.now());
       if (cached) return cached;
@@ -141,5 +163,5 @@ export function createDecisionPath(options: DecisionPathOptions): {
     const request = requestOf(resolved, cost, mode);
     return decideSync ? askSync(decideSync, resolved, request) : askGuarded(resolved, request);
   };
-  return { decide, resolveForReset: (key) => resolve(key, { includeGlobal: false }) };
+  return { decide, resolveForReset: (key) => resolve(key, WITHOUT_GLOBAL) };
 }

@@ -34,16 +34,17 @@ function takesOver(r: PolicyResult, deciding: PolicyResult | undefined, allowedS
 
 /** The result of a store's answer to the checks of `resolved`. */
 export function toResult(resolved: ResolvedKey, response: DecideResponse): LimitResult {
-  const results: PolicyResult[] = [];
+  const checks = resolved.checks;
+  // Sized up front: an empty literal grows to 17 slots on its first push, for usually one policy.
+  const results = new Array<PolicyResult>(checks.length);
   let allowed = true;
   let delayMs = 0;
   let deciding: PolicyResult | undefined;
-  const checks = resolved.checks;
   for (let i = 0; i < checks.length; i++) {
     const d = response.decisions[i];
     if (!d) throw new StoreError('store answered fewer decisions than asked');
     const r = policyResult(checks[i] as PolicyCheck, d, response.nowMs);
-    results.push(r);
+    results[i] = r;
     if (d.delayMs > delayMs) delayMs = d.delayMs;
     if (takesOver(r, deciding, allowed)) deciding = r;
     if (!r.allowed) allowed = false;

@@ -159,17 +159,34 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return shadowed(result);
   };
 
+  /** A decision's answer: the store's, or the `onStoreError` decision when the store failed. */
+  const onStoreFailure = async (key: LimitKey, cost: number, limitOptions: LimitOptions | undefined) => {
+    count('error');
+    const answer = await onFailure(key, cost, limitOptions, false);
+    // An insurance denial is a limit like any other: shadow mode lets it through (and says so).
+    return insurance ? shadowed(answer) : answer;
+  };
+  const answer = (
+    result: LimitResult | undefined,
+    key: LimitKey,
+    cost: number,
+    limitOptions: LimitOptions | undefined,
+  ): LimitResult | Promise<LimitResult> =>
+    result !== undefined ? settle(result) : onStoreFailure(key, cost, limitOptions);
+
   return {
     name,
-    async limit(key, limitOptions) {
-      const cost = validateCost(limitOptions);
-      const pending = decide(key, cost, 'consume');
-      const result = pending instanceof Promise ? await pending : pending;
-      if (result !== undefined) return settle(result);
-      count('error');
-      const answer = await onFailure(key, cost, limitOptions, false);
-      // An insurance denial is a limit like any other: shadow mode lets it through (and says so).
-      return insurance ? shadowed(answer) : answer;
+    limit(key, limitOptions) {
+      // Not an async function: on the store path the decision's own promise carries the answer (no
+      // async frame and second promise per call). Bad input still rejects, never throws.
+      try {
+        const cost = validateCost(limitOptions);
+        const pending = decide(key, cost, 'consume');
+        if (!(pending instanceof Promise)) return Promise.resolve(answer(pending, key, cost, limitOptions));
+        return pending.then((result) => answer(result, key, cost, limitOptions));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     async peek(key) {
       const pending = decide(key, 1, 'peek');

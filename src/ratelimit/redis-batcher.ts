@@ -16,13 +16,25 @@ import { keySlot } from '../core/redis/slot.js';
 import { DECISION_FIELDS } from './constants.js';
 import { decideScript } from './lua/decide.js';
 import { BatchArgs } from './redis-input.js';
-import type { DecideRequest, DecideResponse, PolicyDecision } from './store.js';
+import type { AnswerSink, DecideRequest, DecideResponse, PolicyDecision } from './store.js';
 
 interface Pending {
   readonly request: DecideRequest;
   readonly keys: readonly string[];
-  readonly resolve: (response: DecideResponse) => void;
-  readonly reject: (error: unknown) => void;
+  /** Answered synchronously from the reply (no promise per decision on the limiter's path). */
+  readonly sink: AnswerSink<DecideResponse>;
+}
+
+/** Answers one decision; a sink that throws must not keep the rest of its batch unanswered. */
+function answer(p: Pending, response: DecideResponse | undefined, error: unknown): void {
+  try {
+    if (response) p.sink.resolve(response);
+    else p.sink.reject(error);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
+  }
 }
 
 /** What the batcher needs of the store. */
@@ -62,19 +74,19 @@ function settle(batch: readonly Pending[], values: readonly number[]): void {
       `unexpected reply from redis script ${decideScript.name}: ${values.length} numbers for ` +
         `${1 + DECISION_FIELDS * policies}`,
     );
-    for (const p of batch) p.reject(error);
+    for (const p of batch) answer(p, undefined, error);
     return;
   }
   const nowMs = values[0] as number;
   let at = 1;
   for (const p of batch) {
-    const decisions: PolicyDecision[] = [];
-    for (let i = 0; i < p.request.checks.length; i++, at += DECISION_FIELDS) {
-      decisions.push(
-        policyDecision(values[at] as number, values[at + 1] as number, values[at + 2] as number),
-      );
+    const n = p.request.checks.length;
+    // Sized up front: an empty literal grows to 17 slots on its first push, for usually one policy.
+    const decisions = new Array<PolicyDecision>(n);
+    for (let i = 0; i < n; i++, at += DECISION_FIELDS) {
+      decisions[i] = policyDecision(values[at] as number, values[at + 1] as number, values[at + 2] as number);
     }
-    p.resolve({ nowMs, decisions });
+    answer(p, { nowMs, decisions }, undefined);
   }
 }
 
@@ -87,7 +99,10 @@ interface Lane {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Creates the batcher of one store: `decide(request, keys)` resolves to that decision's response. */
+/**
+ * Creates the batcher of one store: `decide(request, keys)` resolves to that decision's response;
+ * `into(request, keys, sink)` answers it into `sink` instead.
+ */
 export function createDecideBatcher(options: BatcherOptions) {
   const { client, clock, maxBatchSize, maxInFlight, maxDelayMs, isCluster } = options;
   const lanes = new Map<number, Lane>();
@@ -111,7 +126,7 @@ export function createDecideBatcher(options: BatcherOptions) {
       },
       (error: unknown) => {
         done();
-        for (const p of batch) p.reject(error);
+        for (const p of batch) answer(p, undefined, error);
       },
     );
   };
@@ -149,19 +164,22 @@ export function createDecideBatcher(options: BatcherOptions) {
     return lane;
   };
 
-  return (request: DecideRequest, keys: readonly string[]): Promise<DecideResponse> =>
-    new Promise((resolve, reject) => {
-      const lane = laneOf(isCluster ? keySlot(keys[0] as string) : 0);
-      lane.queued.push({ request, keys, resolve, reject });
-      if (lane.scheduled) return;
-      if (lane.inFlight >= maxInFlight) {
-        if (lane.timer === undefined) startDelayCap(lane);
-        return;
-      }
-      lane.scheduled = true;
-      queueMicrotask(() => {
-        lane.scheduled = false;
-        send(lane);
-      });
+  /** Queues one decision, answered into `sink`. */
+  const into = (request: DecideRequest, keys: readonly string[], sink: AnswerSink<DecideResponse>): void => {
+    const lane = laneOf(isCluster ? keySlot(keys[0] as string) : 0);
+    lane.queued.push({ request, keys, sink });
+    if (lane.scheduled || lane.inFlight >= maxInFlight) {
+      if (!lane.scheduled && lane.timer === undefined) startDelayCap(lane);
+      return;
+    }
+    lane.scheduled = true;
+    queueMicrotask(() => {
+      lane.scheduled = false;
+      send(lane);
     });
+  };
+  /** Queues one decision; the promise settles with its response. */
+  const decide = (request: DecideRequest, keys: readonly string[]): Promise<DecideResponse> =>
+    new Promise((resolve, reject) => into(request, keys, { resolve, reject }));
+  return { decide, into };
 }

@@ -27,31 +27,61 @@ function argsOf(a: Algorithm): readonly (string | number)[] {
   return head;
 }
 
+/** `:<engine>` of each engine code: the ending of a state key, built once. */
+const ENGINE_ENDINGS = new Map<string, string>(Object.values(ENGINE_CODES).map((code) => [code, `:${code}`]));
+/** `}:<engine>`: what follows the hash tag in the common key. */
+const CLOSED_ENGINE_ENDINGS = new Map<string, string>(
+  Object.values(ENGINE_CODES).map((code) => [code, `}:${code}`]),
+);
+const LOG_ENGINE = ENGINE_CODES['sliding-window-log'];
+
 /**
- * The state, total and block keys of a request, in the order the script reads them. Short by default:
- * the key is not repeated when the hash tag already holds it, nor the policy name when it is the
- * limiter's own (a limiter made with `algorithm`): `bp:rl:{api:u1}:fw`. Policy names hold no `:`, so the
- * shortened forms cannot collide with each other.
+ * The state, total and block keys of a request, in the order the script reads them, for one keyspace.
+ * Short by default: the key is not repeated when the hash tag already holds it, nor the policy name when
+ * it is the limiter's own (a limiter made with `algorithm`): `bp:rl:{api:u1}:fw`. Policy names hold no
+ * `:`, so the shortened forms cannot collide with each other. The fixed parts are built once, so the
+ * common key costs one concatenation per part that varies.
  */
-export function decisionKeys(keys: Keyspace, request: DecideRequest | ResetRequest): string[] {
-  const out: string[] = [];
-  const { hashTag, limiter } = request;
-  for (const check of request.checks) {
-    // hashTag === `${limiter}:${key}`, without building that string on the hot path.
-    const tagHoldsKey =
-      hashTag.length === limiter.length + 1 + check.key.length &&
-      hashTag.startsWith(limiter) &&
-      hashTag.charCodeAt(limiter.length) === 58 &&
-      hashTag.endsWith(check.key);
-    let base = keys.key(hashTag);
-    if (check.policy !== request.limiter || !tagHoldsKey) base += `:${check.policy}`;
-    if (!tagHoldsKey) base += `:${check.key}`;
-    const engine = ENGINE_CODES[check.algorithm.engine];
-    out.push(`${base}:${engine}`);
-    if (engine === ENGINE_CODES['sliding-window-log']) out.push(`${base}:n`);
-    if (check.blockDurationMs > 0) out.push(`${base}:b`);
-  }
-  return out;
+export function createDecisionKeys(keys: Keyspace): (request: DecideRequest | ResetRequest) => string[] {
+  const open = `${keys.base}:{`;
+  return (request) => {
+    const { hashTag, limiter, checks } = request;
+    const only = checks.length === 1 ? checks[0] : undefined;
+    // The common request, one check whose key the hash tag holds, of the limiter's own policy, one key:
+    // `<base>:{<tag>}:<engine>` in two concatenations and a one-slot array.
+    if (
+      only !== undefined &&
+      only.policy === limiter &&
+      only.blockDurationMs === 0 &&
+      ENGINE_CODES[only.algorithm.engine] !== LOG_ENGINE &&
+      tagHolds(hashTag, limiter, only.key)
+    ) {
+      return [open + hashTag + (CLOSED_ENGINE_ENDINGS.get(ENGINE_CODES[only.algorithm.engine]) as string)];
+    }
+    const out: string[] = [];
+    const tagged = `${open}${hashTag}}`;
+    for (const check of checks) {
+      const tagHoldsKey = tagHolds(hashTag, limiter, check.key);
+      let base = tagged;
+      if (check.policy !== limiter || !tagHoldsKey) base += `:${check.policy}`;
+      if (!tagHoldsKey) base += `:${check.key}`;
+      const engine = ENGINE_CODES[check.algorithm.engine];
+      out.push(base + (ENGINE_ENDINGS.get(engine) as string));
+      if (engine === LOG_ENGINE) out.push(`${base}:n`);
+      if (check.blockDurationMs > 0) out.push(`${base}:b`);
+    }
+    return out;
+  };
+}
+
+/** hashTag === `${limiter}:${key}`, without building that string on the hot path. */
+function tagHolds(hashTag: string, limiter: string, key: string): boolean {
+  return (
+    hashTag.length === limiter.length + 1 + key.length &&
+    hashTag.startsWith(limiter) &&
+    hashTag.charCodeAt(limiter.length) === 58 &&
+    hashTag.endsWith(key)
+  );
 }
 
 /** Collects the distinct policies of one batch and the packed arguments of its decisions. */

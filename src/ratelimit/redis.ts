@@ -15,8 +15,15 @@ import { LEASE_COST_SEPARATOR } from './constants.js';
 import { resetScript } from './lua/decide.js';
 import { acquireLeaseScript, extendLeaseScript, releaseLeaseScript } from './lua/lease.js';
 import { createDecideBatcher } from './redis-batcher.js';
-import { decisionKeys } from './redis-input.js';
-import type { LeaseHandle, LeaseRequest, LeaseResponse, RateLimitStore } from './store.js';
+import { createDecisionKeys } from './redis-input.js';
+import {
+  DECIDE_INTO,
+  type DecideInto,
+  type LeaseHandle,
+  type LeaseRequest,
+  type LeaseResponse,
+  type RateLimitStore,
+} from './store.js';
 
 export type { RedisScriptClient } from '../core/redis/script.js';
 
@@ -109,6 +116,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
   const { client, prefix, maxBatchSize, maxInFlight, maxBatchDelayMs, clock } = parseOptions(options);
   if (clock) checkClockAtConstruction('createRedisRateLimitStore', clock);
   const keys = createKeyspace(prefix, 'rl');
+  const decisionKeys = createDecisionKeys(keys);
   const batch = createDecideBatcher({
     client,
     clock,
@@ -117,12 +125,18 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
     maxDelayMs: maxBatchDelayMs,
     isCluster: (client as { isCluster?: unknown }).isCluster === true,
   });
-  return {
+  const store: RedisRateLimitStore = {
     kind: 'redis',
-    decide: (request) => batch(request, decisionKeys(keys, request)),
+    decide: (request) => batch.decide(request, decisionKeys(request)),
     async reset(request) {
-      await runScript(client, resetScript, decisionKeys(keys, request), []);
+      await runScript(client, resetScript, decisionKeys(request), []);
     },
     ...createLeases(client, keys, clock),
   };
+  const decideInto: DecideInto = {
+    decide: store.decide,
+    into: (request, sink) => batch.into(request, decisionKeys(request), sink),
+  };
+  Object.defineProperty(store, DECIDE_INTO, { value: decideInto });
+  return store;
 }

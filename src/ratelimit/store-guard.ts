@@ -12,10 +12,17 @@
  * Every call of one guard has the same timeout, so deadlines expire in call order: one queue and at most
  * one timer serve all calls in flight, instead of a timer per call on the hot path.
  */
-import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from '../core/circuit.js';
+import {
+  type CircuitBreaker,
+  type CircuitOutcome,
+  type CircuitState,
+  type CircuitTicket,
+  createCircuitBreaker,
+} from '../core/circuit.js';
 import type { Clock } from '../core/clock.js';
 import { StoreError, TimeoutError } from '../core/errors.js';
 import { ReplyShapeError } from '../core/redis/reply.js';
+import type { AnswerSink } from './store.js';
 
 /** Consecutive failures that open the circuit. */
 export const FAILURES_TO_OPEN = 3;
@@ -28,6 +35,29 @@ export type Guarded<T> =
 /** A guard for one store. */
 export interface StoreGuard {
   run<T>(call: () => Promise<T>): Promise<Guarded<T>>;
+  /** `run(() => call(arg))` without a closure per call (the rate limiter's hot path). */
+  runWith<A, T>(call: (arg: A) => Promise<T>, arg: A): Promise<Guarded<T>>;
+  /**
+   * Like `runWith`, for a call that answers into `sink` instead of returning a promise (the Redis store's
+   * batcher): no promise and no `then` closures between the store and the guard.
+   */
+  runInto<A, T>(call: (arg: A, sink: AnswerSink<T>) => void, arg: A): Promise<Guarded<T>>;
+  /**
+   * Like `runInto`, resolving to `outcomes.value(arg, value)` or `outcomes.error(arg, error)` instead of a
+   * `Guarded` (no outcome object, and no `then` for the caller to map it). A throwing `value` counts as
+   * an error; `error` must not throw.
+   */
+  runMapped<A, T, R>(
+    call: (arg: A, sink: AnswerSink<T>) => void,
+    arg: A,
+    outcomes: Outcomes<A, T, R>,
+  ): Promise<R>;
+}
+
+/** How a guarded call's answer becomes what its promise resolves to (see `StoreGuard.runMapped`). */
+export interface Outcomes<A, T, R> {
+  value(arg: A, value: T): R;
+  error(arg: A, error: Error): R;
 }
 
 /** Options of {@link createStoreGuard}. */
@@ -46,13 +76,124 @@ interface Pending {
   readonly deadline: number;
   settled: boolean;
   /** Records the timeout's circuit outcome and answers the caller with a `TimeoutError`. */
-  readonly expire: () => void;
+  expire(): void;
 }
 
-const REFUSED: Guarded<never> = {
-  ok: false,
-  error: new StoreError('store circuit open after repeated failures'),
+/**
+ * The resolve function of the promise just constructed with {@link captureResolve}: one shared executor
+ * instead of a closure per call (the executor runs synchronously, inside the constructor).
+ */
+let capturedResolve: ((value: never) => void) | undefined;
+const captureResolve = (resolve: (value: never) => void): void => {
+  capturedResolve = resolve;
 };
+
+/** What a guard's calls share: their timeout, the circuit, and how a call's outcome is judged. */
+interface GuardCore {
+  readonly timeoutMs: number;
+  readonly circuit: CircuitBreaker;
+  answered(late: boolean): void;
+  timeoutOutcome(pending: Pending): CircuitOutcome;
+}
+
+/** The `Guarded` outcome of `run`, `runWith` and `runInto`. */
+const guardedOutcomes: Outcomes<unknown, unknown, Guarded<unknown>> = {
+  value: (_arg, value) => ({ ok: true, value }),
+  error: (_arg, error) => ({ ok: false, error }),
+};
+
+/**
+ * One guarded call in flight: its deadline entry, its sink and its answer, in one object (no closures
+ * but `then`'s, and none at all when the store answers into the sink).
+ */
+class GuardedCall<A, T, R> implements Pending, AnswerSink<T> {
+  readonly startedAt: number;
+  readonly deadline: number;
+  settled = false;
+  /** Until taken by the caller: the deadline queue keeps settled calls a while, not their answers. */
+  private promise: Promise<R> | undefined;
+  /** Until answered: dropped then, for the same reason. */
+  private answer: ((outcome: R) => void) | undefined;
+  private arg: A | undefined;
+  constructor(
+    private readonly core: GuardCore,
+    private readonly ticket: CircuitTicket,
+    arg: A,
+    private readonly outcomes: Outcomes<A, T, R>,
+  ) {
+    this.startedAt = performance.now();
+    this.deadline = this.startedAt + core.timeoutMs;
+    this.arg = arg;
+    this.promise = new Promise<R>(captureResolve);
+    this.answer = capturedResolve as (outcome: R) => void;
+    capturedResolve = undefined;
+  }
+
+  /** What the caller awaits (once, right after construction). */
+  takePromise(): Promise<R> {
+    const promise = this.promise as Promise<R>;
+    this.promise = undefined;
+    return promise;
+  }
+
+  /** Answers the caller once, then lets go of the call's argument and answer. */
+  private settleWith(outcome: R): void {
+    const answer = this.answer;
+    this.answer = undefined;
+    this.arg = undefined;
+    answer?.(outcome);
+  }
+
+  expire(): void {
+    const { core } = this;
+    core.circuit.record(this.ticket, core.timeoutOutcome(this));
+    this.answerError(new TimeoutError(`store call exceeded ${core.timeoutMs} ms`));
+  }
+
+  succeed(value: T): void {
+    this.core.answered(this.settled);
+    if (this.settled) return;
+    this.settled = true;
+    this.core.circuit.record(this.ticket, 'success');
+    let outcome: R;
+    try {
+      outcome = this.outcomes.value(this.arg as A, value);
+    } catch (error) {
+      this.answerError(error);
+      return;
+    }
+    this.settleWith(outcome);
+  }
+
+  resolve(value: T): void {
+    this.succeed(value);
+  }
+
+  reject(error: unknown): void {
+    this.fail(error);
+  }
+
+  fail(error: unknown): void {
+    const shape = isReplyShapeError(error);
+    if (shape) this.core.answered(this.settled);
+    if (this.settled) return;
+    this.settled = true;
+    this.core.circuit.record(this.ticket, shape ? 'neutral' : 'failure');
+    this.answerError(error);
+  }
+
+  private answerError(error: unknown): void {
+    this.settleWith(
+      this.outcomes.error(
+        this.arg as A,
+        error instanceof Error ? error : new StoreError('store failed', { cause: error }),
+      ),
+    );
+  }
+}
+
+const REFUSED_ERROR = new StoreError('store circuit open after repeated failures');
+const REFUSED: Guarded<never> = { ok: false, error: REFUSED_ERROR };
 
 /** A reply of the wrong shape: the store answered, so it is alive; skipping it would not fix a bug. */
 function isReplyShapeError(error: unknown): boolean {
@@ -62,18 +203,31 @@ function isReplyShapeError(error: unknown): boolean {
   return error.cause instanceof ReplyShapeError || error.message.startsWith('unexpected reply from ');
 }
 
+const unguardedOk = <T>(value: T): Guarded<T> => ({ ok: true, value });
+const unguardedFailure = (error: unknown): Guarded<never> => ({
+  ok: false,
+  error: error instanceof Error ? error : new StoreError('store failed', { cause: error }),
+});
 /**
  * A guard without deadline or circuit, for in-process stores that cannot hang (the insurance stores);
  * it only turns a rejection into a `Guarded` failure.
  */
 export const unguarded: StoreGuard = {
-  run: <T>(call: () => Promise<T>) =>
-    call().then(
-      (value): Guarded<T> => ({ ok: true, value }),
-      (error: unknown): Guarded<T> => ({
-        ok: false,
-        error: error instanceof Error ? error : new StoreError('store failed', { cause: error }),
-      }),
+  run: <T>(call: () => Promise<T>) => call().then(unguardedOk<T>, unguardedFailure),
+  runWith: <A, T>(call: (arg: A) => Promise<T>, arg: A) => call(arg).then(unguardedOk<T>, unguardedFailure),
+  runInto: <A, T>(call: (arg: A, sink: AnswerSink<T>) => void, arg: A) =>
+    new Promise<T>((resolve, reject) => call(arg, { resolve, reject })).then(
+      unguardedOk<T>,
+      unguardedFailure,
+    ),
+  runMapped: <A, T, R>(call: (arg: A, sink: AnswerSink<T>) => void, arg: A, outcomes: Outcomes<A, T, R>) =>
+    new Promise<T>((resolve, reject) => call(arg, { resolve, reject })).then(
+      (value) => outcomes.value(arg, value),
+      (error: unknown) =>
+        outcomes.error(
+          arg,
+          error instanceof Error ? error : new StoreError('store failed', { cause: error }),
+        ),
     ),
 };
 
@@ -106,61 +260,68 @@ export function createStoreGuard(options: StoreGuardOptions): StoreGuard {
    */
   let silenceCountedAt = Number.NEGATIVE_INFINITY;
 
-  /** The store answered (in time or late): it is alive. */
-  const answered = (late: boolean) => {
-    lastAnswerAt = performance.now();
-    // A late answer proves the store alive too: clear the failure count, as an answer in time would.
-    if (late && circuit.state === 'closed') circuit.record(circuit.acquire(), 'success');
-  };
-  const timeoutOutcome = (pending: Pending) => {
-    if (lastAnswerAt >= pending.startedAt || pending.startedAt < silenceCountedAt) return 'neutral';
-    silenceCountedAt = performance.now();
-    return 'failure';
+  const core: GuardCore = {
+    timeoutMs,
+    circuit,
+    /** The store answered (in time or late): it is alive. */
+    answered(late) {
+      lastAnswerAt = performance.now();
+      // A late answer proves the store alive too: clear the failure count, as an answer in time would.
+      if (late && circuit.state === 'closed') circuit.record(circuit.acquire(), 'success');
+    },
+    timeoutOutcome(pending) {
+      if (lastAnswerAt >= pending.startedAt || pending.startedAt < silenceCountedAt) return 'neutral';
+      silenceCountedAt = performance.now();
+      return 'failure';
+    },
   };
 
+  const runWith = <A, T>(call: (arg: A) => Promise<T>, arg: A): Promise<Guarded<T>> => {
+    const ticket = circuit.acquire();
+    if (ticket === 'refused') return Promise.resolve(REFUSED);
+    const guarded = new GuardedCall(core, ticket, arg, guardedOutcomes as Outcomes<A, T, Guarded<T>>);
+    const promise = guarded.takePromise();
+    let started: Promise<T>;
+    try {
+      started = Promise.resolve(call(arg)); // the same promise when it is one (no extra hop)
+    } catch (error) {
+      guarded.fail(error); // a store that throws instead of rejecting
+      return promise;
+    }
+    deadlines.add(guarded);
+    started.then(
+      (value) => guarded.succeed(value),
+      (error: unknown) => guarded.fail(error),
+    );
+    return promise;
+  };
+  const runMapped = <A, T, R>(
+    call: (arg: A, sink: AnswerSink<T>) => void,
+    arg: A,
+    outcomes: Outcomes<A, T, R>,
+  ): Promise<R> => {
+    const ticket = circuit.acquire();
+    if (ticket === 'refused') return Promise.resolve(outcomes.error(arg, REFUSED_ERROR));
+    const guarded = new GuardedCall(core, ticket, arg, outcomes);
+    const promise = guarded.takePromise();
+    try {
+      call(arg, guarded);
+    } catch (error) {
+      guarded.fail(error); // a store that throws instead of answering
+      return promise;
+    }
+    // Added after the call, like runWith's; an answer given synchronously has already settled it.
+    if (!guarded.settled) deadlines.add(guarded);
+    return promise;
+  };
+  const callThunk = <T>(call: () => Promise<T>): Promise<T> => call();
+
   return {
-    run<T>(call: () => Promise<T>): Promise<Guarded<T>> {
-      const ticket = circuit.acquire();
-      if (ticket === 'refused') return Promise.resolve(REFUSED);
-      return new Promise<Guarded<T>>((resolve) => {
-        const startedAt = performance.now();
-        const pending: Pending = {
-          startedAt,
-          deadline: startedAt + timeoutMs,
-          settled: false,
-          expire: () => {
-            circuit.record(ticket, timeoutOutcome(pending));
-            resolve({ ok: false, error: new TimeoutError(`store call exceeded ${timeoutMs} ms`) });
-          },
-        };
-        const fail = (error: unknown) => {
-          const shape = isReplyShapeError(error);
-          if (shape) answered(pending.settled);
-          if (pending.settled) return;
-          pending.settled = true;
-          circuit.record(ticket, shape ? 'neutral' : 'failure');
-          resolve({
-            ok: false,
-            error: error instanceof Error ? error : new StoreError('store failed', { cause: error }),
-          });
-        };
-        let started: Promise<T>;
-        try {
-          started = Promise.resolve(call()); // the same promise when it is one (no extra hop)
-        } catch (error) {
-          fail(error); // a store that throws instead of rejecting
-          return;
-        }
-        deadlines.add(pending);
-        started.then((value) => {
-          answered(pending.settled);
-          if (pending.settled) return;
-          pending.settled = true;
-          circuit.record(ticket, 'success');
-          resolve({ ok: true, value });
-        }, fail);
-      });
-    },
+    run: <T>(call: () => Promise<T>) => runWith(callThunk<T>, call),
+    runWith,
+    runInto: <A, T>(call: (arg: A, sink: AnswerSink<T>) => void, arg: A) =>
+      runMapped(call, arg, guardedOutcomes as Outcomes<A, T, Guarded<T>>),
+    runMapped,
   };
 }
 
@@ -216,6 +377,16 @@ function createDeadlineQueue() {
   };
   return {
     add(pending: Pending): void {
+      // Let go of the calls answered since (they mostly answer in call order): a settled call would
+      // otherwise stay here until the next timer, a whole timeout later, and outlive the young generation.
+      while (head < queue.length && (queue[head] as Pending).settled) head++;
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+      } else if (head > 1024 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
       queue.push(pending);
       if (timer === undefined) schedule();
     },

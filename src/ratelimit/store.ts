@@ -114,3 +114,30 @@ export interface RateLimitStore {
   /** Pushes a held lease's expiry to now + `leaseMs`; the new expiry, or undefined if it was no longer held. */
   extendLease(handle: LeaseHandle, leaseMs: number): Promise<number | undefined>;
 }
+
+/** Where a call that returns no promise answers: one of the two, once (later answers are ignored). */
+export interface AnswerSink<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Internal, not exported by the package: a store's `decide` that answers into a sink instead of returning
+ * a promise (the Redis store's batcher), saving a promise and its closures per decision. A limiter uses it
+ * only while the store's `decide` is still `decide` here (a wrapped or replaced `decide` wins). Stored
+ * under {@link DECIDE_INTO}, non-enumerable, so a spread copy of the store does not carry it.
+ */
+export interface DecideInto {
+  readonly decide: RateLimitStore['decide'];
+  readonly into: (request: DecideRequest, sink: AnswerSink<DecideResponse>) => void;
+}
+
+/** The key of a store's {@link DecideInto}. */
+// Symbol.for: one key even when the ESM and the CommonJS builds are both loaded.
+export const DECIDE_INTO: unique symbol = Symbol.for('backend-patterns.ratelimit.decideInto');
+
+/** The store's {@link DecideInto}, while its `decide` is the one it belongs to. */
+export function decideIntoOf(store: RateLimitStore): DecideInto | undefined {
+  const into = (store as { readonly [DECIDE_INTO]?: DecideInto })[DECIDE_INTO];
+  return into !== undefined && into.decide === store.decide ? into : undefined;
+}
