@@ -24,7 +24,7 @@ import {
   toSourceError,
 } from './source-kit.js';
 import type { FlagConfig, FlagSource } from './types.js';
-import { createWatchHub, startWatchLoop, type WatchHub } from './watch-kit.js';
+import { createWatchedSource, startWatchLoop, type WatchHub } from './watch-kit.js';
 
 /** Options of {@link createFileFlagSource}. */
 export interface FileFlagSourceOptions {
@@ -138,38 +138,13 @@ function startFileWatch(s: WatchSettings, hub: WatchHub): () => void {
 export function createFileFlagSource(options: FileFlagSourceOptions): FileFlagSource {
   const o = parseOptions(options);
   const path = resolve(o.path);
-  let closed = false;
-  let stopWatch: (() => void) | undefined;
   const read = async (signal?: AbortSignal): Promise<ReadConfig> =>
     parseConfigBytes('file', await readCapped('file', path, o.maxBytes, signal), path);
   const settings: WatchSettings = { ...o, path, read: () => read() };
-  const hub = createWatchHub({
-    onActive() {
-      stopWatch = startFileWatch(settings, hub);
-    },
-    onIdle() {
-      stopWatch?.();
-      stopWatch = undefined;
-      hub.reset();
-    },
-  });
-
-  return {
+  const source = createWatchedSource({
     kind: 'file',
-    path,
-    async load(signal) {
-      if (closed) throw new FlagSourceError('file', 'the source is closed');
-      return (await read(signal)).config;
-    },
-    watch(listener) {
-      if (closed) return () => {};
-      return hub.add(listener);
-    },
-    async close() {
-      closed = true;
-      hub.clear();
-      stopWatch?.();
-      stopWatch = undefined;
-    },
-  };
+    load: async (signal) => (await read(signal)).config,
+    startWatch: (hub) => startFileWatch(settings, hub),
+  });
+  return { ...source, path };
 }

@@ -17,7 +17,7 @@ import {
   toSourceError,
 } from './source-kit.js';
 import type { FlagConfig, FlagSource } from './types.js';
-import { backoffMs, createWatchHub, startWatchLoop } from './watch-kit.js';
+import { backoffMs, createWatchedSource, startWatchLoop } from './watch-kit.js';
 
 export type { FetchFunction } from './http-fetch.js';
 
@@ -127,16 +127,16 @@ export function createHttpFlagSource(options: HttpFlagSourceOptions): HttpFlagSo
     clock: o.clock,
   };
   let held: HeldConfig | undefined;
-  let closed = false;
-  let stopWatch: (() => void) | undefined;
   const get = async (signal?: AbortSignal) => {
     held = await conditionalGet(settings, held, signal);
     return held;
   };
   const run = async (): Promise<Outcome> =>
     get().catch((error: unknown) => ({ error: toSourceError('http', 'poll failed', error) }));
-  const hub = createWatchHub({
-    onActive() {
+  return createWatchedSource({
+    kind: 'http',
+    load: async (signal) => (await get(signal)).config,
+    startWatch(hub) {
       const loop = startWatchLoop({
         source: 'http',
         clock: o.clock,
@@ -144,30 +144,7 @@ export function createHttpFlagSource(options: HttpFlagSourceOptions): HttpFlagSo
         deliver: (outcome) => hub.offer(outcome),
         nextDelayMs: (failures) => backoffMs(failures, o.pollIntervalMs, o.maxBackoffMs, o.random, JITTER),
       });
-      stopWatch = () => loop.stop();
-    },
-    onIdle() {
-      stopWatch?.();
-      stopWatch = undefined;
-      hub.reset();
+      return () => loop.stop();
     },
   });
-
-  return {
-    kind: 'http',
-    async load(signal) {
-      if (closed) throw new FlagSourceError('http', 'the source is closed');
-      return (await get(signal)).config;
-    },
-    watch(listener) {
-      if (closed) return () => {};
-      return hub.add(listener);
-    },
-    async close() {
-      closed = true;
-      hub.clear();
-      stopWatch?.();
-      stopWatch = undefined;
-    },
-  };
 }

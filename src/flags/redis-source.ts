@@ -21,7 +21,7 @@ import {
   withDeadline,
 } from './source-kit.js';
 import type { FlagConfig, FlagSource } from './types.js';
-import { backoffMs, createWatchHub, startWatchLoop, type WatchHub } from './watch-kit.js';
+import { backoffMs, createWatchedSource, startWatchLoop, type WatchHub } from './watch-kit.js';
 
 /**
  * The subscriber connection: an ioredis `Redis` (or `Cluster`) of its own, given to nothing else that
@@ -200,34 +200,9 @@ function startRedisWatch(o: Parsed, hub: WatchHub): () => void {
  */
 export function createRedisFlagSource(options: RedisFlagSourceOptions): RedisFlagSource {
   const o = parseOptions(options);
-  let closed = false;
-  let stopWatch: (() => void) | undefined;
-  const hub = createWatchHub({
-    onActive() {
-      stopWatch = startRedisWatch(o, hub);
-    },
-    onIdle() {
-      stopWatch?.();
-      stopWatch = undefined;
-      hub.reset();
-    },
-  });
-
-  return {
+  return createWatchedSource({
     kind: 'redis',
-    async load(signal) {
-      if (closed) throw new FlagSourceError('redis', 'the source is closed');
-      return (await readKey(o, signal)).config;
-    },
-    watch(listener) {
-      if (closed) return () => {};
-      return hub.add(listener);
-    },
-    async close() {
-      closed = true;
-      hub.clear();
-      stopWatch?.();
-      stopWatch = undefined;
-    },
-  };
+    load: async (signal) => (await readKey(o, signal)).config,
+    startWatch: (hub) => startRedisWatch(o, hub),
+  });
 }

@@ -4,6 +4,7 @@
  * the source's clock until the next attempt is due or something wakes it (a file event, a Redis message).
  */
 import type { Clock } from '../core/clock.js';
+import { FlagSourceError } from './errors.js';
 import {
   CANCELLED,
   type FlagSourceListener,
@@ -11,6 +12,7 @@ import {
   type Outcome,
   toSourceError,
 } from './source-kit.js';
+import type { FlagConfig, FlagSource } from './types.js';
 
 /** Fans updates out to listeners; the first listener starts the watch, the last one to leave stops it. */
 export interface WatchHub {
@@ -168,4 +170,59 @@ export function backoffMs(
   const raw =
     failures === 0 ? baseMs : Math.min(Math.max(maxMs, baseMs), baseMs * 2 ** Math.min(failures, 30));
   return Math.max(1, Math.floor(raw * (1 - jitter * random())));
+}
+
+/** What a watched source supplies to {@link createWatchedSource}. */
+export interface WatchedSourceParts<K extends string> {
+  /** The source's kind (`file`, `http`, `redis`), also the prefix of its errors. */
+  readonly kind: K;
+  /** Reads the current config once. */
+  load(signal?: AbortSignal): Promise<FlagConfig>;
+  /** Starts watching, delivering into `hub`; returns how to stop. Runs when the first listener arrives. */
+  startWatch(hub: WatchHub): () => void;
+}
+
+/** A source built by {@link createWatchedSource}. */
+export interface WatchedSource<K extends string> extends FlagSource {
+  readonly kind: K;
+  load(signal?: AbortSignal): Promise<FlagConfig>;
+  watch(listener: FlagSourceListener): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * The part every watched source shares: a hub whose first listener starts the watch and whose last one
+ * stops it, `load` and `watch` refused after `close`, and `close` stopping the watch (never a client the
+ * user passed in).
+ */
+export function createWatchedSource<K extends string>(parts: WatchedSourceParts<K>): WatchedSource<K> {
+  let closed = false;
+  let stopWatch: (() => void) | undefined;
+  const hub: WatchHub = createWatchHub({
+    onActive() {
+      stopWatch = parts.startWatch(hub);
+    },
+    onIdle() {
+      stopWatch?.();
+      stopWatch = undefined;
+      hub.reset();
+    },
+  });
+  return {
+    kind: parts.kind,
+    async load(signal) {
+      if (closed) throw new FlagSourceError(parts.kind, 'the source is closed');
+      return parts.load(signal);
+    },
+    watch(listener) {
+      if (closed) return () => {};
+      return hub.add(listener);
+    },
+    async close() {
+      closed = true;
+      hub.clear();
+      stopWatch?.();
+      stopWatch = undefined;
+    },
+  };
 }
