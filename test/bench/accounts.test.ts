@@ -7,26 +7,19 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Built, loadBuilt } from '../../bench/accounts/built.js';
 import { burstInChild, burstRounds } from '../../bench/accounts/burst.js';
 import { loginKind, runBurst } from '../../bench/accounts/burst-run.js';
 import { hashSides, overheadRounds, type Side, verifySides } from '../../bench/accounts/overhead.js';
 import { accountsBenchSettings } from '../../bench/accounts/settings.js';
+import { useEnvPrefix } from '../support/env.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 describe('settings', () => {
-  const saved = { ...process.env };
-  const clear = () => {
-    for (const name of Object.keys(process.env))
-      if (name.startsWith('BENCH_ACCOUNTS_')) delete process.env[name];
-  };
-  afterEach(() => {
-    clear();
-    Object.assign(process.env, saved);
-  });
+  const { clear } = useEnvPrefix('BENCH_ACCOUNTS_');
 
   it('defaults to 48 calls × 8 rounds with 4 in flight, and 3 bursts of 200 logins per mode', () => {
     clear();

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement, collectAnswers, MIN_SHARE_SAMPLES } from '../../bench/flags/equivalence.js';
 import { measureRounds } from '../../bench/flags/measure.js';
 import { bucket, murmur3 } from '../../bench/flags/murmur.js';
@@ -25,20 +25,13 @@ import {
   type SideName,
   type SyncSide,
 } from '../../bench/flags/side.js';
+import { useEnvPrefix } from '../support/env.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 describe('settings', () => {
-  const saved = { ...process.env };
-  const clear = () => {
-    for (const name of Object.keys(process.env))
-      if (name.startsWith('BENCH_FLAGS_')) delete process.env[name];
-  };
-  afterEach(() => {
-    clear();
-    Object.assign(process.env, saved);
-  });
+  const { clear } = useEnvPrefix('BENCH_FLAGS_');
 
   it('defaults to 50 flags × 10,000 users, 9 rounds of ~400 ms after 1 s of warm-up, batches of 100', () => {
     clear();

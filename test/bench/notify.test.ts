@@ -8,26 +8,19 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createTransport } from 'nodemailer';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Built, loadBuilt, runConcurrent, transportOptions } from '../../bench/notify/built.js';
 import { activityBench, digestRounds } from '../../bench/notify/digest.js';
 import { oursSender, plainSender, renderRounds } from '../../bench/notify/render.js';
 import { notifyBenchSettings } from '../../bench/notify/settings.js';
 import { type SmtpSink, startSmtpSink } from '../../bench/notify/sink.js';
+import { useEnvPrefix } from '../support/env.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 describe('settings', () => {
-  const saved = { ...process.env };
-  const clear = () => {
-    for (const name of Object.keys(process.env))
-      if (name.startsWith('BENCH_NOTIFY_')) delete process.env[name];
-  };
-  afterEach(() => {
-    clear();
-    Object.assign(process.env, saved);
-  });
+  const { clear } = useEnvPrefix('BENCH_NOTIFY_');
 
   it('defaults to 2000 messages, 5 rounds, 16 in flight, 2000 events over 100 recipients', () => {
     clear();

@@ -6,10 +6,11 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpBenchSettings } from '../../bench/ratelimit-http/rounds.js';
 import { type ServerConfig, startServer } from '../../bench/ratelimit-http/server-process.js';
 import { durationMs, parseWrk, requireWrk } from '../../bench/ratelimit-http/wrk.js';
+import { useEnvPrefix } from '../support/env.js';
 import { noRedis, redisUrl, useRedisPrefix } from '../support/redis.js';
 
 const run = promisify(execFile);
@@ -66,11 +67,7 @@ describe('wrk output', () => {
 });
 
 describe('settings', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    for (const name of Object.keys(process.env)) if (name.startsWith('BENCH_HTTP_')) delete process.env[name];
-    Object.assign(process.env, saved);
-  });
+  useEnvPrefix('BENCH_HTTP_');
 
   it('defaults to 5 rounds of 10 s per side', () => {
     for (const name of Object.keys(process.env)) if (name.startsWith('BENCH_HTTP_')) delete process.env[name];
