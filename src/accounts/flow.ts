@@ -151,7 +151,8 @@ function buildContext(o: ParsedResetFlowOptions, queue: JobQueue): FlowContext {
     clock: o.clock,
     instruments: accountsInstruments(o.metrics),
     dummyHash() {
-      // Made once, lazily, with the current parameters; a failed attempt is retried on the next call.
+      // Made once with the current parameters (createResetFlow starts it, so the first unknown login
+      // does not pay an extra hash); a failed attempt is retried on the next call.
       dummy ??= hasher.hash(randomBytes(24).toString('base64url')).catch((error: unknown) => {
         dummy = undefined;
         throw error;
@@ -188,6 +189,7 @@ export function createResetFlow(options: ResetFlowOptions): ResetFlow {
   const ownsQueue = o.queue === undefined;
   const queue = o.queue ?? createJobQueue({ name: 'accounts-mail', clock: o.clock, metrics: o.metrics });
   const ctx = buildContext(o, queue);
+  ctx.dummyHash().catch(() => undefined); // warmed now; a failure is retried at the first use
   const jobHandler = createMailHandler(ctx);
   const workers: Worker[] = [];
   const startWorker = (workerOptions?: WorkerOptions) => {
