@@ -14,7 +14,7 @@ import type { Notifier } from '../notify/index.js';
 import type { RateLimitStore } from '../ratelimit/index.js';
 import type { NormalizeEmailOptions } from './email.js';
 import type { PasswordPolicy } from './password-policy.js';
-import type { AccountsStore, AccountUser, PasswordHasher, UserDirectory } from './types.js';
+import type { AccountsStore, PasswordHasher, UserDirectory } from './types.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -222,5 +222,3 @@ export function parseResetFlowOptions(input: unknown): ParsedResetFlowOptions {
   return o;
 }
 
-/** The user type the flows pass around (re-exported for hooks). */
-export type { AccountUser };
