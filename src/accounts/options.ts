@@ -221,4 +221,3 @@ export function parseResetFlowOptions(input: unknown): ParsedResetFlowOptions {
   }
   return o;
 }
-
