@@ -24,6 +24,7 @@ export {
   isBackendPatternsError,
   StoreError,
   TimeoutError,
+  UnsupportedError,
 } from './core/errors.js';
 export {
   type Counter,

@@ -12,6 +12,7 @@ export const CORE_ERROR_CODES = [
   'ERR_INVALID_ARGUMENT',
   'ERR_TIMEOUT',
   'ERR_STORE',
+  'ERR_UNSUPPORTED',
 ] as const;
 
 /**
@@ -74,6 +75,19 @@ export class TimeoutError extends BackendPatternsError<'ERR_TIMEOUT'> {
 export class StoreError extends BackendPatternsError<'ERR_STORE'> {
   constructor(message: string, options?: BackendPatternsErrorOptions) {
     super('ERR_STORE', message, options);
+  }
+}
+
+/**
+ * The adapter in use cannot do what was asked (a RabbitMQ job backend has no lookup by id, say). Raised
+ * where a silent no-op would otherwise hide it; `capability` names what is missing.
+ */
+export class UnsupportedError extends BackendPatternsError<'ERR_UNSUPPORTED'> {
+  /** The capability the adapter lacks, e.g. `lookup`, `priorities`. */
+  readonly capability: string;
+  constructor(capability: string, message: string, options?: BackendPatternsErrorOptions) {
+    super('ERR_UNSUPPORTED', message, options);
+    this.capability = capability;
   }
 }
 

@@ -43,6 +43,7 @@ export type {
   FailOutcome,
   Job,
   JobBackend,
+  JobBackendCapabilities,
   JobCounts,
   JobError,
   JobOptions,
@@ -60,6 +61,7 @@ export type {
   StoredBackoff,
   WaitForWorkRequest,
 } from './types.js';
+export { FULL_JOB_CAPABILITIES } from './types.js';
 export {
   createWorker,
   type JobContext,

@@ -291,14 +291,66 @@ export interface WaitForWorkRequest {
 export type FailOutcome = 'retried' | 'dead' | 'lost';
 
 /**
+ * What a job backend can do. The queue and worker check it and answer anything outside it with a typed
+ * `UnsupportedError` (`ERR_UNSUPPORTED`), never a silent no-op; the contract suite runs the cases a
+ * backend declares. A backend without `capabilities` has them all ({@link FULL_JOB_CAPABILITIES}): memory
+ * and Redis. docs/jobs.md has the table per backend.
+ */
+export interface JobBackendCapabilities {
+  /** `getJob` by id, and completed results kept for `keepCompletedMs`. */
+  readonly lookup: boolean;
+  /** `idempotencyKey` honoured within `idempotencyWindowMs`. */
+  readonly idempotency: boolean;
+  /** Priority values accepted: 0..`maxPriority` (1000 = all; 0 = only the default priority). */
+  readonly maxPriority: number;
+  /** Overflow policies available with `maxDepth` (empty: `maxDepth` unsupported). */
+  readonly overflow: readonly OverflowPolicy[];
+  /** `progress()` stored on the job. */
+  readonly progress: boolean;
+  /** `lagMs`: `exact` (age of the oldest ready job) or `estimated` (from the broker's own counts). */
+  readonly lag: 'exact' | 'estimated';
+  /**
+   * `timed`: a claim holds a lease of `leaseMs`, extended by `renew`, recovered when it expires.
+   * `connection`: the broker holds an unacknowledged job while the consumer's connection lives and
+   * redelivers it when the connection drops (RabbitMQ); `renew` is a no-op that reports the connection.
+   */
+  readonly leases: 'timed' | 'connection';
+  /**
+   * `injected`: the backend's time follows its `clock` option (tests drive it with a manual clock).
+   * `wall`: delays and expiries run on the broker's own time (TTL queues), whatever the clock says.
+   */
+  readonly time: 'injected' | 'wall';
+  /** `pause()`/`resume()` seen by every process (`global`) or only by this process's workers (`local`). */
+  readonly pause: 'global' | 'local';
+  /** `listDead` pages the dead-letter queue without consuming it. */
+  readonly listDead: boolean;
+}
+
+/** The capabilities of a backend that declares none: everything (memory, Redis). */
+export const FULL_JOB_CAPABILITIES: JobBackendCapabilities = Object.freeze({
+  lookup: true,
+  idempotency: true,
+  maxPriority: 1000,
+  overflow: Object.freeze(['reject', 'drop-oldest', 'dead-letter'] as const),
+  progress: true,
+  lag: 'exact',
+  leases: 'timed',
+  time: 'injected',
+  pause: 'global',
+  listDead: true,
+});
+
+/**
  * The storage port of the jobs module. Every mutating method is one atomic state change; methods that
  * take a `token` apply only while that claim still holds an unexpired lease. Every method takes the
  * queue name and at most one request object. Time is the adapter's own (its `clock` option, or Redis
  * `TIME`): no method takes a "now".
  */
 export interface JobBackend {
-  /** Adapter name, e.g. `memory`, `redis`. */
+  /** Adapter name, e.g. `memory`, `redis`, `amqp`. */
   readonly kind: string;
+  /** What it can do; absent means {@link FULL_JOB_CAPABILITIES}. */
+  readonly capabilities?: JobBackendCapabilities;
   /** Inserts a batch with idempotency and the depth limit decided together; `rejected` writes nothing. */
   add(queue: string, request: AddRequest): Promise<AddBatchResult>;
   /** Promotes due delayed jobs, recovers expired leases, then claims up to `count` ready jobs. */
