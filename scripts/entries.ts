@@ -60,6 +60,7 @@ export const entries: readonly PackageEntry[] = [
     out: 'flags/openfeature',
     adapter: true,
   },
+  { subpath: './search/postgres', source: 'src/search/postgres.ts', out: 'search/postgres', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */
