@@ -162,7 +162,9 @@ export function createCursorCodec(options: CursorCodecOptions): CursorCodec {
       if (secret === undefined) throw new InvalidCursorError(parameter, 'key');
       const expected = mac(secret, `${VERSION}.${envelope.payload}`);
       const given = Buffer.from(envelope.signature, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      // The last base64url character carries unused bits: without the canonical check, four spellings verify.
+      const canonical = given.toString('base64url') === envelope.signature;
+      if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new InvalidCursorError(parameter, 'signature');
       }
       const payload = checkStructure(raw, parameter);

@@ -96,6 +96,10 @@ function parseFields(value: unknown, path: string, owner: string): ReadonlyMap<s
   return out;
 }
 
+/** The allowlist `fields` with its defaults applied (what the paginator parses against); throws `InvalidOptionError`. */
+export const resolveFields = (fields: FieldMap): ReadonlyMap<string, ResolvedField> =>
+  parseFields(fields, 'fields', OWNER);
+
 function parseCursorKey(value: unknown, path: string, owner: string): CursorKey {
   if (!isPlainRecord(value)) throw optionError(owner, path, 'an object { id, secret }');
   for (const k of Object.keys(value)) {
