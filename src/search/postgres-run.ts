@@ -168,9 +168,6 @@ class Session implements Snapshot {
         this.open = false;
       }
       return result;
-    } catch (e) {
-      if (!leavesConnectionUsable(e) && !(e instanceof SearchTimeoutError)) this.broken = true;
-      throw e;
     } finally {
       await this.finish();
     }
