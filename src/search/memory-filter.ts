@@ -34,12 +34,12 @@ const RANGE_TESTS = {
 
 function compileCondition<Row>(schema: MemorySchema, condition: FilterCondition): RecordPredicate<Row> {
   const f = field(schema, condition.field);
-  const name = f.name;
+  const { name, index } = f;
   switch (condition.op) {
     case 'eq': {
-      if (condition.value === null) return (r) => r.values[name] === null;
+      if (condition.value === null) return (r) => r.values[index] === null;
       const v = operand(f, condition.value, 'eq');
-      return (r) => r.values[name] === v;
+      return (r) => r.values[index] === v;
     }
     case 'in': {
       const matchesNull = condition.values.includes(null);
@@ -47,7 +47,7 @@ function compileCondition<Row>(schema: MemorySchema, condition: FilterCondition)
         condition.values.filter((v) => v !== null).map((v) => operand(f, v, 'in')),
       );
       return (r) => {
-        const v = r.values[name] ?? null;
+        const v = r.values[index] ?? null;
         return v === null ? matchesNull : set.has(v);
       };
     }
@@ -55,7 +55,7 @@ function compileCondition<Row>(schema: MemorySchema, condition: FilterCondition)
       if (f.type !== 'string') throw new InvalidArgumentError(`prefix of \`${name}\` needs a string field`);
       const p = operand(f, condition.value, 'prefix') as string;
       return (r) => {
-        const v = r.values[name];
+        const v = r.values[index];
         return typeof v === 'string' && v.startsWith(p);
       };
     }
@@ -63,7 +63,7 @@ function compileCondition<Row>(schema: MemorySchema, condition: FilterCondition)
       const v = operand(f, condition.value, condition.op);
       const test = RANGE_TESTS[condition.op];
       return (r) => {
-        const x = r.values[name] ?? null;
+        const x = r.values[index] ?? null;
         return x !== null && test(compareStored(x, v));
       };
     }
@@ -91,14 +91,14 @@ export function countAndFacet<Row>(
   records: Iterable<MemoryRecord<Row>>,
   facets: readonly { readonly field: string; readonly limit: number }[],
 ): { count: number; facets: FacetCounts[] } {
-  const names = facets.map((f) => field(schema, f.field).name);
-  const tallies = names.map(() => new Map<StoredValue, number>());
+  const indexes = facets.map((f) => field(schema, f.field).index);
+  const tallies = indexes.map(() => new Map<StoredValue, number>());
   let count = 0;
   for (const record of records) {
     count += 1;
-    for (let i = 0; i < names.length; i++) {
+    for (let i = 0; i < indexes.length; i++) {
       const tally = tallies[i] as Map<StoredValue, number>;
-      const v = record.values[names[i] as string] ?? null;
+      const v = record.values[indexes[i] as number] ?? null;
       tally.set(v, (tally.get(v) ?? 0) + 1);
     }
   }

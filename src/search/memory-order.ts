@@ -45,11 +45,12 @@ export function recordOrder<Row>(
       }
       return (r) => scores.get(r.key) ?? 0;
     }
-    if (!schema.fields.has(term.field)) {
+    const field = schema.fields.get(term.field);
+    if (field === undefined) {
       throw new InvalidArgumentError(`sort field \`${term.field}\` is not a declared field`);
     }
-    const name = term.field;
-    return (r) => r.values[name] ?? null;
+    const { index } = field;
+    return (r) => r.values[index] ?? null;
   });
   const n = sort.length;
   return {

@@ -121,8 +121,12 @@ export function codeRows(): ContractRow[] {
   }));
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** An independent code point comparison (through `codePointAt`, not the source's fix-up trick). */
 export function compareByCodePoint(a: string, b: string): number {
+  // Without surrogates, UTF-16 units are code points (the quick path keeps 50k-row truths fast).
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const x = Array.from(a, (c) => c.codePointAt(0) ?? 0);
   const y = Array.from(b, (c) => c.codePointAt(0) ?? 0);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
