@@ -25,9 +25,9 @@ import pg from 'pg';
 import { type Built, loadBuilt } from './search/built.js';
 import { ensureTable, prepareSchema, type TableState } from './search/data.js';
 import { PAGING_FIELDS, PAGING_SORTS, TEXT_FIELDS, TEXT_SORTS } from './search/fields.js';
-import { sampleInterleaved } from './search/measure.js';
-import { checkSameRows, depthTasks, pagingPaginator, walkToDepths } from './search/paging.js';
-import { rawSql, type SortShape } from './search/raw.js';
+import { sampleInterleaved, type Task } from './search/measure.js';
+import { checkSameRows, countingPool, depthTasks, pagingPaginator, walkToDepths } from './search/paging.js';
+import { rawSql, SORTS, type SortShape } from './search/raw.js';
 import { pagingRows, textRows } from './search/rows.js';
 import { type SearchBenchSettings, searchBenchSettings } from './search/settings.js';
 import { agreement, readCorpus, textPaginators, textTasks } from './search/text.js';
@@ -86,8 +86,19 @@ async function setupTables(built: Built, pool: pg.Pool, settings: SearchBenchSet
   return { words, paging, text };
 }
 
+/** Statements one run of `task` sends through `counting` (run alone, after the checks). */
+async function statementsOf(
+  counting: ReturnType<typeof countingPool>,
+  task: Task | undefined,
+): Promise<number> {
+  const before = counting.statements();
+  await task?.run();
+  return counting.statements() - before;
+}
+
 async function pagingCase(built: Built, pool: pg.Pool, settings: SearchBenchSettings, shape: SortShape) {
-  const paginator = pagingPaginator(built, pool, {
+  const counting = countingPool(pool);
+  const paginator = pagingPaginator(built, counting.pool, {
     schema: SCHEMA,
     table: PAGING_TABLE,
     rows: settings.rows,
@@ -95,11 +106,12 @@ async function pagingCase(built: Built, pool: pg.Pool, settings: SearchBenchSett
   });
   const raw = rawSql(pool, qualified(PAGING_TABLE));
   const walk = await walkToDepths(paginator, shape, settings.depths, settings.walkPageSize);
+  const perPage = walk.ms / Math.max(1, walk.pages);
   console.log(
-    `${shape}: walked ${walk.rows.toLocaleString('en')} rows in ${walk.pages} cursor pages in ` +
-      `${(walk.ms / 1000).toFixed(1)} s (${(walk.ms / Math.max(1, walk.pages)).toFixed(1)} ms per page)`,
+    `${shape}: walked ${walk.rows.toLocaleString('en')} rows in ${walk.pages} cursor pages of ${settings.walkPageSize} ` +
+      `in ${(walk.ms / 1000).toFixed(1)} s (${perPage.toFixed(1)} ms per page)`,
   );
-  const tasks = [];
+  const tasks: Task[] = [];
   for (const depth of settings.depths) {
     const group = await depthTasks(
       paginator,
@@ -112,17 +124,41 @@ async function pagingCase(built: Built, pool: pg.Pool, settings: SearchBenchSett
     await checkSameRows(group);
     tasks.push(...group);
   }
-  console.log(`${shape}: every depth's four pages read the same rows; sampling`);
-  const samples = await sampleInterleaved(tasks, settings, console.log);
-  const walkRow = compare(
-    `sort=${PAGING_SORTS[shape === 'single' ? 0 : 1]}: walking ${walk.rows.toLocaleString('en')} rows by cursor pages of ${settings.walkPageSize}`,
-    'ms/page',
-    'lower-is-better',
-    walk.ms / Math.max(1, walk.pages),
-    null,
-    '-',
+  const [keysetStatements, offsetStatements] = [
+    await statementsOf(
+      counting,
+      tasks.find((t) => t.name.includes('keyset ours')),
+    ),
+    await statementsOf(
+      counting,
+      tasks.find((t) => t.name.includes('offset ours')),
+    ),
+  ];
+  console.log(
+    `${shape}: every depth's four pages read the same rows; statements per page: ours keyset ${keysetStatements}, ` +
+      `offset ${offsetStatements} (raw: 1); sampling`,
   );
-  return [...pagingRows(shape, settings.depths, samples, settings.rows), walkRow];
+  const samples = await sampleInterleaved(tasks, settings, console.log);
+  const sort = `sort=${SORTS[shape]}`;
+  return [
+    ...pagingRows(shape, settings.depths, samples, settings.rows),
+    compare(
+      `${sort}: statements per keyset page (transaction, timeout, page)`,
+      'statements',
+      'lower-is-better',
+      keysetStatements,
+      1,
+      'raw SQL',
+    ),
+    compare(
+      `${sort}: walking ${walk.rows.toLocaleString('en')} rows by cursor pages of ${settings.walkPageSize}`,
+      'ms/page',
+      'lower-is-better',
+      perPage,
+      null,
+      '-',
+    ),
+  ];
 }
 
 async function textCase(

@@ -144,7 +144,8 @@ async function dropIndexes(pool: Pool, schema: string, table: string) {
     `SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname <> $3`,
     [schema, table, `${table}_pkey`],
   );
-  for (const { name } of indexes) await pool.query(`DROP INDEX ${ident(schema)}."${name.replaceAll('"', '""')}"`);
+  for (const { name } of indexes)
+    await pool.query(`DROP INDEX ${ident(schema)}."${name.replaceAll('"', '""')}"`);
   const { rows: columns } = await pool.query<{ name: string }>(
     `SELECT column_name AS name FROM information_schema.columns
       WHERE table_schema = $1 AND table_name = $2 AND NOT (column_name = ANY($3::text[]))`,

@@ -18,10 +18,39 @@ import { type RawKey, type RawSql, SORTS, type SortShape } from './raw.js';
 /** A row of the bench's tables as the paginator returns it. */
 export type BenchRow = Record<string, unknown>;
 
+type PgPool = Parameters<Built['postgres']['createPostgresSource']>[0]['pool'];
+
+/** A pool that counts the statements sent through it (the source's round trips), for one figure. */
+export function countingPool(pool: PgPool): { readonly pool: PgPool; statements(): number } {
+  let statements = 0;
+  return {
+    statements: () => statements,
+    pool: {
+      query: (text, values) => {
+        statements += 1;
+        return pool.query(text, values);
+      },
+      connect: async () => {
+        const client = await pool.connect();
+        return {
+          query: (text: string, values?: unknown[]) => {
+            statements += 1;
+            return client.query(text, values);
+          },
+          release: (err?: Error | boolean) => client.release(err),
+          on: (event: 'error', listener: (err: Error) => void) => client.on?.(event, listener),
+          removeListener: (event: 'error', listener: (err: Error) => void) =>
+            client.removeListener?.(event, listener),
+        };
+      },
+    },
+  };
+}
+
 /** The PostgreSQL source and paginator of the paging table. */
 export function pagingPaginator(
   built: Built,
-  pool: Parameters<Built['postgres']['createPostgresSource']>[0]['pool'],
+  pool: PgPool,
   where: {
     readonly schema: string;
     readonly table: string;

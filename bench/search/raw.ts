@@ -15,9 +15,12 @@ export const SORTS: Readonly<Record<SortShape, string>> = {
   mixed: 'category,-createdAt',
 };
 
+// Spelled as the migration helper's indexes are (NULLS LAST on every term): a plain `created_at DESC`
+// means NULLS FIRST, which those indexes cannot serve even on NOT NULL columns, and PostgreSQL sorts
+// the whole table instead.
 const ORDER: Readonly<Record<SortShape, string>> = {
-  single: 'created_at DESC, id DESC',
-  mixed: 'category ASC NULLS LAST, created_at DESC, id DESC',
+  single: 'created_at DESC NULLS LAST, id DESC NULLS LAST',
+  mixed: 'category ASC NULLS LAST, created_at DESC NULLS LAST, id DESC NULLS LAST',
 };
 
 const COLUMNS = 'id, created_at, category, price, title, body';

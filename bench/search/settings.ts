@@ -2,7 +2,7 @@
  * The search bench's settings, from the environment: BENCH_SEARCH_ROWS (rows of the paging table:
  * 1,100,000, so a page 1M rows deep still has rows), BENCH_SEARCH_TEXT_ROWS (rows of the full-text
  * corpus, loaded into PostgreSQL and the memory source alike: 100,000), BENCH_SEARCH_SAMPLES (timed
- * samples per paging case: 20), BENCH_SEARCH_WARMUP (untimed runs per case first, at least 1: 3),
+ * samples per paging case: 20), BENCH_SEARCH_WARMUP (untimed runs per case first, at least 1: 2),
  * BENCH_SEARCH_QUERIES (full-text queries of 1-3 words: 50), BENCH_SEARCH_TEXT_ROUNDS (timed rounds over
  * all the queries: 5), BENCH_SEARCH_PAGE_SIZE (rows per measured page: 20) and BENCH_SEARCH_WALK_PAGE
  * (rows per page when walking cursors down to a depth: 1000); the database is DATABASE_URL (default
@@ -38,7 +38,7 @@ export function searchBenchSettings(): SearchBenchSettings {
     rows,
     textRows: setting('BENCH_SEARCH_TEXT_ROWS', 100_000, 100),
     samples: setting('BENCH_SEARCH_SAMPLES', 20, 1),
-    warmup: setting('BENCH_SEARCH_WARMUP', 3, 1),
+    warmup: setting('BENCH_SEARCH_WARMUP', 2, 1),
     queries: setting('BENCH_SEARCH_QUERIES', 50, 1),
     textRounds: setting('BENCH_SEARCH_TEXT_ROUNDS', 5, 1),
     pageSize,

@@ -7,11 +7,9 @@
  * themselves come only from `npm run bench`.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Built, loadBuilt } from '../../bench/search/built.js';
 import { ensureTable, prepareSchema } from '../../bench/search/data.js';
 import { PAGING_FIELDS, PAGING_SORTS, TEXT_FIELDS, TEXT_SORTS } from '../../bench/search/fields.js';
@@ -22,6 +20,7 @@ import { searchBenchSettings } from '../../bench/search/settings.js';
 import { agreement, readCorpus, textPaginators, textTasks } from '../../bench/search/text.js';
 import { candidateWords, textQueries } from '../../bench/search/words.js';
 import { useEnvPrefix } from '../support/env.js';
+import { noPostgres, usePostgresSchema } from '../support/postgres.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -35,7 +34,7 @@ describe('settings', () => {
       rows: 1_100_000,
       textRows: 100_000,
       samples: 20,
-      warmup: 3,
+      warmup: 2,
       queries: 50,
       textRounds: 5,
       pageSize: 20,
@@ -111,12 +110,8 @@ describe('sampleInterleaved', () => {
   });
 });
 
-describe('the bench on the built package and PostgreSQL', () => {
-  const schema = `bench_search_t_${randomBytes(4).toString('hex')}`;
-  const pool = new pg.Pool({
-    connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
-    max: 4,
-  });
+describe.skipIf(noPostgres)('the bench on the built package and PostgreSQL', () => {
+  const { pool, schema } = usePostgresSchema('bench_search', 4);
   let built: Built;
   let words: string[];
   const qualified = (table: string) => `"${schema}"."${table}"`;
@@ -132,10 +127,6 @@ describe('the bench on the built package and PostgreSQL', () => {
     built = await loadBuilt();
     words = await prepareSchema(pool, schema, 300);
   }, 120_000);
-  afterAll(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  });
 
   it('builds a table once, reuses it, and rebuilds only its indexes when they change', async () => {
     const spec = {
