@@ -4,25 +4,22 @@
  * a change feed when the rows live elsewhere (`apply` plus a `sourceWatermark` for the lag).
  */
 import type { Clock } from '../core/clock.js';
-import { InvalidArgumentError, InvalidOptionError, StoreError } from '../core/errors.js';
+import { InvalidOptionError, StoreError } from '../core/errors.js';
 import { defineOptions, opt, optionError } from '../core/options.js';
-import { SearchTimeoutError } from './errors.js';
 import { createFreshness, type SourceWatermark } from './memory-freshness.js';
-import { SortedViews } from './memory-order.js';
-import { readAggregates, readPage } from './memory-page.js';
+import type { KeyValue } from './memory-rows.js';
 import {
-  type CheckedBatch,
-  checkBatch,
-  compileSchema,
-  type KeyValue,
-  type MemoryRecord,
-  type MemorySchema,
-  RowProblem,
-} from './memory-rows.js';
-import { createTextIndex, type MemoryTextOptions, type TextIndex } from './memory-text.js';
-import type { SearchSource, SourceQuery, SourceResult, SourceSchema } from './types.js';
+  applyChanges,
+  type BoundState,
+  bindState,
+  type MemoryApplyResult,
+  runQuery,
+} from './memory-state.js';
+import type { MemoryTextOptions } from './memory-text.js';
+import type { SearchSource, SourceSchema } from './types.js';
 
 export type { SourceWatermark } from './memory-freshness.js';
+export type { MemoryApplyResult } from './memory-state.js';
 export { ENGLISH_STOP_WORDS, type MemoryTextOptions } from './memory-text.js';
 
 /** Options of {@link createMemorySource}. */
@@ -54,12 +51,6 @@ export interface MemoryChanges<Row> {
   readonly delete?: readonly KeyValue[];
   /** The feed position (epoch ms) this batch brings the index up to, when it is newer than its rows. */
   readonly indexedThroughMs?: number;
-}
-
-/** What one `apply` changed. */
-export interface MemoryApplyResult {
-  readonly upserted: number;
-  readonly deleted: number;
 }
 
 /** A {@link SearchSource} over rows in memory, with its change feed. */
@@ -101,15 +92,6 @@ const parseOptions = defineOptions('createMemorySource', {
   }),
 });
 
-interface BoundState<Row> {
-  readonly schema: MemorySchema;
-  readonly records: Map<KeyValue, MemoryRecord<Row>>;
-  readonly views: SortedViews<Row>;
-  readonly text: TextIndex<Row> | undefined;
-}
-
-const MAX_SORTED_VIEWS = 32;
-
 /**
  * Creates an in-memory source. Pass it to `createPaginator`, which binds it to the fields; then feed it
  * with `apply` when the rows change.
@@ -140,35 +122,6 @@ export function createMemorySource<Row = Record<string, unknown>>(
     return state;
   };
 
-  const commit = (s: BoundState<Row>, batch: CheckedBatch<Row>): MemoryApplyResult => {
-    let deleted = 0;
-    for (const record of batch.upserts) {
-      const previous = s.records.get(record.key);
-      s.records.set(record.key, record);
-      s.views.update(previous, record);
-      s.text?.update(previous, record);
-      freshness.applied(record.updatedAtMs);
-    }
-    for (const key of batch.deletes) {
-      const previous = s.records.get(key);
-      if (previous === undefined) continue;
-      s.records.delete(key);
-      s.views.update(previous, undefined);
-      s.text?.update(previous, undefined);
-      deleted += 1;
-    }
-    return { upserted: batch.upserts.length, deleted };
-  };
-
-  const check = (s: BoundState<Row>, upsert: readonly Row[], remove: readonly unknown[], names: Names) => {
-    try {
-      return checkBatch(s.schema, upsert, remove, names, o.updatedAtField);
-    } catch (error) {
-      if (!(error instanceof RowProblem)) throw error;
-      return error;
-    }
-  };
-
   return {
     kind: 'memory',
     capabilities: { text: true, estimatedTotal: false, maxOffset: null },
@@ -182,31 +135,13 @@ export function createMemorySource<Row = Record<string, unknown>>(
           'createMemorySource: the source is already bound (one source per paginator)',
         );
       }
-      const next = bindState<Row>(schema, o.textOptions ?? {});
-      const batch = check(next, initialRows, [], { upsert: 'rows', delete: 'rows' });
-      if (batch instanceof RowProblem) throw new InvalidOptionError(`createMemorySource: ${batch.message}`);
-      commit(next, batch);
-      state = next;
+      state = bindState<Row>(schema, initialRows, o.textOptions ?? {}, o.updatedAtField, freshness);
     },
     apply(changes) {
-      const s = bound('apply');
-      const { upsert, remove, throughMs } = readChanges(changes);
-      const batch = check(s, upsert as readonly Row[], remove, { upsert: 'upsert', delete: 'delete' });
-      if (batch instanceof RowProblem)
-        throw new InvalidArgumentError(`MemorySearchSource.apply: ${batch.message}`);
-      const result = commit(s, batch);
-      if (throughMs !== undefined) freshness.applied(throughMs);
-      return result;
+      return applyChanges(bound('apply'), changes, o.updatedAtField, freshness);
     },
-    async query(query: SourceQuery): Promise<SourceResult<Row>> {
-      const s = bound('query');
-      if (query.signal.aborted)
-        throw new SearchTimeoutError('page', query.timeoutMs, { cause: query.signal.reason });
-      const matches = query.text === undefined ? undefined : matchText(s, query.text);
-      const ctx = { schema: s.schema, views: s.views, records: s.records, matches };
-      const rows = readPage(ctx, query);
-      const aggregates = readAggregates(ctx, query);
-      return { rows, ...aggregates, freshness: await freshness.read(), degraded: [] };
+    async query(query) {
+      return runQuery(bound('query'), query, freshness);
     },
     async close() {
       closed = true;
@@ -214,49 +149,5 @@ export function createMemorySource<Row = Record<string, unknown>>(
       state = undefined;
       await s?.text?.settle();
     },
-  };
-}
-
-type Names = { readonly upsert: string; readonly delete: string };
-
-function bindState<Row>(schema: SourceSchema, textOptions: MemoryTextOptions): BoundState<Row> {
-  let compiled: MemorySchema;
-  try {
-    compiled = compileSchema(schema);
-  } catch (error) {
-    if (error instanceof RowProblem) throw new InvalidOptionError(`createMemorySource: ${error.message}`);
-    throw error;
-  }
-  const records = new Map<KeyValue, MemoryRecord<Row>>();
-  const text =
-    compiled.textFields.length === 0
-      ? undefined
-      : createTextIndex<Row>(compiled.textFields, schema.textWeights, textOptions);
-  const views = new SortedViews<Row>(compiled, () => records.values(), MAX_SORTED_VIEWS);
-  return { schema: compiled, records, views, text };
-}
-
-function matchText<Row>(s: BoundState<Row>, text: string): Map<KeyValue, number> {
-  if (s.text === undefined) throw new InvalidArgumentError('search text needs a field with a `text` weight');
-  return s.text.match(text, (key) => s.records.get(key));
-}
-
-function readChanges(changes: unknown): {
-  upsert: readonly unknown[];
-  remove: readonly unknown[];
-  throughMs?: number;
-} {
-  const fail = (m: string) => new InvalidArgumentError(`MemorySearchSource.apply: ${m}`);
-  if (typeof changes !== 'object' || changes === null) throw fail('`changes` must be an object');
-  const { upsert = [], delete: remove = [], indexedThroughMs } = changes as Record<string, unknown>;
-  if (!Array.isArray(upsert)) throw fail('`upsert` must be an array of rows');
-  if (!Array.isArray(remove)) throw fail('`delete` must be an array of keys');
-  if (indexedThroughMs !== undefined && !Number.isFinite(indexedThroughMs)) {
-    throw fail('`indexedThroughMs` must be a finite number (epoch ms)');
-  }
-  return {
-    upsert,
-    remove,
-    ...(indexedThroughMs === undefined ? {} : { throughMs: indexedThroughMs as number }),
   };
 }

@@ -54,37 +54,12 @@ const textOf = (record: MemoryRecord<unknown>, field: MemoryField): string => {
   return typeof v === 'string' ? v : '';
 };
 
-/** Creates the text index of `fields`, boosted by their class weight. */
-export function createTextIndex<Row>(
+/** Matches one alternative of a query (a conjunction of items) with minisearch, then checks phrases. */
+function groupMatcher<Row>(
+  index: MiniSearch<TextDocument>,
   fields: readonly MemoryField[],
-  weights: TextWeights,
-  options: MemoryTextOptions,
-): TextIndex<Row> {
-  const stop = new Set(options.stopWords ?? ENGLISH_STOP_WORDS);
-  const names = fields.map((f) => f.name);
-  const boost = Object.fromEntries(fields.map((f) => [f.name, weights[f.text ?? 'D']]));
-  const fuzzy = options.fuzzy ?? 0;
-  const searchOptions: SearchOptions = {
-    boost,
-    prefix: options.prefix === true,
-    fuzzy: fuzzy > 0 ? fuzzy : false,
-    combineWith: 'AND',
-  };
-  const index = new MiniSearch<TextDocument>({
-    fields: names,
-    idField: ID,
-    extractField: (doc, name) => (name === ID ? doc.key : (doc.texts[name] ?? '')),
-    tokenize: (text) => tokenize(text),
-    processTerm: (term) => (stop.has(term) ? null : term),
-    searchOptions,
-    autoVacuum: false,
-  });
-  const documentKeys = new Set<KeyValue>();
-  const toDocument = (record: MemoryRecord<Row>): TextDocument => ({
-    key: record.key,
-    texts: Object.fromEntries(fields.map((f) => [f.name, textOf(record, f)])),
-  });
-
+  documentKeys: ReadonlySet<KeyValue>,
+): (group: readonly TextItem[], lookup: Lookup<Row>) => Map<KeyValue, number> {
   const phraseHolds = (record: MemoryRecord<Row> | undefined, item: TextItem): boolean =>
     record !== undefined && fields.some((f) => containsPhrase(tokenize(textOf(record, f)), item.words));
 
@@ -127,7 +102,41 @@ export function createTextIndex<Row>(
     }
     return scores;
   };
+  return matchGroup;
+}
 
+/** Creates the text index of `fields`, boosted by their class weight. */
+export function createTextIndex<Row>(
+  fields: readonly MemoryField[],
+  weights: TextWeights,
+  options: MemoryTextOptions,
+): TextIndex<Row> {
+  const stop = new Set(options.stopWords ?? ENGLISH_STOP_WORDS);
+  const names = fields.map((f) => f.name);
+  const boost = Object.fromEntries(fields.map((f) => [f.name, weights[f.text ?? 'D']]));
+  const fuzzy = options.fuzzy ?? 0;
+  const searchOptions: SearchOptions = {
+    boost,
+    prefix: options.prefix === true,
+    fuzzy: fuzzy > 0 ? fuzzy : false,
+    combineWith: 'AND',
+  };
+  const index = new MiniSearch<TextDocument>({
+    fields: names,
+    idField: ID,
+    extractField: (doc, name) => (name === ID ? doc.key : (doc.texts[name] ?? '')),
+    tokenize: (text) => tokenize(text),
+    processTerm: (term) => (stop.has(term) ? null : term),
+    searchOptions,
+    autoVacuum: false,
+  });
+  const documentKeys = new Set<KeyValue>();
+  const toDocument = (record: MemoryRecord<Row>): TextDocument => ({
+    key: record.key,
+    texts: Object.fromEntries(fields.map((f) => [f.name, textOf(record, f)])),
+  });
+
+  const matchGroup = groupMatcher<Row>(index, fields, documentKeys);
   let vacuuming: Promise<void> = Promise.resolve();
 
   return {

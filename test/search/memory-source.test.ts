@@ -10,7 +10,13 @@ import {
   keysOf,
   sortRows,
 } from '../../src/testing/contracts/search-source-data.js';
-import { sourceQuery, term, walkForward } from '../../src/testing/contracts/search-source-walk.js';
+import {
+  checkEveryPosition,
+  checkWalks,
+  sourceQuery,
+  term,
+  walkForward,
+} from '../../src/testing/contracts/search-source-walk.js';
 
 type Row = Record<string, unknown>;
 
@@ -85,6 +91,51 @@ describe('memory source: apply (the change feed)', () => {
       ...Array.from({ length: 50 }, (_, i) => 160 + i),
     ]);
     await source.close?.();
+  });
+
+  it('rare text matches under a column sort are sorted per query and page like the rest', async () => {
+    const rows = itemRows().map((r, i) => ({ ...r, title: i % 30 === 7 ? 'rare apple' : 'common' }));
+    const source = bound({ rows });
+    const parts = { sort: [term('status'), term('created_at', 'desc'), term('id')], text: 'rare' };
+    const expected = sortRows(
+      rows.filter((r) => r.title === 'rare apple'),
+      parts.sort,
+    );
+    expect(expected.length).toBeLessThan(rows.length / 16); // the sorted-matches path, not a scan
+    await checkWalks(source, parts, expected, [1, 2]);
+    await checkEveryPosition(source, parts, expected, 1);
+    source.apply({ upsert: [{ ...(rows[0] as ContractRow), title: 'rare', status: 'zzz' }] });
+    const after = sortRows(
+      [...expected, { ...(rows[0] as ContractRow), title: 'rare', status: 'zzz' }],
+      parts.sort,
+    );
+    await checkWalks(source, parts, after, [2]);
+  });
+
+  it('sorted arrays past the cap are dropped and rebuilt correctly after applies', async () => {
+    const rows = itemRows();
+    const source = bound({ rows });
+    const first = [term('price', 'desc', 'first'), term('id')];
+    await source.query(all(first));
+    // 40 distinct sorts (over the cap of 32) push the first one out.
+    const dir = (bit: number) => (bit ? 'asc' : 'desc');
+    for (let i = 0; i < 40; i++) {
+      await source.query(
+        all([
+          term('qty', dir(i & 1)),
+          term('price', dir(i & 2), i & 4 ? 'first' : 'last'),
+          term('name', dir(i & 8)),
+          term('created_at', dir(i & 16)),
+          term('id', dir(i & 32)),
+        ]),
+      );
+    }
+    const moved: ContractRow = { ...(rows[3] as ContractRow), price: 1e9 };
+    source.apply({ upsert: [moved] });
+    const truth = rows.map((r) => (r.id === moved.id ? moved : r));
+    expect((await source.query(all(first))).rows.map((r) => r.keys)).toEqual(
+      sortRows(truth, first).map((r) => keysOf(r, first)),
+    );
   });
 
   it('a bad batch applies nothing, even its good rows', async () => {
