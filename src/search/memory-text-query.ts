@@ -41,17 +41,21 @@ function readChunk(text: string, start: number): { chunk: string; quoted: boolea
 /** Parses `text`; `isStopWord` decides which words only hold a position. Items without words vanish. */
 export function parseText(text: string, isStopWord: (word: string) => boolean): ParsedText {
   const groups: TextItem[][] = [[]];
+  let pendingNegation = false;
   let i = 0;
   while (i < text.length) {
     if (/\s/u.test(text[i] as string)) {
       i += 1;
       continue;
     }
-    let negated = false;
-    if (text[i] === '-' && i + 1 < text.length && !/\s/u.test(text[i + 1] as string)) {
-      negated = true;
+    // As in PostgreSQL, a `-` negates the next item even across spaces (`- fish` is `!fish`).
+    if (text[i] === '-') {
+      pendingNegation = true;
       i += 1;
+      continue;
     }
+    const negated = pendingNegation;
+    pendingNegation = false;
     const { chunk, quoted, end } = readChunk(text, i);
     i = end;
     if (!quoted && !negated && chunk === 'OR') {

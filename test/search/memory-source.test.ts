@@ -407,6 +407,7 @@ describe('memory source: hostile text', () => {
       (await ids(source, { ...all([term('id')]), text: t })).sort((a, b) => Number(a) - Number(b));
     expect(await text('"red apple')).toEqual([1]); // an unclosed quote runs to the end
     expect(await text('-')).toEqual([]);
+    expect(await text('apple - pie')).toEqual([2]); // `- pie` is `!pie` in PostgreSQL too
     expect(await text('OR')).toEqual([]);
     expect(await text('apple OR OR')).toEqual([1, 2]);
     expect(await text('OR apple')).toEqual([1, 2]);
