@@ -52,6 +52,7 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './accounts', source: 'src/accounts/index.ts', out: 'accounts/index', adapter: false },
   { subpath: './accounts/argon2', source: 'src/accounts/argon2.ts', out: 'accounts/argon2', adapter: true },
   { subpath: './accounts/redis', source: 'src/accounts/redis.ts', out: 'accounts/redis', adapter: true },
+  { subpath: './search', source: 'src/search/index.ts', out: 'search/index', adapter: false },
   { subpath: './flags', source: 'src/flags/index.ts', out: 'flags/index', adapter: false },
   { subpath: './flags/redis', source: 'src/flags/redis.ts', out: 'flags/redis', adapter: true },
   {
@@ -60,6 +61,7 @@ export const entries: readonly PackageEntry[] = [
     out: 'flags/openfeature',
     adapter: true,
   },
+  { subpath: './search/postgres', source: 'src/search/postgres.ts', out: 'search/postgres', adapter: true },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */

@@ -45,6 +45,11 @@ export {
   type RevocationStoreContractOptions,
   revocationStoreContract,
 } from './contracts/revocation-store.js';
+export {
+  type SearchSourceContractOptions,
+  type SearchSourceSetupInput,
+  searchSourceContract,
+} from './contracts/search-source.js';
 export { type SessionStoreContractOptions, sessionStoreContract } from './contracts/session-store.js';
 export {
   CONTRACT_START_MS,
