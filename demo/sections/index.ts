@@ -6,6 +6,7 @@ import { flagsSection } from './flags.js';
 import { jobsSection } from './jobs.js';
 import { notifySection } from './notify.js';
 import { ratelimitSection } from './ratelimit.js';
+import { searchSection } from './search.js';
 
 /** The tour, in order. Each landed module adds its section here. */
 export const sections: readonly DemoSection[] = [
@@ -16,4 +17,5 @@ export const sections: readonly DemoSection[] = [
   notifySection,
   accountsSection,
   flagsSection,
+  searchSection,
 ];

@@ -98,9 +98,14 @@ const parseOptions = defineOptions('createMemorySource', {
  *
  * @example
  * ```ts
- * const source = createMemorySource({ rows: products, updatedAtField: 'updatedAt' });
- * const paginator = createPaginator({ source, fields, sorts: ['-createdAt'], cursorKeys });
- * source.apply({ upsert: [changedProduct], delete: [deletedId] });
+ * const source = createMemorySource({ rows: [{ id: 1, title: 'Red fox', updatedAt: Date.now() }], updatedAtField: 'updatedAt' });
+ * const paginator = createPaginator({
+ *   source,
+ *   fields: { id: { type: 'integer' }, title: { type: 'string', text: 'A' } },
+ *   sorts: ['id'],
+ *   cursorKeys: [{ id: 'k1', secret: 'a secret of at least 32 bytes!!!' }],
+ * });
+ * source.apply({ upsert: [{ id: 2, title: 'Blue whale', updatedAt: Date.now() }], delete: [1] });
  * ```
  */
 export function createMemorySource<Row = Record<string, unknown>>(

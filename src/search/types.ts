@@ -36,8 +36,8 @@ export interface FieldSpec {
   readonly facet?: boolean;
   /**
    * Full-text weight: the field is searched by `search` text with this weight, `A` (highest) to `D`
-   * (PostgreSQL `setweight` classes; the memory engine boosts A=4, B=2, C=1, D=0.5 unless `textWeights`
-   * says otherwise). Only for `string` fields.
+   * (PostgreSQL `setweight` classes; both engines weigh the classes by the paginator's `textWeights`).
+   * Only for `string` fields.
    */
   readonly text?: 'A' | 'B' | 'C' | 'D';
 }
@@ -228,7 +228,9 @@ export interface PaginatorOptions<Row> {
   /**
    * Allowed sorts in JSON:API syntax (`-createdAt,title`: a leading `-` is descending); the first is the
    * default. A requested sort must equal one of them (the key is appended to each when missing).
-   * `relevance` (score descending) is allowed with search text when any field has a `text` weight.
+   * List `relevance` (the full-text score, descending; e.g. `relevance` or `relevance,-createdAt`) to
+   * allow ranking; it needs a field with a `text` weight and search text in the request. Without search
+   * text the default is the first sort without `relevance`.
    */
   readonly sorts: readonly string[];
   /** Default 20. */
@@ -249,8 +251,10 @@ export interface PaginatorOptions<Row> {
   /** Budget of one query, page + total + facets. Default 2000 ms. */
   readonly timeoutMs?: number;
   /**
-   * On a timeout: `degrade` (default) retries once without facets and with an estimated total, and
-   * marks the page `degraded`; `fail` throws `SearchTimeoutError` at once.
+   * On a timeout of the total or the facets: `degrade` (default) returns the page without them (an
+   * estimated total where the source can still get one) and lists them in `degraded`; when the source
+   * throws for them instead, the query is retried once without facets and with an estimated total.
+   * `fail` throws `SearchTimeoutError`. A timeout of the page itself always throws.
    */
   readonly onTimeout?: 'degrade' | 'fail';
   /** Default `exact` for offset pages, `none` for keyset pages. */

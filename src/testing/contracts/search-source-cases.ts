@@ -4,7 +4,7 @@
  * so no case passes vacuously.
  */
 import assert from 'node:assert/strict';
-import type { FilterCondition } from '../../search/types.js';
+import type { FilterCondition } from '../../search/index.js';
 import type { WithSource } from './search-source.js';
 import { type ContractRow, filterRows, keysOf, sortRows, textWords } from './search-source-data.js';
 import { checkWalks, everything, type QueryParts, term } from './search-source-walk.js';

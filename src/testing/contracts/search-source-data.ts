@@ -3,7 +3,7 @@
  * key) built to hit every ordering edge, and a plain reference implementation (copy the rows, filter,
  * sort with an independent code-point comparator) that every case's expectation comes from.
  */
-import type { FieldMap, FieldValue, FilterCondition, SortTerm, SourceSchema } from '../../search/types.js';
+import type { FieldMap, FieldValue, FilterCondition, SortTerm, SourceSchema } from '../../search/index.js';
 import { seededRandom } from './differential.js';
 
 /** A contract row: field name to value (timestamps as `YYYY-MM-DDTHH:MM:SS.ffffffZ`). */

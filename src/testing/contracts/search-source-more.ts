@@ -2,8 +2,8 @@
  * Totals, facets, freshness and relevance cases of the SearchSource contract.
  */
 import assert from 'node:assert/strict';
-import type { FieldValue, FilterCondition, Freshness, SourceResult } from '../../search/types.js';
-import { RELEVANCE_FIELD } from '../../search/types.js';
+import type { FieldValue, FilterCondition, Freshness, SourceResult } from '../../search/index.js';
+import { RELEVANCE_FIELD } from '../../search/index.js';
 import type { WithSource } from './search-source.js';
 import { TEXT_CASES } from './search-source-cases.js';
 import { facetOf, filterRows, keysOf, sortRows } from './search-source-data.js';

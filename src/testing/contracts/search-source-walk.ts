@@ -11,7 +11,7 @@ import type {
   SourcePageRequest,
   SourceQuery,
   SourceResult,
-} from '../../search/types.js';
+} from '../../search/index.js';
 import { type ContractRow, keysOf } from './search-source-data.js';
 
 /** A source under contract, over plain rows. */

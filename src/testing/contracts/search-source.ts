@@ -5,7 +5,7 @@
  * text (as a match set: scores differ between engines) and the freshness shape.
  */
 import assert from 'node:assert/strict';
-import type { SourceSchema } from '../../search/types.js';
+import type { SourceSchema } from '../../search/index.js';
 import { filterCases, textCases } from './search-source-cases.js';
 import {
   CODE_SCHEMA,
