@@ -159,14 +159,22 @@ export class QueueConsumer {
     for (const w of [...this.waiters]) w();
   }
 
-  /** Hands out up to `count` buffered jobs; at-most-once jobs are acked first (token ''). */
-  take(count: number, nowMs: number): ClaimedJob[] {
+  /**
+   * Hands out up to `count` buffered jobs. At-most-once jobs are acked first (token ''), and the acks
+   * are followed by a round trip on the channel: the broker has then taken them, so a crash of this
+   * process from here on cannot bring those jobs back.
+   */
+  async take(count: number, nowMs: number): Promise<ClaimedJob[]> {
     const jobs: ClaimedJob[] = [];
+    let acked: Channel | undefined;
     while (jobs.length < count) {
       const d = this.buffer.shift();
       if (!d) break;
       const atMostOnce = d.job.delivery === 'at-most-once';
-      if (atMostOnce && !settleOn(d.channel, d.message, 'ack')) continue;
+      if (atMostOnce) {
+        if (!settleOn(d.channel, d.message, 'ack')) continue;
+        acked = d.channel;
+      }
       const token = atMostOnce ? '' : `${this.generation}:${d.message.fields.deliveryTag}`;
       const claimed: ClaimedJob = {
         ...d.job,
@@ -179,6 +187,8 @@ export class QueueConsumer {
       if (!atMostOnce) this.active.set(d.message.fields.deliveryTag, d);
       jobs.push(claimed);
     }
+    // basic.qos with the current value changes nothing; its reply comes after the acks were processed.
+    if (acked) await acked.prefetch(this.prefetch);
     return jobs;
   }
 

@@ -11,7 +11,11 @@ import { appendHistory, decodeJob, encodeJob, foreignRecord } from './amqp-codec
 import type { AmqpContext } from './amqp-context.js';
 import type { JobBackend, JobError, JobRecord } from './types.js';
 
-/** Most messages one listDead may step over (offset + limit): each is a round trip. */
+/**
+ * Most messages one browse gets (each is a round trip). A listing gets the whole queue up to this
+ * bound, not just offset + limit: messages handed back by a closed channel go behind those handed back
+ * before, so only a browse of everything keeps the order for the next one.
+ */
 const MAX_BROWSE = 10_000;
 
 /** When the broker dead-lettered `m` (its first `x-death` entry), in ms. */
@@ -63,11 +67,16 @@ export function deadRecord(m: GetMessage, nowMs: number): JobRecord {
   };
 }
 
-/** Runs `body` on a channel of its own, closed afterwards (which returns what it got and did not ack). */
+/** Runs `body` on a channel of its own, then hands back what it got and did not ack. */
 async function browsing<T>(ctx: AmqpContext, body: (channel: Channel) => Promise<T>): Promise<T> {
   const { channel } = await ctx.conn.channel();
   try {
-    return await body(channel);
+    const result = await body(channel);
+    // Handed back explicitly, then a round trip: a close alone returns them later, so a count or a
+    // browse right after would miss them.
+    channel.nackAll(true);
+    await channel.prefetch(0);
+    return result;
   } finally {
     await channel.close().catch(() => {});
   }
@@ -88,13 +97,12 @@ export function amqpDeadOps(ctx: AmqpContext): DeadOps {
   return {
     async listDead(queue, { offset, limit }) {
       const t = await ctx.declared(queue);
-      const end = Math.min(MAX_BROWSE, offset + limit);
       return browsing(ctx, async (channel) => {
         const records: JobRecord[] = [];
-        for (let i = 0; i < end; i++) {
+        for (let i = 0; i < MAX_BROWSE; i++) {
           const m = await channel.get(t.dead, { noAck: false });
           if (m === false) break;
-          if (i >= offset) records.push(deadRecord(m, ctx.clock.now()));
+          if (i >= offset && i < offset + limit) records.push(deadRecord(m, ctx.clock.now()));
         }
         return records;
       });
@@ -106,15 +114,20 @@ export function amqpDeadOps(ctx: AmqpContext): DeadOps {
       return browsing(ctx, async (channel) => {
         const { messageCount } = await channel.checkQueue(t.dead);
         let moved = 0;
-        for (let i = 0; i < Math.min(messageCount, MAX_BROWSE) && wanted.size > 0; i++) {
+        let stopped = false;
+        // Scans to the end even when all were found, to keep the order of the rest (see MAX_BROWSE).
+        for (let i = 0; i < Math.min(messageCount, MAX_BROWSE); i++) {
           const m = await channel.get(t.dead, { noAck: false });
           if (m === false) break;
           const nowMs = ctx.clock.now();
           const record = deadRecord(m, nowMs);
-          if (!wanted.delete(record.id)) continue;
+          if (!wanted.delete(record.id) || stopped) continue;
           const body = redriveBody(m, record, nowMs);
-          // A full work queue refuses it: stop, the rest stays dead (the caller sees the count).
-          if ((await ctx.publish({ queue: t.main, messageId: record.id, body })) !== 'ack') break;
+          // A full work queue refuses it: move no more, the rest stays dead (the caller sees the count).
+          if ((await ctx.publish({ queue: t.main, messageId: record.id, body })) !== 'ack') {
+            stopped = true;
+            continue;
+          }
           channel.ack(m);
           moved++;
         }

@@ -42,7 +42,7 @@ async function claim(ctx: AmqpContext, queue: string, { count }: ClaimRequest): 
     const { messageCount } = await admin.checkQueue(ctx.names(queue).main);
     if (messageCount > 0) await briefWait(ctx, queue, CLAIM_GRACE_MS);
   }
-  const jobs = consumer.take(count, ctx.clock.now());
+  const jobs = await consumer.take(count, ctx.clock.now());
   return { ...idle, jobs };
 }
 
