@@ -3,6 +3,7 @@
  * a default URL), how to probe it, how to start a throwaway instance when nothing answers, and what to
  * install when neither works. Adding PostgreSQL, RabbitMQ or clamd is adding one spec to `services`.
  */
+import { rabbitmqService } from './rabbitmq-service.js';
 import { redisService } from './redis-service.js';
 
 /** What the global setup found for one service. */
@@ -40,4 +41,4 @@ export interface ServiceSpec {
 }
 
 /** Every service the suite knows. */
-export const services: readonly ServiceSpec[] = [redisService];
+export const services: readonly ServiceSpec[] = [redisService, rabbitmqService];
