@@ -27,6 +27,9 @@ export interface JobMessage {
   readonly body: Buffer;
 }
 
+/** The error amqplib gives a confirm callback for a `basic.nack` (channel.js); anything else is a close. */
+const AMQPLIB_NACK = 'message nacked';
+
 /** Reason for cancelling timers: preallocated, as `abort()` without one builds a DOMException. */
 const CANCELLED = new Error('cancelled');
 
@@ -102,7 +105,10 @@ export class ConfirmPublisher {
           (err: unknown) => {
             if (p.returned)
               p.settle(new StoreError(`queue \`${queue}\` does not exist: the message was not routed`));
-            else p.settle(err ? 'nack' : 'ack');
+            else if (!err) p.settle('ack');
+            // amqplib answers a closed channel through the same callback, with another error.
+            else if (err instanceof Error && err.message === AMQPLIB_NACK) p.settle('nack');
+            else p.settle(new StoreError('the channel closed before the broker confirmed', { cause: err }));
           },
         );
       } catch (error) {

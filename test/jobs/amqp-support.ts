@@ -30,11 +30,14 @@ export interface AmqpFixture {
   cleanup(): Promise<void>;
 }
 
-/** Destroys the socket under `model`, as a network failure would. */
+/**
+ * Destroys the socket under `model`, as a network failure (ECONNRESET) would. With an error: amqplib
+ * watches the socket's `error` and `end`, and a bare `destroy()` emits neither.
+ */
 export function destroySocket(model: ChannelModel | undefined): void {
   assert.ok(model, 'no connection to destroy');
   const inner = model.connection as unknown as { stream: Socket };
-  inner.stream.destroy();
+  inner.stream.destroy(Object.assign(new Error('test: connection reset'), { code: 'ECONNRESET' }));
 }
 
 /** Waits (real time) until `check` passes. Not a timing assertion: the bound is generous. */
