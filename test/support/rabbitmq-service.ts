@@ -48,6 +48,7 @@ export function probeAmqp(url: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/** The shared RabbitMQ broker: found by the protocol-header probe, never started by the suite. */
 export const rabbitmqService: ServiceSpec = {
   name: 'rabbitmq',
   envVar: 'AMQP_URL',

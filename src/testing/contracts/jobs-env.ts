@@ -184,7 +184,7 @@ export async function untilState(
     return;
   }
   await eventually(`job ${state}`, async () =>
-    state === 'completed' ? processed(env, queue, 'completed') >= 1 : (await queue.counts())[state] >= 1,
+    state === 'completed' ? processed(env, queue, 'completed') >= 1 : (await queue.counts()).dead >= 1,
   );
 }
 
