@@ -139,14 +139,33 @@ export class ConnectionManager {
     return this.live;
   }
 
+  /**
+   * `work`, or a StoreError after `waitMs`: a connection whose broker stopped answering (killed, not
+   * yet detected) must not hold callers forever.
+   */
+  async bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    const timer = new AbortController();
+    const expired = this.s.clock.sleep(this.s.waitMs, timer.signal).then(
+      () => {
+        throw new StoreError(`${what}: no answer from RabbitMQ within ${this.s.waitMs} ms`);
+      },
+      () => new Promise<never>(() => {}),
+    );
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      timer.abort(CANCELLED);
+    }
+  }
+
   /** The confirm-mode publisher of the live connection. */
   async confirmPublisher(timeoutMs: number): Promise<ConfirmPublisher> {
     const live = await this.get();
     const existing = this.publisher ? await this.publisher.catch(() => undefined) : undefined;
     if (existing?.open && this.live === live) return existing;
-    const made = live.model
-      .createConfirmChannel()
-      .then((ch) => new ConfirmPublisher(ch, this.s.clock, timeoutMs));
+    const made = this.bounded(live.model.createConfirmChannel(), 'opening a channel').then(
+      (ch) => new ConfirmPublisher(ch, this.s.clock, timeoutMs),
+    );
     this.publisher = made;
     try {
       return await made;
@@ -160,7 +179,7 @@ export class ConnectionManager {
   async adminChannel(): Promise<Channel> {
     const live = await this.get();
     if (this.admin) return this.admin;
-    const made = live.model.createChannel().then((ch) => {
+    const made = this.bounded(live.model.createChannel(), 'opening a channel').then((ch) => {
       ch.on('error', () => {});
       ch.on('close', () => {
         if (this.admin === made) this.admin = undefined;
@@ -178,7 +197,7 @@ export class ConnectionManager {
   async channel(): Promise<{ channel: Channel; epoch: number }> {
     const live = await this.get();
     try {
-      const channel = await live.model.createChannel();
+      const channel = await this.bounded(live.model.createChannel(), 'opening a channel');
       channel.on('error', () => {}); // a channel error is followed by its close, which its owner handles
       return { channel, epoch: live.epoch };
     } catch (error) {

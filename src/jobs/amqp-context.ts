@@ -76,7 +76,7 @@ export function createAmqpContext(s: AmqpContextSettings): AmqpContext {
       const epoch = s.conn.epoch;
       const known = declarations.get(queue);
       if (known && known.epoch === epoch) return known.done;
-      const done = declare(t);
+      const done = s.conn.bounded(declare(t), `declaring queue \`${queue}\``);
       declarations.set(queue, { epoch, done });
       done.catch(() => {
         if (declarations.get(queue)?.done === done) declarations.delete(queue);
