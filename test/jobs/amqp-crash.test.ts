@@ -37,7 +37,11 @@ interface WorkerProcess {
 /** How often each job's handler ran to the end, by payload n (from every worker's stdout). */
 type Runs = Map<number, number>;
 
+/** Spawn-to-ready times of every worker process, in ms (why the kills come slower than every 300 ms). */
+const readyTimesMs: number[] = [];
+
 function startWorker(prefix: string, queue: string, runs: Runs): WorkerProcess {
+  const spawnedAt = Date.now();
   const child = spawnTracked(
     process.execPath,
     [workerFile, amqpUrl() ?? '', prefix, queue, String(CONCURRENCY)],
@@ -51,8 +55,10 @@ function startWorker(prefix: string, queue: string, runs: Runs): WorkerProcess {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (line === 'ready') worker.ready = true;
-      else if (line.startsWith('done ')) {
+      if (line === 'ready') {
+        worker.ready = true;
+        readyTimesMs.push(Date.now() - spawnedAt);
+      } else if (line.startsWith('done ')) {
         const n = Number(line.slice(5));
         runs.set(n, (runs.get(n) ?? 0) + 1);
       }
@@ -80,6 +86,7 @@ async function runCrashScenario(prefix: string, delivery: JobOptions['delivery']
   const backend = createAmqpJobBackend({ url: amqpUrl() ?? '', prefix });
   const queue = createJobQueue({ name, backend });
   const runs: Runs = new Map();
+  readyTimesMs.length = 0;
   try {
     await addJobs(queue, delivery);
     const workers = Array.from({ length: WORKERS }, () => startWorker(prefix, name, runs));
@@ -128,6 +135,7 @@ async function runCrashScenario(prefix: string, delivery: JobOptions['delivery']
       kills,
       msPerKill: Math.round((drainedAt - startedAt) / Math.max(1, kills)),
       drainMs: drainedAt - startedAt,
+      workerReadyMsMedian: [...readyTimesMs].sort((a, b) => a - b)[Math.floor(readyTimesMs.length / 2)],
       completed: perJob.filter((r) => r > 0).length,
       lost: perJob.filter((r) => r === 0).length,
       duplicates: perJob.reduce((sum, r) => sum + Math.max(0, r - 1), 0),

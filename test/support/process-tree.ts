@@ -49,6 +49,15 @@ export function nodeNameOf(pid: number): string | undefined {
   }
 }
 
+/** The process's command name (/proc/<pid>/comm, e.g. `beam.smp`), or undefined when it is gone. */
+export function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** True while `pid` exists and is not a zombie. */
 export function processAlive(pid: number): boolean {
   try {

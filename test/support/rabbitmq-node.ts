@@ -8,9 +8,11 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -19,7 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { connect } from 'amqplib';
-import { descendants, exited, killTree, nodeNameOf, processAlive } from './process-tree.js';
+import { commandOf, descendants, exited, killTree, nodeNameOf, processAlive } from './process-tree.js';
 import { freePort, onPath, spawnTracked } from './processes.js';
 
 /** A running private RabbitMQ node. */
@@ -110,10 +112,10 @@ async function acceptsAmqp(url: string): Promise<boolean> {
 }
 
 function logTail(dir: string, nodeName: string): string {
-  for (const file of [join(dir, 'log', `${nodeName}.log`), join(dir, 'stdout.log')]) {
-    if (existsSync(file)) return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
-  }
-  return '(no log)';
+  const tails = [join(dir, 'stdout.log'), join(dir, 'log', `${nodeName}.log`)]
+    .filter((file) => existsSync(file))
+    .map((file) => `${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')}`);
+  return tails.join('\n') || '(no log)';
 }
 
 interface Layout {
@@ -182,7 +184,7 @@ export async function startRabbitNode(options: PrivateRabbitOptions = {}): Promi
   };
   const beamPid = (): number | undefined => {
     for (const pid of tree()) {
-      if (nodeNameOf(pid) === nodeName && readComm(pid) === 'beam.smp') return pid;
+      if (nodeNameOf(pid) === nodeName && commandOf(pid) === 'beam.smp') return pid;
     }
     return undefined;
   };
@@ -196,10 +198,11 @@ export async function startRabbitNode(options: PrivateRabbitOptions = {}): Promi
 
   const start = async () => {
     const startedAt = performance.now();
-    const out = join(dir, 'stdout.log');
-    writeFileSync(out, '');
+    // Boot errors come before the node's own log file exists: keep the script's output too.
+    const out = openSync(join(dir, 'stdout.log'), 'a');
     // Its own process group, so a Ctrl-C to the test runner reaches us (and our exit hook) first.
-    child = spawnTracked(server, [], { env, detached: true, stdio: 'ignore' });
+    child = spawnTracked(server, [], { env, detached: true, stdio: ['ignore', out, out] });
+    closeSync(out);
     const current = child;
     const deadline = Date.now() + startTimeoutMs;
     while (!(await acceptsAmqp(url))) {
@@ -291,12 +294,4 @@ export async function startRabbitNode(options: PrivateRabbitOptions = {}): Promi
       removed = true;
     },
   };
-}
-
-function readComm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
