@@ -10,19 +10,25 @@
  * latency p50/p99 at a fixed arrival rate; Redis commands per job over a full add + drain cycle. The
  * phases alternate between the two sides (ours, BullMQ, ours, BullMQ, ...) so that load changes on a
  * shared machine do not all land on one side.
+ *
+ * Then the RabbitMQ section (bench/jobs/amqp.ts; `BENCH_AMQP_JOBS`, default 2000, 0 skips it; broker at
+ * `AMQP_URL`): add and drain at concurrency 1 and 50 for our RabbitMQ backend, our Redis backend (the
+ * same private server) and plain amqplib, with our overhead over plain amqplib.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker as BullWorker, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Counter, Metrics } from '../src/core/metrics.js';
 import type * as JobsModule from '../src/jobs/index.js';
 import type { JobQueue } from '../src/jobs/index.js';
 import type * as JobsRedisModule from '../src/jobs/redis.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { amqpSection, brokerVersion } from './jobs/amqp.js';
+import { completionCounter } from './jobs/completions.js';
 import { importBuilt } from './support/built.js';
 import { type BenchRow, compare, percentile, report } from './support/results.js';
+import { setting } from './support/settings.js';
 
 // The built package (dist/), as users run it; npm run bench builds it first.
 const { createJobQueue, createWorker } = await importBuilt<typeof JobsModule>('jobs/index.js');
@@ -35,6 +41,9 @@ const LATENCY_JOBS = 2000;
 const LATENCY_CONCURRENCY = 50;
 /** Rounds per side; figures are medians (a shared 2-core machine is noisy). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Jobs per add and per drain in the RabbitMQ section (a confirm per add is slower than Redis); 0 skips it. */
+const AMQP_JOBS = setting('BENCH_AMQP_JOBS', 2000, 0);
+const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 
 /** One side of the comparison. */
 interface Side {
@@ -47,34 +56,6 @@ interface Side {
   startLatencyWorker(onStart: (addedAtMs: number) => void): Promise<() => Promise<void>>;
   addTimed(addedAtMs: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Counts recorded completions through the Metrics port, so we time what was applied, not handler calls. */
-function completionCounter() {
-  let completed = 0;
-  let waiter: { target: number; resolve: () => void } | undefined;
-  const noop = { add() {}, record() {}, set() {} };
-  const counter: Counter = {
-    add(value = 1, labels) {
-      if (labels?.outcome !== 'completed') return;
-      completed += value;
-      if (waiter && completed >= waiter.target) waiter.resolve();
-    },
-  };
-  const metrics: Metrics = {
-    counter: (name) => (name === 'jobs.processed' ? counter : noop),
-    histogram: () => noop,
-    gauge: () => noop,
-  };
-  return {
-    metrics,
-    until: (count: number) =>
-      new Promise<void>((r) => {
-        const target = completed + count;
-        if (completed >= target) r();
-        else waiter = { target, resolve: r };
-      }),
-  };
 }
 
 function oursSide(url: string): Side {
@@ -237,6 +218,25 @@ const latency: Phase = async (side) => {
   return { latencyP50Ms: percentile(latencies, 50), latencyP99Ms: percentile(latencies, 99) };
 };
 
+/** The RabbitMQ section's rows, or none (with a line saying why) when it is off or no broker answers. */
+async function rabbitmqRows(redisUrl: string): Promise<BenchRow[]> {
+  if (AMQP_JOBS === 0) {
+    console.log('RabbitMQ section skipped (BENCH_AMQP_JOBS=0)');
+    return [];
+  }
+  const version = await brokerVersion(AMQP_URL);
+  if (version === undefined) {
+    console.log(
+      `RabbitMQ section skipped: no broker at ${AMQP_URL.replace(/\/\/[^@]*@/, '//')} (set AMQP_URL)`,
+    );
+    return [];
+  }
+  console.log(
+    `RabbitMQ section: ${AMQP_JOBS} jobs per case, RabbitMQ ${version}, quorum queues, ${ROUNDS} rotating rounds`,
+  );
+  return amqpSection({ amqpUrl: AMQP_URL, redisUrl, jobs: AMQP_JOBS, rounds: ROUNDS });
+}
+
 async function main() {
   const server = await startRedisServer({ args: ['--maxmemory-policy', 'noeviction'] });
   const admin = new Redis(server.url);
@@ -335,6 +335,7 @@ async function main() {
         peer,
       ),
     ];
+    rows.push(...(await rabbitmqRows(server.url)));
     report('jobs', rows);
     const drainRatio = oursFigures.drainC50PerSec / bullFigures.drainC50PerSec;
     console.log(

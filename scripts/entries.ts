@@ -43,6 +43,7 @@ export const entries: readonly PackageEntry[] = [
   { subpath: './auth/redis', source: 'src/auth/redis.ts', out: 'auth/redis', adapter: true },
   { subpath: './jobs', source: 'src/jobs/index.ts', out: 'jobs/index', adapter: false },
   { subpath: './jobs/redis', source: 'src/jobs/redis.ts', out: 'jobs/redis', adapter: true },
+  { subpath: './jobs/amqp', source: 'src/jobs/amqp.ts', out: 'jobs/amqp', adapter: true },
   { subpath: './notify', source: 'src/notify/index.ts', out: 'notify/index', adapter: false },
   { subpath: './notify/redis', source: 'src/notify/redis.ts', out: 'notify/redis', adapter: true },
   { subpath: './notify/smtp', source: 'src/notify/smtp.ts', out: 'notify/smtp', adapter: true },

@@ -4,18 +4,23 @@
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { argument } from '../core/validate.js';
+import { unsupported } from './capabilities.js';
 import { toJob } from './records.js';
-import type { Job, JobBackend } from './types.js';
+import type { Job, JobBackend, JobBackendCapabilities } from './types.js';
 
 /** The dead-letter queue of a job queue. */
 export interface DeadLetterQueue {
-  /** Dead jobs, oldest death first. Defaults: offset 0, limit 100 (max 1000). */
+  /**
+   * Dead jobs, oldest death first. Defaults: offset 0, limit 100 (max 1000). `UnsupportedError`
+   * (`capability: 'listDead'`) on a backend that cannot page its dead-letter queue.
+   */
   list(options?: { offset?: number; limit?: number }): Promise<Job[]>;
-  /** One job by id (any state), or undefined. */
+  /** One job by id (any state), or undefined. `UnsupportedError` (`capability: 'lookup'`) without lookup. */
   get(id: string): Promise<Job | undefined>;
   /**
    * Moves dead jobs back to the queue with a fresh budget. `ratePerSec` paces the moves so a redrive
-   * does not flood workers or the dependency that failed. Returns how many moved.
+   * does not flood workers or the dependency that failed. Returns how many moved. `'all'` pages the
+   * dead-letter queue, so it needs `listDead` (`UnsupportedError` otherwise); ids work everywhere.
    */
   redrive(ids: readonly string[] | 'all', options?: { ratePerSec?: number }): Promise<number>;
   /** Deletes every dead job; returns how many. */
@@ -31,10 +36,12 @@ const PURGE_BATCH = 500;
 export interface DeadLetterDeps {
   readonly name: string;
   readonly backend: JobBackend;
+  readonly caps: JobBackendCapabilities;
   readonly clock: Clock;
   /** Throws when the queue is closed. */
   open(): void;
-  getJob(id: string): Promise<Job | undefined>;
+  /** The queue's lookup; `what` names the caller in an `UnsupportedError`. */
+  getJob(id: string, what: string): Promise<Job | undefined>;
 }
 
 function checkIds(ids: unknown): readonly string[] | 'all' {
@@ -79,17 +86,21 @@ export function createDeadLetterQueue(d: DeadLetterDeps): DeadLetterQueue {
   return {
     async list(listOptions = {}) {
       d.open();
+      if (!d.caps.listDead) throw unsupported('listDead', d.backend.kind, '`deadLetters.list`');
       const offset = listOptions.offset === undefined ? 0 : argument.integer('offset', listOptions.offset, 0);
       const limit =
         listOptions.limit === undefined ? 100 : argument.integer('limit', listOptions.limit, 1, 1000);
       return (await d.backend.listDead(d.name, { offset, limit })).map((r) => toJob(r));
     },
-    get: (id) => d.getJob(id),
+    get: (id) => d.getJob(id, '`deadLetters.get`'),
     async redrive(ids, redriveOptions = {}) {
       d.open();
       const { ratePerSec } = redriveOptions;
       if (ratePerSec !== undefined) argument.number('ratePerSec', ratePerSec, Number.MIN_VALUE);
-      return redriveBatches(d, checkIds(ids), ratePerSec);
+      const checked = checkIds(ids);
+      if (checked === 'all' && !d.caps.listDead)
+        throw unsupported('listDead', d.backend.kind, "`deadLetters.redrive('all')`");
+      return redriveBatches(d, checked, ratePerSec);
     },
     async purge() {
       d.open();

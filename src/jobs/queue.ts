@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import { defineOptions, opt } from '../core/options.js';
 import { argument } from '../core/validate.js';
+import { capabilitiesOf, checkJobOptions, checkQueueOptions, unsupported } from './capabilities.js';
 import { createDeadLetterQueue, type DeadLetterQueue } from './dead-letters.js';
 import { QueueClosedError, QueueFullError } from './errors.js';
 import { type JobInstruments, jobInstruments, recordDepth } from './instruments.js';
@@ -21,6 +22,7 @@ import type {
   AddLimits,
   Job,
   JobBackend,
+  JobBackendCapabilities,
   JobCounts,
   JobOptions,
   JobQueueOptions,
@@ -91,6 +93,7 @@ const BULK_JOB_KEYS = ['type', 'payload', 'options'];
 function createAdder(
   name: string,
   backend: JobBackend,
+  caps: JobBackendCapabilities,
   clock: Clock,
   limits: AddLimits,
   maxPayloadBytes: number,
@@ -99,6 +102,7 @@ function createAdder(
   const prepare = (type: unknown, payload: unknown, jobOptions: JobOptions | undefined): NewJob => {
     argument.key('type', type, 128);
     const resolved = resolveJobOptions(jobOptions, clock);
+    checkJobOptions(caps, backend.kind, resolved);
     return {
       id: newJobId(clock.now()),
       type: type as string,
@@ -153,6 +157,13 @@ function createAdder(
 /**
  * Creates a job queue. The backend defaults to memory (same semantics, one process).
  *
+ * What the backend does not declare in its `capabilities` is refused with `UnsupportedError`
+ * (`ERR_UNSUPPORTED`, `capability` set) before anything is written: here at construction for a
+ * `maxDepth`/`overflow` policy it does not offer (and an explicit `keepCompletedMs` > 0 without
+ * `lookup`, or `idempotencyWindowMs` without `idempotency`), at `add` for a priority above
+ * `maxPriority`, an `idempotencyKey` or a `timeoutMs` above `maxAttemptMs`, and at the call for
+ * `getJob`/`deadLetters.get` without `lookup` and `deadLetters.list`/`redrive('all')` without `listDead`.
+ *
  * @example
  * ```ts
  * const queue = createJobQueue({ name: 'email', maxDepth: 10_000 });
@@ -164,19 +175,22 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   const { name, clock, metrics, keepCompletedMs } = o;
   const ownsBackend = o.backend === undefined;
   const backend = o.backend ?? createMemoryJobBackend({ clock });
+  const caps = capabilitiesOf(backend, 'createJobQueue');
+  checkQueueOptions(caps, backend.kind, options);
   const limits: AddLimits = {
     maxDepth: o.maxDepth ?? 0,
     overflow: o.overflow,
     idempotencyWindowMs: o.idempotencyWindowMs,
   };
   const m = jobInstruments(metrics);
-  const adder = createAdder(name, backend, clock, limits, o.maxPayloadBytes, m);
+  const adder = createAdder(name, backend, caps, clock, limits, o.maxPayloadBytes, m);
   let closed = false;
   const open = () => {
     if (closed) throw new QueueClosedError(`queue \`${name}\` is closed`);
   };
-  const getJob = async <P>(id: string): Promise<Job<P> | undefined> => {
+  const getJob = async <P>(id: string, what = '`getJob`'): Promise<Job<P> | undefined> => {
     open();
+    if (!caps.lookup) throw unsupported('lookup', backend.kind, what);
     argument.key('id', id, 256);
     const record = await backend.getJob(name, id);
     return record ? toJob<P>(record) : undefined;
@@ -197,7 +211,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       const prepared = adder.prepareBulk(jobs);
       return prepared.length === 0 ? [] : adder.addPrepared(prepared);
     },
-    getJob,
+    getJob: <P>(id: string) => getJob<P>(id),
     async counts() {
       open();
       const counts = await backend.counts(name);
@@ -218,7 +232,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       open();
       await backend.setPaused(name, false);
     },
-    deadLetters: createDeadLetterQueue({ name, backend, clock, open, getJob }),
+    deadLetters: createDeadLetterQueue({ name, backend, caps, clock, open, getJob }),
     async close() {
       if (closed) return;
       closed = true;

@@ -324,6 +324,13 @@ export interface JobBackendCapabilities {
   readonly pause: 'global' | 'local';
   /** `listDead` pages the dead-letter queue without consuming it. */
   readonly listDead: boolean;
+  /**
+   * Longest per-attempt `timeoutMs` the backend can hold a job for, when it has such a limit (RabbitMQ:
+   * the broker's `consumer_timeout`, past which it closes the channel and redelivers). The worker
+   * refuses a larger `timeoutMs` at construction and the queue refuses a job's own at add, both with
+   * `UnsupportedError` (`capability: 'maxAttemptMs'`). Absent: no limit.
+   */
+  readonly maxAttemptMs?: number;
 }
 
 /** The capabilities of a backend that declares none: everything (memory, Redis). */
@@ -389,6 +396,13 @@ export interface JobBackend {
    * comes first; rejects with the signal's reason on abort. Never polls.
    */
   waitForWork(queue: string, request: WaitForWorkRequest): Promise<void>;
+  /**
+   * Hands back jobs the backend fetched ahead for `queue` that no `claim` has returned yet (a broker's
+   * prefetched deliveries), and stops fetching more until the next `claim`. A worker calls it when it
+   * closes, after its claim loop has stopped, so those jobs go to other workers at once. Backends that
+   * fetch nothing ahead (memory, Redis) leave it out.
+   */
+  releaseBuffered?(queue: string): Promise<void>;
   /** Releases what the backend made itself (connections, timers; never the client it was given). */
   close?(): Promise<void>;
 }

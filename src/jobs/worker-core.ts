@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Running } from './handler-context.js';
 import type { JobInstruments } from './instruments.js';
-import type { ClaimResult, Job, JobBackend } from './types.js';
+import type { ClaimResult, Job, JobBackend, JobBackendCapabilities } from './types.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 
 /** The shared state of one worker. */
@@ -16,6 +16,8 @@ export interface WorkerCore {
   /** The queue's name. */
   readonly name: string;
   readonly backend: JobBackend;
+  /** What the backend declares (full when it declares nothing). */
+  readonly caps: JobBackendCapabilities;
   readonly clock: Clock;
   readonly options: ResolvedWorkerOptions;
   readonly instruments: JobInstruments;

@@ -12,7 +12,11 @@ export interface WorkerOptions {
    * paused) is not started but handed back, counted in `jobs.lease.stale`.
    */
   readonly leaseMs?: number;
-  /** Per-attempt limit for jobs without their own `timeoutMs`. Default 300000. */
+  /**
+   * Per-attempt limit for jobs without their own `timeoutMs`. Default 300000. A backend that declares
+   * `capabilities.maxAttemptMs` (RabbitMQ: its `consumer_timeout`) refuses a larger one at
+   * construction with `UnsupportedError` (`capability: 'maxAttemptMs'`).
+   */
   readonly timeoutMs?: number;
   /** Default deadline of `close()`. Default 10000. */
   readonly closeTimeoutMs?: number;

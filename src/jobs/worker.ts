@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, isBackendPatternsError } from '../core/errors.js';
 import { argument } from '../core/validate.js';
 import { runLeaseRenewal, runSampler } from './background.js';
+import { capabilitiesOf, checkAttemptMs, unsupported } from './capabilities.js';
 import { runClaimLoop } from './claim-loop.js';
 import { createCompletionBatcher } from './completions.js';
 import { JobTimeoutError, LeaseLostError, WorkerClosedError } from './errors.js';
@@ -83,12 +84,15 @@ export function createWorker<P = unknown, R = unknown>(
   const q = checkQueue(queue);
   if (typeof handler !== 'function') throw new InvalidArgumentError('`handler` must be a function');
   const o = parseWorkerOptions(options);
+  const caps = capabilitiesOf(q.backend, 'createWorker');
+  checkAttemptMs(caps, q.backend.kind, o.timeoutMs, 'the worker `timeoutMs`');
   const id = randomBytes(6).toString('hex');
   let claimSeq = 0;
   const core: WorkerCore = {
     id,
     name: q.name,
     backend: q.backend,
+    caps,
     clock: q.clock,
     options: o,
     instruments: jobInstruments(q.metrics),
@@ -133,11 +137,15 @@ function skipStale(core: WorkerCore, job: ClaimedJob): void {
   if (core.slots.free() > 0) core.slots.wake();
 }
 
-/** `ctx.progress` and `ctx.heartbeat`, shared by every context of the worker. */
+/**
+ * `ctx.progress` and `ctx.heartbeat`, shared by every context of the worker. Progress on a backend
+ * that cannot store it rejects with `UnsupportedError` in the handler, which may catch it.
+ */
 function contextOpsOf(core: WorkerCore, leaseLost: (r: Running) => void): ContextOps {
   const { backend, name } = core;
   return {
     async progress(r, value) {
+      if (!core.caps.progress) throw unsupported('progress', backend.kind, '`ctx.progress`');
       if (r.job.token === '') return;
       const lease = { id: r.job.id, token: r.job.token };
       if (!(await backend.progress(name, { ...lease, progressJson: encodeResult(value) }))) {
@@ -205,10 +213,15 @@ async function closeWorker(
   core.stopClaiming.abort(new WorkerClosedError(`worker ${id} is closing`));
   slots.wake();
   // One deadline for everything: a claim in flight against an unreachable Redis (which may wait for
-  // the reconnect) and the in-flight handlers.
+  // the reconnect), handing back what the backend fetched ahead, and the in-flight handlers.
   const deadline = new AbortController();
   const expired = core.clock.sleep(timeoutMs, deadline.signal).catch(ignore);
   await Promise.race([claiming, expired]);
+  // Prefetched jobs no handler started go back now rather than when the connection closes.
+  if (backend.releaseBuffered) {
+    const released = backend.releaseBuffered(name).catch((e) => core.report(e));
+    await Promise.race([released, expired]);
+  }
   const pending = [...slots.running.values()];
   if (pending.length) await Promise.race([Promise.all(pending.map((r) => r.done)), expired]);
   deadline.abort(CANCELLED);
@@ -234,8 +247,10 @@ function startWorker(core: WorkerCore, handler: JobHandler): Worker {
   );
   const ctxOps = contextOpsOf(core, leaseLost);
 
+  // Only a timed lease can run out between claim and start; a connection lease holds while it lives.
+  const timedLeases = core.caps.leases === 'timed';
   const start = (job: ClaimedJob, startByMs: number) => {
-    if (job.token !== '' && core.clock.now() > startByMs) return skipStale(core, job);
+    if (timedLeases && job.token !== '' && core.clock.now() > startByMs) return skipStale(core, job);
     const r: Running = { job, view: toJob(job), charged: 0 };
     slots.running.set(job.id, r);
     r.done = runAttempt(core, r, handler, ctxOps, timeouts, record).finally(() => {

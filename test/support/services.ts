@@ -4,6 +4,7 @@
  * install when neither works. Adding PostgreSQL, RabbitMQ or clamd is adding one spec to `services`.
  */
 import { postgresService } from './postgres-service.js';
+import { rabbitmqService } from './rabbitmq-service.js';
 import { redisService } from './redis-service.js';
 
 /** What the global setup found for one service. */
@@ -41,4 +42,4 @@ export interface ServiceSpec {
 }
 
 /** Every service the suite knows. */
-export const services: readonly ServiceSpec[] = [redisService, postgresService];
+export const services: readonly ServiceSpec[] = [redisService, postgresService, rabbitmqService];
