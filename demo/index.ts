@@ -1,7 +1,8 @@
 /**
  * `npm run demo` — a scripted, non-interactive tour of every landed module: what it was asked, what the
  * pattern did, which metric it emitted. In memory by default; `npm run demo -- --redis` uses Redis
- * (REDIS_URL or redis://127.0.0.1:6379).
+ * (REDIS_URL or redis://127.0.0.1:6379); `--amqp` adds the JobQueue on RabbitMQ (AMQP_URL or
+ * amqp://guest:guest@127.0.0.1:5672).
  */
 import { randomBytes } from 'node:crypto';
 import { createMemoryMetrics } from 'backend-patterns/testing';
@@ -10,6 +11,9 @@ import { withUnits } from './metrics-report.js';
 import { sections } from './sections/index.js';
 
 const useRedis = process.argv.includes('--redis');
+const amqpUrl = process.argv.includes('--amqp')
+  ? (process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672')
+  : undefined;
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
 async function connect(): Promise<Redis | undefined> {
@@ -36,6 +40,7 @@ async function main() {
     console.log(`\n${bold(`== ${section.title}`)}\n   problem: ${section.problem}`);
     await section.run({
       redis,
+      amqpUrl,
       metrics,
       prefix,
       step: (asked, did) => console.log(`   - ${asked}\n       → ${did}`),

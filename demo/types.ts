@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 export interface DemoContext {
   /** Set with `npm run demo -- --redis`; sections then use their Redis adapter. */
   readonly redis?: Redis;
+  /** Set with `npm run demo -- --amqp`: the RabbitMQ URL for the jobs-on-a-broker section. */
+  readonly amqpUrl?: string;
   /** A fresh recorder per section; the runner prints what it recorded. */
   readonly metrics: MemoryMetrics;
   /** Key prefix unique to this demo run. */

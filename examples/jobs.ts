@@ -5,9 +5,20 @@
  *
  *   npm run example -- jobs            # memory backend (the default)
  *   npm run example -- jobs --redis    # Redis backend (REDIS_URL or redis://127.0.0.1:6379)
+ *   npm run example -- jobs --amqp     # RabbitMQ backend (AMQP_URL or amqp://guest:guest@127.0.0.1:5672)
+ *
+ * RabbitMQ has no lookup by id and no idempotency keys (see docs/jobs.md, Capabilities): on `--amqp` the
+ * example shows those refusals (ERR_UNSUPPORTED) and reads results from what the handler returned.
  */
 
-import { createJobQueue, createWorker, NonRetryableError } from 'backend-patterns/jobs';
+import { isBackendPatternsError } from 'backend-patterns';
+import {
+  createJobQueue,
+  createWorker,
+  FULL_JOB_CAPABILITIES,
+  NonRetryableError,
+} from 'backend-patterns/jobs';
+import { createAmqpJobBackend } from 'backend-patterns/jobs/amqp';
 import { createRedisJobBackend } from 'backend-patterns/jobs/redis';
 import { createMemoryMetrics } from 'backend-patterns/testing';
 import { Redis } from 'ioredis';
@@ -22,13 +33,24 @@ await redis?.connect();
 const prefix = `example-${process.pid}`;
 const metrics = createMemoryMetrics();
 
-const backend = redis ? createRedisJobBackend({ client: redis, prefix }) : undefined;
+const amqp = process.argv.includes('--amqp')
+  ? createAmqpJobBackend({
+      url: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      prefix,
+      delayStepsMs: [20, 200, 1000], // short ladder steps so the example's backoff is quick
+      maxDepth: 10_000, // the depth limit is a property of the RabbitMQ queue
+    })
+  : undefined;
+const backend = redis ? createRedisJobBackend({ client: redis, prefix }) : amqp;
+const can = backend?.capabilities ?? FULL_JOB_CAPABILITIES;
 const queue = createJobQueue({
   name: 'email',
   backend,
   maxDepth: 10_000, // beyond this, add() throws QueueFullError: shed load instead of queueing forever
+  keepCompletedMs: can.lookup ? 3_600_000 : 0,
   metrics,
 });
+const results = new Map<string, string>();
 
 interface Welcome {
   readonly to: string;
@@ -49,28 +71,34 @@ const worker = createWorker<Welcome>(
   queue,
   async (job, { signal }) => {
     if (!job.payload.to.includes('@')) throw new NonRetryableError('no address'); // retrying cannot help
-    return sendMail(job.payload.to, signal);
+    const reply = await sendMail(job.payload.to, signal);
+    results.set(job.id, reply);
+    return reply;
   },
   { concurrency: 4, leaseMs: 10_000 },
 );
 
-console.log(`backend: ${redis ? 'redis' : 'memory'}`);
+console.log(`backend: ${backend?.kind ?? 'memory'}`);
 const backoff = { type: 'exponential', delayMs: 20, maxDelayMs: 200, jitter: 0.5 } as const;
 const ids: string[] = [];
 for (const to of ['ada@example.com', 'grace@example.com', 'linus@example.invalid', 'barbara@example.com']) {
-  const { id } = await queue.add(
-    'welcome',
-    { to },
-    { attempts: 3, backoff, idempotencyKey: `welcome:${to}` },
-  );
+  const idempotency = can.idempotency ? { idempotencyKey: `welcome:${to}` } : {};
+  const { id } = await queue.add('welcome', { to }, { attempts: 3, backoff, ...idempotency });
   ids.push(id);
 }
-const again = await queue.add(
-  'welcome',
-  { to: 'ada@example.com' },
-  { idempotencyKey: 'welcome:ada@example.com' },
-);
-console.log(`added ${ids.length} jobs; re-adding ada's returned the first job: ${again.duplicate}`);
+try {
+  const again = await queue.add(
+    'welcome',
+    { to: 'ada@example.com' },
+    { idempotencyKey: 'welcome:ada@example.com' },
+  );
+  console.log(`added ${ids.length} jobs; re-adding ada's returned the first job: ${again.duplicate}`);
+} catch (error) {
+  if (!isBackendPatternsError(error, 'ERR_UNSUPPORTED')) throw error;
+  console.log(
+    `added ${ids.length} jobs; an idempotency key on ${backend?.kind}: ${error.code} (nothing added)`,
+  );
+}
 
 const settled = async () => {
   for (;;) {
@@ -91,6 +119,12 @@ if (dead) {
 }
 console.log('counts after the redrive:', await settled());
 for (const id of ids) {
+  if (!can.lookup) {
+    console.log(
+      `  ${id} → ${JSON.stringify(results.get(id))} (from the handler: no getJob on ${backend?.kind})`,
+    );
+    continue;
+  }
   const job = await queue.getJob(id);
   console.log(
     `  ${job?.state.padEnd(9)} ${(job?.payload as Welcome | undefined)?.to} → ${JSON.stringify(job?.result)}`,
@@ -108,7 +142,8 @@ console.log(
 
 await worker.close({ timeoutMs: 1000 });
 await queue.close();
-await backend?.close(); // closes the blocking connection it opened; never your client
+await amqp?.deleteTopology('email'); // the example's queues; a real app keeps them
+await backend?.close(); // closes the connections it opened; never your client
 if (redis) {
   let cursor = '0';
   do {

@@ -4,6 +4,7 @@ import { authSection } from './auth.js';
 import { coreSection } from './core.js';
 import { flagsSection } from './flags.js';
 import { jobsSection } from './jobs.js';
+import { jobsAmqpSection } from './jobs-amqp.js';
 import { notifySection } from './notify.js';
 import { ratelimitSection } from './ratelimit.js';
 import { searchSection } from './search.js';
@@ -14,6 +15,7 @@ export const sections: readonly DemoSection[] = [
   ratelimitSection,
   authSection,
   jobsSection,
+  jobsAmqpSection,
   notifySection,
   accountsSection,
   flagsSection,
