@@ -198,14 +198,18 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The `q` of a cursor: base64url of the first 16 bytes of SHA-256 over the canonical JSON of the
- * resolved sort, the normalised filters (already sorted by field and operator) and the search text.
+ * paginator's name, the resolved sort, the normalised filters (already sorted by field and operator)
+ * and the search text. The name keeps a cursor of one list from opening another list with the same
+ * keys and sort.
  */
 export function queryHash(
   sort: readonly SortTerm[],
   filters: readonly FilterCondition[],
   text: string | undefined,
+  paginator: string,
 ): string {
   const canonical = canonicalJson({
+    p: paginator,
     s: sort.map((t) => [t.field, t.direction, t.nulls]),
     f: filters,
     t: text ?? null,

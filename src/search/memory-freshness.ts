@@ -18,6 +18,9 @@ export interface FreshnessTracker {
   read(): Promise<Freshness>;
 }
 
+/** How long one call of the watermark function may take before it reads as unknown. */
+export const WATERMARK_TIMEOUT_MS = 500;
+
 const validWatermark = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
@@ -32,12 +35,21 @@ export function createFreshness(
   let pending: Promise<number | null> | undefined;
 
   const refresh = async (fn: SourceWatermark): Promise<number | null> => {
+    const stop = new AbortController();
     try {
-      return validWatermark(await fn());
+      // A watermark that never answers must not hold every later query: after the bound it reads as
+      // unknown, and the next refresh calls the function again.
+      const bound = clock.sleep(WATERMARK_TIMEOUT_MS, stop.signal).then(
+        () => null,
+        () => null,
+      );
+      return validWatermark(await Promise.race([Promise.resolve().then(fn), bound]));
     } catch {
       // An unreadable watermark means the lag is unknown (null), not that the query fails: search
       // stays up while the source of truth is down, and the freshness says it cannot vouch for it.
       return null;
+    } finally {
+      stop.abort();
     }
   };
 

@@ -146,7 +146,7 @@ export function createMemorySource<Row = Record<string, unknown>>(
       return applyChanges(bound('apply'), changes, o.updatedAtField, freshness);
     },
     async query(query) {
-      return runQuery(bound('query'), query, freshness);
+      return runQuery(bound('query'), query, freshness, o.clock);
     },
     async close() {
       closed = true;

@@ -3,6 +3,7 @@
  * the initial rows), apply a change-feed batch (checked whole, then committed record by record into the
  * map, every kept sorted array and the text index), and answer a query.
  */
+import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { SearchTimeoutError } from './errors.js';
 import type { FreshnessTracker } from './memory-freshness.js';
@@ -143,6 +144,7 @@ export async function runQuery<Row>(
   s: BoundState<Row>,
   query: SourceQuery,
   freshness: FreshnessTracker,
+  clock: Clock,
 ): Promise<SourceResult<Row>> {
   if (query.signal.aborted) {
     throw new SearchTimeoutError('page', query.timeoutMs, { cause: query.signal.reason });
@@ -151,7 +153,17 @@ export async function runQuery<Row>(
   if (query.text !== undefined) {
     if (s.text === undefined)
       throw new InvalidArgumentError('search text needs a field with a `text` weight');
-    matches = s.text.match(query.text, (key) => s.records.get(key));
+    // The engine runs on the event loop, so no timer can interrupt it: it checks the budget itself
+    // between its passes over the index.
+    const deadlineMs = clock.now() + query.timeoutMs;
+    matches = s.text.match(
+      query.text,
+      (key) => s.records.get(key),
+      () => {
+        if (query.signal.aborted || clock.now() > deadlineMs)
+          throw new SearchTimeoutError('page', query.timeoutMs);
+      },
+    );
   }
   // Page, total and facets are read in one synchronous stretch, so no `apply` falls between them:
   // the memory counterpart of PostgreSQL's single snapshot.

@@ -39,12 +39,21 @@ interface TextDocument {
 
 type Lookup<Row> = (key: KeyValue) => MemoryRecord<Row> | undefined;
 
+/** One query's view of the records: lookup, and each record's field words tokenized once per query. */
+interface MatchScope<Row> {
+  readonly lookup: Lookup<Row>;
+  readonly tokens: (record: MemoryRecord<Row>) => readonly (readonly string[])[];
+}
+
 /** The text index of one memory source. */
 export interface TextIndex<Row> {
   /** Adds, replaces (`previous` given) or removes (`next` undefined) one record's text. */
   update(previous: MemoryRecord<Row> | undefined, next: MemoryRecord<Row> | undefined): void;
-  /** Keys matching `text` with their scores; `lookup` gives a record's fields for phrase checks. */
-  match(text: string, lookup: Lookup<Row>): Map<KeyValue, number>;
+  /**
+   * Keys matching `text` with their scores; `lookup` gives a record's fields for phrase checks.
+   * `checkBudget` runs between the passes over the index and throws to stop a query out of time.
+   */
+  match(text: string, lookup: Lookup<Row>, checkBudget: () => void): Map<KeyValue, number>;
   /** Waits for a running vacuum (clean-up of discarded documents) to end. */
   settle(): Promise<void>;
 }
@@ -57,26 +66,27 @@ const textOf = (record: MemoryRecord<unknown>, field: MemoryField): string => {
 /** Matches one alternative of a query (a conjunction of items) with minisearch, then checks phrases. */
 function groupMatcher<Row>(
   index: MiniSearch<TextDocument>,
-  fields: readonly MemoryField[],
   documentKeys: ReadonlySet<KeyValue>,
-): (group: readonly TextItem[], lookup: Lookup<Row>) => Map<KeyValue, number> {
-  const phraseHolds = (record: MemoryRecord<Row> | undefined, item: TextItem): boolean =>
-    record !== undefined && fields.some((f) => containsPhrase(tokenize(textOf(record, f)), item.words));
+): (group: readonly TextItem[], scope: MatchScope<Row>) => Map<KeyValue, number> {
+  const phraseHolds = (scope: MatchScope<Row>, key: KeyValue, item: TextItem): boolean => {
+    const record = scope.lookup(key);
+    return record !== undefined && scope.tokens(record).some((words) => containsPhrase(words, item.words));
+  };
 
   // A query string, not a QueryCombination: minisearch runs it about twice as fast, and the words are
   // already tokens of the same tokenizer, so joining them with spaces gives the same terms back.
-  const itemMatches = (item: TextItem, lookup: Lookup<Row>) => {
+  const itemMatches = (item: TextItem, scope: MatchScope<Row>) => {
     const words = item.words.filter((w): w is string => w !== null);
     const found = index.search(words.join(' '));
     const keys = found.map((r) => r.id as KeyValue);
-    return item.words.length > 1 ? keys.filter((k) => phraseHolds(lookup(k), item)) : keys;
+    return item.words.length > 1 ? keys.filter((k) => phraseHolds(scope, k, item)) : keys;
   };
 
   const wordsOf = (items: readonly TextItem[]) => [
     ...new Set(items.flatMap((i) => i.words.filter((w): w is string => w !== null))),
   ];
 
-  const positiveScores = (positive: readonly TextItem[], lookup: Lookup<Row>) => {
+  const positiveScores = (positive: readonly TextItem[], scope: MatchScope<Row>) => {
     const scores = new Map<KeyValue, number>();
     // Only exclusions (`-spam`): everything else matches, unscored (PostgreSQL ranks it 0 too).
     if (positive.length === 0) {
@@ -87,18 +97,18 @@ function groupMatcher<Row>(
       scores.set(r.id as KeyValue, r.score);
     }
     for (const item of positive.filter((i) => i.words.length > 1)) {
-      for (const key of scores.keys()) if (!phraseHolds(lookup(key), item)) scores.delete(key);
+      for (const key of scores.keys()) if (!phraseHolds(scope, key, item)) scores.delete(key);
     }
     return scores;
   };
 
-  const matchGroup = (group: readonly TextItem[], lookup: Lookup<Row>) => {
+  const matchGroup = (group: readonly TextItem[], scope: MatchScope<Row>) => {
     const scores = positiveScores(
       group.filter((item) => !item.negated),
-      lookup,
+      scope,
     );
     for (const item of group.filter((i) => i.negated)) {
-      for (const key of itemMatches(item, lookup)) scores.delete(key);
+      for (const key of itemMatches(item, scope)) scores.delete(key);
     }
     return scores;
   };
@@ -136,7 +146,7 @@ export function createTextIndex<Row>(
     texts: Object.fromEntries(fields.map((f) => [f.name, textOf(record, f)])),
   });
 
-  const matchGroup = groupMatcher<Row>(index, fields, documentKeys);
+  const matchGroup = groupMatcher<Row>(index, documentKeys);
   let vacuuming: Promise<void> = Promise.resolve();
 
   return {
@@ -155,12 +165,26 @@ export function createTextIndex<Row>(
         vacuuming = index.vacuum({ batchSize: 1000, batchWait: 10 });
       }
     },
-    match(text, lookup) {
+    match(text, lookup, checkBudget) {
       const parsed: ParsedText = parseText(text, (w) => stop.has(w));
+      const cache = new Map<KeyValue, readonly (readonly string[])[]>();
+      const scope: MatchScope<Row> = {
+        lookup,
+        tokens(record) {
+          let words = cache.get(record.key);
+          if (words === undefined) {
+            words = fields.map((f) => tokenize(textOf(record, f)));
+            cache.set(record.key, words);
+          }
+          return words;
+        },
+      };
       const total = new Map<KeyValue, number>();
       for (const group of parsed) {
-        for (const [key, score] of matchGroup(group, lookup)) total.set(key, (total.get(key) ?? 0) + score);
+        checkBudget();
+        for (const [key, score] of matchGroup(group, scope)) total.set(key, (total.get(key) ?? 0) + score);
       }
+      checkBudget();
       return total;
     },
     async settle() {

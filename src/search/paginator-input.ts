@@ -60,9 +60,32 @@ function resolveText(o: ResolvedPaginatorOptions<unknown>, value: unknown): stri
   const text = value.trim();
   if (text === '') return undefined;
   if (!o.searchable) throw new InvalidQueryError('search', 'this list has no full-text search');
-  const problem = stringProblem(text, o.maxTextLength);
+  const problem = stringProblem(text, o.maxTextLength) ?? textComplexityProblem(text);
   if (problem !== undefined) throw new InvalidQueryError('search', problem);
   return text;
+}
+
+/** Most words, `OR` alternatives, quoted phrases and `-` exclusions in one search text. */
+export const TEXT_LIMITS = Object.freeze({ words: 32, alternatives: 4, phrases: 4, exclusions: 4 });
+
+/**
+ * Bounds the work one search text can ask for: every alternative, phrase and exclusion is another pass
+ * over the index (an in-process engine runs them on the event loop), so 64 `OR`s in 256 characters
+ * would block the process for seconds.
+ */
+function textComplexityProblem(text: string): string | undefined {
+  const chunks = text.split(/\s+/u).filter((c) => c !== '');
+  const count = (test: (chunk: string) => boolean) => chunks.filter(test).length;
+  const figures = {
+    words: chunks.length,
+    alternatives: count((c) => c === 'OR') + 1,
+    phrases: Math.floor((text.match(/"/gu)?.length ?? 0) / 2),
+    exclusions: count((c) => c.startsWith('-')),
+  };
+  for (const [name, limit] of Object.entries(TEXT_LIMITS) as [keyof typeof TEXT_LIMITS, number][]) {
+    if (figures[name] > limit) return `has more than ${limit} ${name}`;
+  }
+  return undefined;
 }
 
 function resolveSortInput(o: ResolvedPaginatorOptions<unknown>, value: unknown, text: string | undefined) {

@@ -121,7 +121,7 @@ export async function cursorPage<Row>(c: PageContext<Row>, input: unknown): Prom
   const record = requestRecord(input);
   checkKind(record, CURSOR_KEYS, 'cursorPage');
   const q: ResolvedQuery = resolveQuery(c.options, record, 'keyset');
-  const hash = queryHash(q.sort.terms, q.filters, q.text);
+  const hash = queryHash(q.sort.terms, q.filters, q.text, c.options.name);
   const types = termTypes(c.options, q.sort.terms);
   const r = keysetRequest(c, record, types, hash);
   const page = {

@@ -14,6 +14,7 @@ import type {
   FieldSpec,
   FieldType,
   FilterOperatorName,
+  NullsPlacement,
   PaginatorOptions,
   SearchSource,
   TextWeights,
@@ -33,6 +34,7 @@ export interface ResolvedField {
   readonly type: FieldType;
   readonly column: string;
   readonly nullable: boolean;
+  readonly nulls: NullsPlacement;
   readonly filter: ReadonlySet<FilterOperatorName>;
   readonly facet: boolean;
   readonly text: 'A' | 'B' | 'C' | 'D' | undefined;
@@ -43,6 +45,7 @@ const fieldShape = opt.shape(
     type: opt.oneOf(['string', 'number', 'integer', 'boolean', 'timestamp'] as const, { required: true }),
     column: opt.matching(COLUMN_PATTERN, 'a column identifier: [a-z_][a-z0-9_]{0,62}'),
     nullable: opt.boolean({ default: false }),
+    nulls: opt.oneOf(['first', 'last'] as const),
     filter: opt.list(opt.oneOf(['eq', 'in', 'range', 'prefix'] as const, { required: true }), {
       maxItems: 4,
     }),
@@ -63,6 +66,9 @@ function parseField(name: string, value: unknown, path: string, owner: string): 
   if (filter.has('range') && spec.type === 'boolean') {
     throw optionError(owner, `${path}.filter`, "free of 'range' (booleans have no range)");
   }
+  if (spec.nulls !== undefined && !spec.nullable) {
+    throw optionError(owner, `${path}.nulls`, 'absent: only nullable fields have nulls to place');
+  }
   if (spec.text !== undefined && spec.type !== 'string') {
     throw optionError(owner, `${path}.text`, 'absent: only string fields are searched as text');
   }
@@ -71,6 +77,7 @@ function parseField(name: string, value: unknown, path: string, owner: string): 
     type: spec.type,
     column: spec.column ?? name,
     nullable: spec.nullable,
+    nulls: spec.nulls ?? 'last',
     filter,
     facet: spec.facet,
     text: spec.text,
@@ -249,6 +256,7 @@ function schemaFields(fields: ReadonlyMap<string, ResolvedField>): FieldMap {
       type: f.type,
       column: f.column,
       nullable: f.nullable,
+      ...(f.nullable ? { nulls: f.nulls } : {}),
       filter: Object.freeze([...f.filter]),
       facet: f.facet,
       ...(f.text === undefined ? {} : { text: f.text }),

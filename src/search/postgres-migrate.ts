@@ -81,7 +81,10 @@ function resolveTerms(
 ): readonly SortTerm[] {
   if (typeof sort !== 'string') return sort;
   const nullable = new Map(
-    Object.entries(fields).map(([name, spec]) => [name, { nullable: spec.nullable === true }]),
+    Object.entries(fields).map(([name, spec]) => [
+      name,
+      { nullable: spec.nullable === true, nulls: spec.nulls ?? 'last' },
+    ]),
   );
   const resolved = resolveSort(sort, nullable, key);
   if (typeof resolved === 'string') throw new InvalidOptionError(`${OWNER}: sort \`${sort}\` ${resolved}`);

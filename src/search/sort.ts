@@ -3,7 +3,7 @@
  * full-text score, always descending) resolved to {@link SortTerm} lists ending with the unique key.
  * Only the paginator's configured sorts are ever parsed; a client's `sort` is looked up, never parsed.
  */
-import { RELEVANCE_FIELD, type SortTerm } from './types.js';
+import { type NullsPlacement, RELEVANCE_FIELD, type SortTerm } from './types.js';
 
 /** The client-facing token of the relevance sort. */
 export const RELEVANCE_TOKEN = 'relevance';
@@ -14,6 +14,8 @@ export const MAX_SORT_TERMS = 8;
 /** What sort parsing needs to know about a field. */
 export interface SortableField {
   readonly nullable: boolean;
+  /** Where its nulls sort (default `last`). */
+  readonly nulls?: NullsPlacement;
 }
 
 /** A sort resolved against the fields. */
@@ -33,9 +35,11 @@ function parseTerm(raw: string, fields: ReadonlyMap<string, SortableField>): Sor
     if (descending) return '`relevance` is always descending; write it without `-`';
     return { field: RELEVANCE_FIELD, direction: 'desc', nulls: 'last' };
   }
-  if (!fields.has(name)) return `names \`${name}\`, which is not a declared field`;
-  // Nulls go last in both directions (explicit NULLS LAST in SQL); backward reads flip them.
-  return { field: name, direction: descending ? 'desc' : 'asc', nulls: 'last' };
+  const field = fields.get(name);
+  if (field === undefined) return `names \`${name}\`, which is not a declared field`;
+  // Nulls go where the field says in both directions (explicit NULLS FIRST/LAST in SQL); backward
+  // reads flip them.
+  return { field: name, direction: descending ? 'desc' : 'asc', nulls: field.nulls ?? 'last' };
 }
 
 /** Parses and resolves one configured sort; returns a message on failure. */

@@ -30,6 +30,11 @@ export interface FieldSpec {
   readonly column?: string;
   /** Whether the value may be null or missing. Default false. */
   readonly nullable?: boolean;
+  /**
+   * Where nulls go when sorting on this field, in both directions: `last` (default) or `first`. A
+   * backward read flips it with the direction. Only for nullable fields.
+   */
+  readonly nulls?: NullsPlacement;
   /** Operators clients may filter with. Default none (not filterable). */
   readonly filter?: readonly FilterOperatorName[];
   /** Whether facet counts may be asked for this field. Default false. */

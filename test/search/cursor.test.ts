@@ -30,7 +30,7 @@ const types: CursorTermType[] = [
   { type: 'number', nullable: true },
   { type: 'integer', nullable: false },
 ];
-const q = queryHash(sort, [], undefined);
+const q = queryHash(sort, [], undefined, 'default');
 const values = ['2026-01-01T00:00:00.123456Z', null, 42];
 
 function codec(keys = [key1], ttlMs?: number) {
@@ -87,14 +87,15 @@ describe('cursor codec', () => {
   it('refuses a cursor of another query', () => {
     const { codec: c } = codec();
     const cursor = c.encode({ s: values, d: 'a', q, n: 0 });
-    const other = queryHash(sort, [{ field: 'status', op: 'eq', value: 'open' }], undefined);
+    const other = queryHash(sort, [{ field: 'status', op: 'eq', value: 'open' }], undefined, 'default');
     expect(reasonOf(() => c.decode(cursor, 'after', other, types))).toBe('ERR_SEARCH_CURSOR_MISMATCH');
   });
 
   it('hashes queries canonically', () => {
     expect(canonicalJson({ b: 1, a: [-0, 'x', null], c: undefined })).toBe('{"a":[0,"x",null],"b":1}');
-    expect(queryHash(sort, [], 'lamp')).not.toBe(queryHash(sort, [], undefined));
-    expect(queryHash(sort, [], undefined)).toBe(q);
+    expect(queryHash(sort, [], 'lamp', 'default')).not.toBe(queryHash(sort, [], undefined, 'default'));
+    expect(queryHash(sort, [], undefined, 'default')).toBe(q);
+    expect(queryHash(sort, [], undefined, 'other-list')).not.toBe(q);
     expect(q).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
@@ -209,7 +210,7 @@ describe('cursor decoding under fuzzing', () => {
   });
 
   it('payloads swapped between queries are mismatches or signature failures', () => {
-    const other = c.encode({ s: values, d: 'a', q: queryHash(sort, [], 'other'), n: 0 });
+    const other = c.encode({ s: values, d: 'a', q: queryHash(sort, [], 'other', 'default'), n: 0 });
     const [, p1 = '', s1 = ''] = good.split('.');
     const [, p2 = '', s2 = ''] = other.split('.');
     expect(decode(`v1.${p2}.${s1}`)).toBe('ERR_SEARCH_CURSOR_INVALID');
