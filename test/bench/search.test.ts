@@ -196,6 +196,7 @@ describe.skipIf(noPostgres)('the bench on the built package and PostgreSQL', () 
           `${shape} keyset ours @${depth}`,
           `${shape} keyset raw @${depth}`,
           `${shape} offset ours @${depth}`,
+          `${shape} offset raw deferred @${depth}`,
           `${shape} offset raw @${depth}`,
         ]);
         expect(await checkSameRows(tasks)).toHaveLength(20);
