@@ -135,7 +135,7 @@ async function pagingCase(built: Built, pool: pg.Pool, settings: SearchBenchSett
     ),
   ];
   console.log(
-    `${shape}: every depth's four pages read the same rows; statements per page: ours keyset ${keysetStatements}, ` +
+    `${shape}: every depth's five pages read the same rows; statements per page: ours keyset ${keysetStatements}, ` +
       `offset ${offsetStatements} (raw: 1); sampling`,
   );
   const samples = await sampleInterleaved(tasks, settings, console.log);

@@ -6,7 +6,8 @@
  * 1,000; the walk's own speed is reported too), so the measured cursor is one a client would hold. The
  * raw side gets the same row's key with one `OFFSET d - 1 LIMIT 1` query (setup, not measured).
  *
- * Before any timing, every depth's four pages (ours keyset, ours offset, raw keyset, raw offset) must hold
+ * Before any timing, every depth's five pages (ours keyset, ours offset, raw keyset, raw offset, and raw
+ * offset as a deferred join: the OFFSET on the index alone, a figure for what offset pages could cost) must hold
  * the same ids: a keyset page that skips or repeats rows fails the run instead of looking fast.
  */
 import type { Paginator } from '../../src/search/index.js';
@@ -115,7 +116,7 @@ export async function walkToDepths(
 
 const ids = (page: { readonly items: readonly BenchRow[] }) => page.items.map((r) => String(r.id));
 
-/** The four tasks of one depth: ours keyset and offset, raw keyset and offset. */
+/** The five tasks of one depth: ours keyset and offset, raw keyset, deferred-join offset and offset (last). */
 export async function depthTasks(
   paginator: Paginator<BenchRow>,
   raw: RawSql,
@@ -140,6 +141,7 @@ export async function depthTasks(
       run: async () =>
         ids(await paginator.offsetPage({ sort, page: depth / pageSize + 1, limit: pageSize, total: 'none' })),
     },
+    { name: label('offset raw deferred'), run: () => raw.offsetDeferred(shape, depth, pageSize) },
     { name: label('offset raw'), run: () => raw.offsetPage(shape, depth, pageSize) },
   ];
 }

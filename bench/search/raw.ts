@@ -37,6 +37,11 @@ export interface RawKey {
 /** The raw queries of one table (`schema.table`, trusted identifiers of the bench's own). */
 export interface RawSql {
   offsetPage(shape: SortShape, offset: number, limit: number): Promise<string[]>;
+  /**
+   * The same offset page as a deferred join: the OFFSET walks the sort index alone (an index-only scan
+   * when the visibility map is current), and only the page's rows are read from the table.
+   */
+  offsetDeferred(shape: SortShape, offset: number, limit: number): Promise<string[]>;
   /** Rows after `after` (or the first page), `limit + 1` read as the source does. */
   keysetPage(shape: SortShape, after: RawKey | null, limit: number): Promise<string[]>;
   /** The key of the row at 0-based position `index` in the shape's order (setup, not measured). */
@@ -52,6 +57,18 @@ export function rawSql(pool: Pool, qualified: string, tsvColumn = 'search_tsv'):
     async offsetPage(shape, offset, limit) {
       const { rows } = await pool.query<{ id: string }>(
         `SELECT ${COLUMNS} FROM ${qualified} ORDER BY ${ORDER[shape]} LIMIT $1 OFFSET $2`,
+        [limit + 1, offset],
+      );
+      return ids(rows).slice(0, limit);
+    },
+    async offsetDeferred(shape, offset, limit) {
+      const keys = shape === 'single' ? 'id, created_at' : 'id, category, created_at';
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT ${COLUMNS.split(', ')
+          .map((c) => `t.${c}`)
+          .join(', ')} FROM ${qualified} AS t
+           JOIN (SELECT ${keys} FROM ${qualified} ORDER BY ${ORDER[shape]} LIMIT $1 OFFSET $2) AS p USING (id)
+          ORDER BY ${ORDER[shape].replaceAll(/(category|created_at|id) /g, 'p.$1 ')}`,
         [limit + 1, offset],
       );
       return ids(rows).slice(0, limit);

@@ -35,7 +35,7 @@ export function pagingRows(
   for (const depth of depths) {
     const at = (side: string) => summary(get(`${shape} ${side} @${depth}`).ms);
     const [keyset, offset] = [at('keyset ours'), at('offset ours')];
-    const [keysetRaw, offsetRaw] = [at('keyset raw'), at('offset raw')];
+    const [keysetRaw, offsetRaw, deferred] = [at('keyset raw'), at('offset raw'), at('offset raw deferred')];
     const where = `${sort}, ${depthLabel(depth)}`;
     out.push(
       compare(
@@ -69,6 +69,14 @@ export function pagingRows(
         offset.p50,
         offsetRaw.p50,
         'raw SQL offset',
+      ),
+      compare(
+        `${where}: offset page, p50`,
+        'ms',
+        'lower-is-better',
+        offset.p50,
+        deferred.p50,
+        'raw SQL offset as a deferred join (OFFSET on the index only)',
       ),
     );
   }
