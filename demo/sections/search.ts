@@ -61,10 +61,10 @@ export const searchSection: DemoSection = {
     step('walk every "search" article newest first with cursors', `${pages} pages, ${rows} rows, none twice`);
 
     const offset = await paginator.offsetPage({ page: 2, limit: 50, facets: ['topic'], total: 'exact' });
-    const facets = offset.facets?.[0]?.values.map((v) => `${v.value}=${v.count}`).join(', ');
+    const facets = offset.facets?.[0]?.values.map((v) => `${v.value} ${v.count} articles`).join(', ');
     step(
       'offset page 2 of 50 with a topic facet',
-      `total ${offset.total?.value}, ${offset.pageCount} pages, ${facets}`,
+      `total ${offset.total?.value} articles in ${offset.pageCount} pages; by topic: ${facets}`,
     );
 
     const ranked = await paginator.cursorPage({ search: 'durable index', sort: 'relevance', first: 3 });

@@ -17,7 +17,7 @@ import {
   TEXT_CONFIG_PATTERN,
   textConfigLiteral,
 } from './postgres-options.js';
-import { flipSort } from './postgres-sql.js';
+import { flipSort, nullsClause } from './postgres-sql.js';
 import { resolveSort } from './sort.js';
 import { type FieldMap, RELEVANCE_FIELD, type SortTerm } from './types.js';
 
@@ -97,7 +97,7 @@ function sortIndexColumn(term: SortTerm, fields: FieldMap): string {
     throw new InvalidOptionError(`${OWNER}: sort names \`${term.field}\`, which is not a field`);
   const column = quoteIdent(checkColumn(OWNER, term.field, spec.column ?? term.field));
   const collate = spec.type === 'string' ? ' COLLATE "C"' : '';
-  return `${column}${collate} ${term.direction === 'asc' ? 'ASC' : 'DESC'} NULLS ${term.nulls === 'first' ? 'FIRST' : 'LAST'}`;
+  return `${column}${collate} ${term.direction === 'asc' ? 'ASC' : 'DESC'}${nullsClause(term, spec.nullable === true)}`;
 }
 
 function textStatements(o: ReturnType<typeof parseOptions>, relation: string, create: string): string[] {

@@ -107,7 +107,10 @@ export function pageStatement(
   const sort = backward ? flipSort(query.sort) : [...query.sort];
   const select = selectList(ctx, rowColumns, sort);
   const order = sort
-    .map((term) => orderItem(sortExpression(ctx, boundColumn(ctx.table, term.field)), term))
+    .map((term) => {
+      const column = boundColumn(ctx.table, term.field);
+      return orderItem(sortExpression(ctx, column), term, column.nullable);
+    })
     .join(', ');
   const where = whereConditions(ctx, query);
   const from = `FROM ${ctx.table.relation} AS t`;
@@ -135,12 +138,11 @@ export function pageStatement(
   if (seeks.length === 0) return { sql: 'SELECT 1 WHERE false', values: [], readSort: sort, backward };
   if (seeks.length === 1) return { sql: seeks[0] ?? '', values: ctx.params.values, readSort: sort, backward };
   const outerOrder = sort
-    .map((term, i) =>
-      orderItem(
-        `u."${SORT_ALIAS}${i}"${boundColumn(ctx.table, term.field).type === 'string' ? ' COLLATE "C"' : ''}`,
-        term,
-      ),
-    )
+    .map((term, i) => {
+      const column = boundColumn(ctx.table, term.field);
+      const collate = column.type === 'string' ? ' COLLATE "C"' : '';
+      return orderItem(`u."${SORT_ALIAS}${i}"${collate}`, term, column.nullable);
+    })
     .join(', ');
   const sql = `SELECT * FROM (${seeks.map((s) => `(${s})`).join(' UNION ALL ')}) AS u ORDER BY ${outerOrder} LIMIT ${limit}`;
   return { sql, values: ctx.params.values, readSort: sort, backward };

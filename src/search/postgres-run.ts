@@ -1,8 +1,8 @@
 /**
  * Runs one search in one `REPEATABLE READ READ ONLY` transaction (page, total and facets see the same
- * snapshot) on a connection of its own, under three bounds: `statement_timeout`, set with
- * `set_config(..., true)` (that is `SET LOCAL`, parameterised) to the remaining budget before every
- * statement; savepoints around the optional parts, so their timeout rolls back only them; and a client
+ * snapshot) on a connection of its own, under three bounds: `statement_timeout`, set with `SET LOCAL`
+ * to the remaining budget before every statement (in one round trip with a pending `BEGIN` or
+ * `SAVEPOINT`); savepoints around the optional parts, so their timeout rolls back only them; and a client
  * deadline (budget + grace, or the caller's abort) that destroys the connection when the server does
  * not answer at all. A transaction is never left open: ROLLBACK in `finally`, and a connection in an
  * unknown state goes back to the pool as broken (`release(err)`), which closes it.
@@ -146,6 +146,11 @@ class Session implements Snapshot {
   private part: Part = 'page';
   private open = false;
   private broken = false;
+  /**
+   * Statements owed before the next one (`BEGIN`, a `SAVEPOINT`): sent in the same round trip as the
+   * next statement timeout, one simple query, so a page costs three round trips, not four.
+   */
+  private owed: string[] = [];
 
   constructor(
     private readonly client: PgPoolClient,
@@ -160,10 +165,9 @@ class Session implements Snapshot {
 
   async transaction<T>(body: (snapshot: Snapshot, alive: () => boolean) => Promise<T>): Promise<T> {
     try {
-      await this.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      this.open = true;
+      this.owed.push('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const result = await body(this, () => !this.deadline.killed);
-      if (!this.deadline.killed) {
+      if (!this.deadline.killed && this.open) {
         await this.exec('COMMIT');
         this.open = false;
       }
@@ -177,22 +181,31 @@ class Session implements Snapshot {
     this.part = part;
     const leftMs = Math.ceil(this.endsAt - this.budget.clock.now() - reserveMs);
     if (leftMs <= 0) throw new SearchTimeoutError(part, this.budget.timeoutMs);
-    await this.exec("SELECT set_config('statement_timeout', $1, true)", [String(leftMs)]);
+    // `leftMs` is an integer computed here, never input: safe to write into the simple query that also
+    // carries the owed BEGIN or SAVEPOINT.
+    const setup = [...this.owed, `SET LOCAL statement_timeout = ${leftMs}`].join('; ');
+    if (this.owed.length > 0 && this.owed[0]?.startsWith('BEGIN')) this.open = true;
+    this.owed = [];
+    await this.exec(setup);
     return (await this.exec(statement.sql, statement.values)).rows;
   }
 
   async optional(body: () => Promise<void>): Promise<boolean> {
     if (this.deadline.killed || this.endsAt - this.budget.clock.now() <= 0) return false;
-    await this.exec('SAVEPOINT bp_search_part');
+    this.owed.push('SAVEPOINT bp_search_part');
+    // The savepoint is sent with the part's first statement; a part that sent nothing owes nothing.
+    const sent = () => !this.owed.includes('SAVEPOINT bp_search_part');
     try {
       await body();
     } catch (e) {
       if (this.deadline.killed) return false;
       if (!(e instanceof SearchTimeoutError)) throw e;
-      await this.exec('ROLLBACK TO SAVEPOINT bp_search_part');
+      if (sent()) await this.exec('ROLLBACK TO SAVEPOINT bp_search_part');
+      else this.owed.pop();
       return false;
     }
-    await this.exec('RELEASE SAVEPOINT bp_search_part');
+    if (sent()) await this.exec('RELEASE SAVEPOINT bp_search_part');
+    else this.owed.pop();
     return true;
   }
 

@@ -130,9 +130,17 @@ export function whereConditions(ctx: SqlContext, query: Pick<SourceQuery, 'filte
 export const whereClause = (conditions: readonly string[]): string =>
   conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
 
-/** One ORDER BY item. */
-export const orderItem = (expr: string, term: SortTerm): string =>
-  `${expr} ${term.direction === 'asc' ? 'ASC' : 'DESC'} NULLS ${term.nulls === 'first' ? 'FIRST' : 'LAST'}`;
+/**
+ * One ORDER BY item. The NULLS clause is written only for nullable columns: on a column without nulls it
+ * changes no order, but `DESC NULLS LAST` could not use an ordinary `DESC` index (and ours are built
+ * the same way, by `nullsClause` in the migration helper).
+ */
+export const orderItem = (expr: string, term: SortTerm, nullable: boolean): string =>
+  `${expr} ${term.direction === 'asc' ? 'ASC' : 'DESC'}${nullsClause(term, nullable)}`;
+
+/** ` NULLS FIRST` / ` NULLS LAST` for a nullable column, nothing for one without nulls. */
+export const nullsClause = (term: SortTerm, nullable: boolean): string =>
+  nullable ? ` NULLS ${term.nulls === 'first' ? 'FIRST' : 'LAST'}` : '';
 
 /** The sort read backwards: every direction and nulls placement flipped. */
 export const flipSort = (sort: readonly SortTerm[]): SortTerm[] =>

@@ -69,7 +69,7 @@ describe('postgres page SQL', () => {
   it('backward reads flip every direction and nulls placement', () => {
     const s = build([term('price'), term('id')], [9.5, 1], 'backward');
     expect(s.backward).toBe(true);
-    expect(s.sql).toContain('ORDER BY t."price" DESC NULLS FIRST, t."id" DESC NULLS FIRST');
+    expect(s.sql).toContain('ORDER BY t."price" DESC NULLS FIRST, t."id" DESC');
     expect(s.sql).toContain('WHERE t."price" < $2 ORDER BY');
     expect(s.sql).not.toContain('IS NULL ORDER BY');
   });
