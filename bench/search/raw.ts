@@ -15,12 +15,11 @@ export const SORTS: Readonly<Record<SortShape, string>> = {
   mixed: 'category,-createdAt',
 };
 
-// Spelled as the migration helper's indexes are (NULLS LAST on every term): a plain `created_at DESC`
-// means NULLS FIRST, which those indexes cannot serve even on NOT NULL columns, and PostgreSQL sorts
-// the whole table instead.
+// Spelled as the migration helper's indexes are: NULLS LAST on the nullable `category` only (on a NOT
+// NULL column the clause changes no order but would keep PostgreSQL from using a plain DESC index).
 const ORDER: Readonly<Record<SortShape, string>> = {
-  single: 'created_at DESC NULLS LAST, id DESC NULLS LAST',
-  mixed: 'category ASC NULLS LAST, created_at DESC NULLS LAST, id DESC NULLS LAST',
+  single: 'created_at DESC, id DESC',
+  mixed: 'category ASC NULLS LAST, created_at DESC, id DESC',
 };
 
 const COLUMNS = 'id, created_at, category, price, title, body';

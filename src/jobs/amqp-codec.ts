@@ -26,6 +26,12 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** Longest timer Node runs (a larger one fires after 1 ms): a bigger `timeoutMs` is not one of ours. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Latest `readyAtMs` we accept: year 2286. A job "ready" later would circle the ladder for ever. */
+const MAX_EPOCH_MS = 10 ** 13;
+const isTimeout = (v: unknown): v is number => isCount(v) && v <= MAX_TIMEOUT_MS;
+const isInstant = (v: unknown): v is number => isTime(v) && v <= MAX_EPOCH_MS;
 
 function isJobError(v: unknown): v is JobError {
   return isObject(v) && typeof v.message === 'string';
@@ -62,10 +68,10 @@ function badField(b: Record<string, unknown>): string | undefined {
   if (!Number.isSafeInteger(b.attempts) || (b.attempts as number) < 1) return 'attempts';
   if (!isCount(b.attemptsMade)) return 'attemptsMade';
   if (b.delivery !== 'at-least-once' && b.delivery !== 'at-most-once') return 'delivery';
-  if (!isCount(b.timeoutMs)) return 'timeoutMs';
+  if (!isTimeout(b.timeoutMs)) return 'timeoutMs';
   if (!isBackoff(b.backoff)) return 'backoff';
-  if (!isTime(b.createdAtMs)) return 'createdAtMs';
-  if (!isTime(b.readyAtMs)) return 'readyAtMs';
+  if (!isInstant(b.createdAtMs)) return 'createdAtMs';
+  if (!isInstant(b.readyAtMs)) return 'readyAtMs';
   if (!isHistory(b.history)) return 'history';
   if (b.error !== undefined && !isJobError(b.error)) return 'error';
   if (b.finishedAtMs !== undefined && !isTime(b.finishedAtMs)) return 'finishedAtMs';

@@ -36,6 +36,9 @@ export interface LiveConnection {
 
 const CANCELLED = new Error('cancelled');
 
+/** A connection that lived shorter than this counts as a failed attempt: its backoff keeps growing. */
+const STABLE_CONNECTION_MS = 5000;
+
 /** Delay before reconnection attempt `attempt` (0-based): exponential, the upper half randomised. */
 export function reconnectDelayMs(s: ReconnectSettings, attempt: number): number {
   const capped = Math.min(s.maxDelayMs, s.initialDelayMs * 2 ** Math.min(attempt, 30));
@@ -48,6 +51,9 @@ export class ConnectionManager {
   private live: LiveConnection | undefined;
   private loop: Promise<void> | undefined;
   private epochSeq = 0;
+  /** Connections in a row that dropped before they were stable (a broker closing each at once). */
+  private flaps = 0;
+  private upAtMs = 0;
   private readonly waiters = new Set<() => void>();
   private readonly stop = new AbortController();
   private publisher: Promise<ConfirmPublisher> | undefined;
@@ -98,7 +104,13 @@ export class ConnectionManager {
   }
 
   private async connectLoop(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
+    // After a short-lived connection, wait before trying again, as after a failed attempt: a broker
+    // that accepts and then drops every connection must not get one per round trip.
+    if (this.flaps > 0) {
+      const delayMs = reconnectDelayMs(this.s.reconnect, this.flaps - 1);
+      await this.s.clock.sleep(delayMs, this.stop.signal).catch(() => {});
+    }
+    for (let attempt = this.flaps; !this.closed; attempt++) {
       try {
         const model = await this.s.connect();
         if (this.closed) {
@@ -117,6 +129,7 @@ export class ConnectionManager {
   private up(model: ChannelModel): void {
     const live: LiveConnection = { epoch: ++this.epochSeq, model };
     this.live = live;
+    this.upAtMs = this.s.clock.now();
     this.loop = undefined;
     model.on('error', (error: unknown) => {
       this.lastError = error;
@@ -128,6 +141,7 @@ export class ConnectionManager {
   private down(live: LiveConnection): void {
     if (this.live !== live) return;
     this.live = undefined;
+    this.flaps = this.s.clock.now() - this.upAtMs < STABLE_CONNECTION_MS ? this.flaps + 1 : 0;
     this.publisher = undefined;
     this.admin = undefined;
     this.s.onDown(live.epoch);

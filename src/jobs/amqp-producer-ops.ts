@@ -7,6 +7,7 @@ import { encodeJob, type WireJob } from './amqp-codec.js';
 import type { AmqpContext } from './amqp-context.js';
 import { AmqpPartialAddError, AmqpPartialQueueFullError } from './amqp-errors.js';
 import { delayStepFor } from './amqp-topology.js';
+import { PayloadTooLargeError } from './errors.js';
 import type { AddBatchResult, AddLimits, AddRequest, JobBackend, NewJob } from './types.js';
 
 const KIND = 'amqp';
@@ -44,17 +45,30 @@ const wireJob = (job: NewJob, nowMs: number): WireJob => ({
   history: [],
 });
 
+/** RabbitMQ's default `max_message_size` (128 MiB): a larger message closes the publishing channel. */
+const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+
 async function add(ctx: AmqpContext, queue: string, { jobs, limits }: AddRequest): Promise<AddBatchResult> {
   checkAdd(ctx, queue, jobs, limits);
   const t = await ctx.declared(queue);
   const nowMs = ctx.clock.now();
+  const prepared = jobs.map((job) => ({ job, body: encodeJob(wireJob(job, nowMs)) }));
+  // Over the broker's `max_message_size` the broker closes the shared publishing channel, failing
+  // every publish in flight with it: refuse it here, before anything is sent.
+  const oversize = prepared.findIndex(({ body }) => body.length > MAX_MESSAGE_BYTES);
+  if (oversize >= 0) {
+    throw new PayloadTooLargeError(
+      `job ${oversize} is ${prepared[oversize]?.body.length} bytes as a message; RabbitMQ takes at most ${MAX_MESSAGE_BYTES} (max_message_size)`,
+      MAX_MESSAGE_BYTES,
+    );
+  }
   // All published, then all confirms awaited: one round trip for the batch, not one per job.
   const outcomes = await Promise.allSettled(
-    jobs.map((job) =>
+    prepared.map(({ job, body }) =>
       ctx.publish({
         queue: job.delayMs > 0 ? delayStepFor(t, job.delayMs) : t.main,
         messageId: job.id,
-        body: encodeJob(wireJob(job, nowMs)),
+        body,
       }),
     ),
   );

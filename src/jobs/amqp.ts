@@ -35,8 +35,30 @@ export interface AmqpJobBackend extends JobBackend {
 /** Share of `consumerTimeoutMs` an attempt may take: the rest covers the result's publish and ack. */
 const ATTEMPT_SHARE = 0.9;
 
+/** Wait before handing back a delivery whose re-route up the delay ladder failed. */
+const REROUTE_RETRY_MS = 1000;
+
 /** Hooks of the consumers: early deliveries go up the ladder, foreign ones to the DLQ. */
-function consumerFor(ctx: AmqpContext, queue: string, unreadable: () => void): QueueConsumer {
+function consumerFor(
+  ctx: AmqpContext,
+  queue: string,
+  unreadable: () => void,
+  rerouteFailed: () => void,
+): QueueConsumer {
+  // Handing a delivery back after a failed re-route: not at once (the broker would redeliver it at
+  // once and the same failure would spin), and never left unacked (it would hold a prefetch slot
+  // until the connection drops, and the worker would stall).
+  const handBack = async (channel: Channel, message: ConsumeMessage) => {
+    rerouteFailed();
+    // A ladder queue deleted under us is declared again on the next try (declarations are cached).
+    ctx.forget(queue);
+    await ctx.clock.sleep(REROUTE_RETRY_MS).catch(() => {});
+    try {
+      channel.nack(message, false, true);
+    } catch {
+      // the channel is gone: the broker redelivers the job to the next consumer
+    }
+  };
   const onEarly = (channel: Channel, message: ConsumeMessage, job: WireJob) => {
     const step = async () => {
       const t = await ctx.declared(queue);
@@ -47,10 +69,9 @@ function consumerFor(ctx: AmqpContext, queue: string, unreadable: () => void): Q
         body: message.content,
       });
       if (outcome === 'ack') channel.ack(message);
-      else channel.nack(message, false, true);
+      else await handBack(channel, message);
     };
-    // On failure the delivery stays unacked: the broker redelivers it when the channel goes.
-    step().catch(() => {});
+    step().catch(() => handBack(channel, message));
   };
   const onForeign = (channel: Channel, message: ConsumeMessage) => {
     unreadable();
@@ -92,6 +113,11 @@ export function createAmqpJobBackend(options: AmqpJobBackendOptions): AmqpJobBac
     unit: '{message}',
     labelNames: ['queue'],
   });
+  const rerouteFailures = o.metrics.counter('jobs.amqp.reroute_failures', {
+    description: 'early deliveries whose republish up the delay ladder failed (handed back to the broker)',
+    unit: '{message}',
+    labelNames: ['queue'],
+  });
   const conn = new ConnectionManager({
     connect: o.connect ?? (() => amqpConnect(url ?? '')),
     clock: o.clock,
@@ -107,7 +133,13 @@ export function createAmqpJobBackend(options: AmqpJobBackendOptions): AmqpJobBac
     delayStepsMs: o.delayStepsMs,
     maxDepth: o.maxDepth,
     publishTimeoutMs: o.publishTimeoutMs,
-    makeConsumer: (c, queue) => consumerFor(c, queue, () => unreadable.add(1, { queue })),
+    makeConsumer: (c, queue) =>
+      consumerFor(
+        c,
+        queue,
+        () => unreadable.add(1, { queue }),
+        () => rerouteFailures.add(1, { queue }),
+      ),
   });
   const capabilities: JobBackendCapabilities = Object.freeze({
     lookup: false,
