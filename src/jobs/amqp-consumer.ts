@@ -240,6 +240,9 @@ export class QueueConsumer {
     const channel = this.channel;
     if (channel) await this.cancel(channel);
     for (const d of this.buffer.splice(0)) settleOn(d.channel, d.message, 'requeue');
+    // The prefetch only grows while a consumer runs; a worker's close starts it over, so a smaller
+    // worker next does not hold as many jobs as a bigger one did (the next claim sets it again).
+    this.prefetch = Math.max(1, this.active.size);
     this.wake();
   }
 

@@ -70,6 +70,39 @@ describe('amqp job backend: review regressions', () => {
     assert.ok(!seen.includes('early'), 'the early job ran before it was due');
   }, 40_000);
 
+  it('a smaller worker after a bigger one on the same backend holds only what it needs', async () => {
+    const f = fixture();
+    const name = f.queue();
+    const q = queueOn(f, name);
+    const big = createWorker(q, async () => {}, { concurrency: 20, sampleIntervalMs: 0, onError: () => {} });
+    await q.add('warm', 0);
+    await eventually('the big worker ran its job', async () => (await q.counts()).ready === 0);
+    await big.close({ timeoutMs: 1000 });
+    await q.addBulk(Array.from({ length: 60 }, (_, n) => ({ type: 'n', payload: n })));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started = 0;
+    const small = createWorker(
+      q,
+      async () => {
+        started += 1;
+        await gate; // holds its one job while we look at the broker
+      },
+      { concurrency: 1, sampleIntervalMs: 0, onError: () => {} },
+    );
+    workers.push(small);
+    await eventually('the small worker started a job', () => started === 1);
+    const raw = await rawChannel();
+    const channel = await raw.model.createChannel();
+    const { messageCount } = await channel.checkQueue(`${f.prefix}.${name}`);
+    await raw.close();
+    release();
+    // Held by this process: its running job plus at most its prefetch, not the 20 of the big worker.
+    assert.ok(60 - messageCount <= 3, `the small worker holds ${60 - messageCount} jobs`);
+  }, 30_000);
+
   it('well-formed bodies with absurd times are dead-lettered as unreadable, not looped', async () => {
     const f = fixture();
     const name = f.queue();
