@@ -100,10 +100,12 @@ try {
   );
 }
 
+// Settled: nothing waiting or running, and every job either done or dead (a broker's counts lag a job
+// moving between its queues, so an idle moment alone is not enough).
 const settled = async () => {
   for (;;) {
     const c = await queue.counts();
-    if (c.ready + c.delayed + c.active === 0) return c;
+    if (c.ready + c.delayed + c.active === 0 && results.size + c.dead === ids.length) return c;
     await new Promise((r) => setTimeout(r, 20));
   }
 };
