@@ -9,8 +9,10 @@ import type { FieldType, FieldValue } from './types.js';
 export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /** ISO 8601 instants accepted as input: an offset or `Z` is required (a local time is ambiguous). */
+// Seconds, the offset's minutes and a space for the `T` are optional, as PostgreSQL and the rows an
+// app holds write them; the offset itself is not (a local time is no instant).
 const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
 
 /** True when `value` holds a C0 control or DEL: no filter value or search text may (PostgreSQL refuses NUL). */
 function hasControlCharacter(value: string): boolean {
@@ -65,14 +67,14 @@ export function normaliseTimestamp(value: string): string | undefined {
   if (value.length > 40) return undefined;
   const match = ISO_INSTANT.exec(value);
   if (match === null) return undefined;
-  const parts = match.slice(1, 7).map(Number);
+  const parts = match.slice(1, 7).map((part) => Number(part ?? '0'));
   if (!fieldsInRange(parts)) return undefined;
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = parts;
   let offsetMinutes = 0;
   if (match[8] === undefined) {
     const offsetHours = Number(match[10]);
-    const offsetMins = Number(match[11]);
-    if (offsetHours > 23 || offsetMins > 59) return undefined;
+    const offsetMins = Number(match[11] ?? '0');
+    if (offsetHours > 18 || offsetMins > 59 || offsetHours * 60 + offsetMins > 18 * 60) return undefined;
     offsetMinutes = (offsetHours * 60 + offsetMins) * (match[9] === '-' ? -1 : 1);
   }
   const date = new Date(0);

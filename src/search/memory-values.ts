@@ -6,6 +6,8 @@
  * microseconds would not stay exact past the year 2255 (2^53 µs), a JS `Date` drops microseconds.
  */
 
+import { dateToTimestamp, normaliseTimestamp } from './field-values.js';
+
 /** A value as stored and compared: timestamps are canonical strings (see the file comment). */
 export type StoredValue = string | number | boolean | null;
 
@@ -33,45 +35,12 @@ export function compareStored(a: string | number | boolean, b: string | number |
   return (a === true ? 1 : 0) - (b === true ? 1 : 0);
 }
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
-
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
 /** The canonical form of epoch ms plus 0..999 µs, or undefined outside years 0001..9999. */
 function canonical(epochMs: number, extraMicros: number): string | undefined {
-  const date = new Date(epochMs);
-  const year = date.getUTCFullYear();
-  if (!Number.isFinite(date.getTime()) || year < 1 || year > 9999) return undefined;
-  return `${date.toISOString().slice(0, 23)}${pad(extraMicros, 3)}Z`;
-}
-
-function fromIsoString(text: string): string | undefined {
-  const m = ISO_INSTANT.exec(text);
-  if (m === null) return undefined;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const second = Number(m[6] ?? '0');
-  const micros = Number((m[7] ?? '').padEnd(6, '0'));
-  const offsetMinutes =
-    m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11] ?? '0')) : 0;
-  if (hour > 23 || minute > 59 || second > 59 || offsetMinutes > 18 * 60 || offsetMinutes < -18 * 60) {
-    return undefined;
-  }
-  // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    return undefined;
-  }
-  date.setUTCHours(hour, minute, second, 0);
-  const epochMs = date.getTime() - offsetMinutes * 60_000 + Math.floor(micros / 1000);
-  return canonical(epochMs, micros % 1000);
+  const ms = dateToTimestamp(new Date(epochMs));
+  return ms === undefined ? undefined : `${ms.slice(0, 23)}${pad(extraMicros, 3)}Z`;
 }
 
 /**
@@ -80,8 +49,9 @@ function fromIsoString(text: string): string | undefined {
  * canonical string, or undefined when the value is none of these or lies outside years 0001..9999.
  */
 export function parseTimestamp(value: unknown): string | undefined {
-  if (value instanceof Date) return canonical(value.getTime(), 0);
-  if (typeof value === 'string') return fromIsoString(value);
+  if (value instanceof Date) return dateToTimestamp(value);
+  // The paginator's own parser: a row's timestamp and a filter's are read by the same rules.
+  if (typeof value === 'string') return normaliseTimestamp(value);
   if (typeof value === 'number' && Number.isFinite(value)) {
     const micros = Math.round(value * 1000);
     const epochMs = Math.floor(micros / 1000);
