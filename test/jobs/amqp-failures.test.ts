@@ -4,31 +4,15 @@
  * the backend declares it cannot do.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { isBackendPatternsError } from '../../src/core/errors.js';
 import { AmqpTopologyError, createAmqpJobBackend } from '../../src/jobs/amqp.js';
-import { createJobQueue, createWorker, type JobQueue } from '../../src/jobs/index.js';
-import { type AmqpFixture, amqpFixture, destroySocket, eventually, rawChannel } from './amqp-support.js';
+import { createWorker } from '../../src/jobs/index.js';
+import { amqpTestScope, destroySocket, eventually, rawChannel } from './amqp-support.js';
 
-const fixtures: AmqpFixture[] = [];
-const queues: JobQueue[] = [];
-const fixture = (...args: Parameters<typeof amqpFixture>) => {
-  const f = amqpFixture(...args);
-  fixtures.push(f);
-  return f;
-};
-const queueOn = (f: AmqpFixture, name = f.queue(), extra = {}) => {
-  const q = createJobQueue({ name, backend: f.backend, ...extra });
-  queues.push(q);
-  return q;
-};
+const { fixture, queueOn } = amqpTestScope();
 const quiet = { sampleIntervalMs: 0, onError: () => {} };
 const lease = { leaseMs: 30_000, token: 't' };
-
-afterEach(async () => {
-  for (const q of queues.splice(0)) await q.close();
-  for (const f of fixtures.splice(0)) await f.cleanup();
-});
 
 describe('amqp job backend: connection failures', () => {
   it('an add whose socket is destroyed mid-publish rejects, or was confirmed and is consumable', async () => {

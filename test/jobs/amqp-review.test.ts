@@ -5,31 +5,13 @@
  * refused before it can close the shared publishing channel.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { isBackendPatternsError } from '../../src/core/errors.js';
-import { createJobQueue, createWorker, type JobQueue, type Worker } from '../../src/jobs/index.js';
-import { type AmqpFixture, amqpFixture, eventually, rawChannel } from './amqp-support.js';
+import { createWorker } from '../../src/jobs/index.js';
+import { type AmqpFixture, amqpTestScope, eventually, rawChannel } from './amqp-support.js';
 
-const fixtures: AmqpFixture[] = [];
-const queues: JobQueue[] = [];
-const workers: Worker[] = [];
-const fixture = (...args: Parameters<typeof amqpFixture>) => {
-  const f = amqpFixture(...args);
-  fixtures.push(f);
-  return f;
-};
-const queueOn = (f: AmqpFixture, name: string) => {
-  const q = createJobQueue({ name, backend: f.backend, keepCompletedMs: 0 });
-  queues.push(q);
-  return q;
-};
-
-afterEach(async () => {
-  for (const w of workers.splice(0)) await w.close({ timeoutMs: 1000 });
-  for (const q of queues.splice(0)) await q.close();
-  for (const f of fixtures.splice(0)) await f.cleanup();
-});
-
+const { fixture, queueOn: queueIn, track } = amqpTestScope();
+const queueOn = (f: AmqpFixture, name: string) => queueIn(f, name, { keepCompletedMs: 0 });
 describe('amqp job backend: review regressions', () => {
   it('an early job whose ladder queue is gone is handed back, the ladder redeclared, and the worker goes on', async () => {
     const consumer = fixture();
@@ -59,7 +41,7 @@ describe('amqp job backend: review regressions', () => {
       },
       { concurrency: 1, sampleIntervalMs: 0, onError: () => {} },
     );
-    workers.push(worker);
+    track(worker);
     await eventually('the normal job runs behind the early one', () => seen.includes('normal'), 20_000);
     assert.ok(!seen.includes('early'), 'the early job ran before it was due');
     // Handed back after a second, then routed up the ladder the backend declared again.
@@ -92,7 +74,7 @@ describe('amqp job backend: review regressions', () => {
       },
       { concurrency: 1, sampleIntervalMs: 0, onError: () => {} },
     );
-    workers.push(small);
+    track(small);
     await eventually('the small worker started a job', () => started === 1);
     const raw = await rawChannel();
     const channel = await raw.model.createChannel();
@@ -137,7 +119,7 @@ describe('amqp job backend: review regressions', () => {
       sampleIntervalMs: 0,
       onError: () => {},
     });
-    workers.push(worker);
+    track(worker);
     await eventually('both reach the dead-letter queue', async () => (await q.counts()).dead === 2);
     assert.deepEqual(
       ran.filter((p) => p !== 0),
@@ -150,13 +132,7 @@ describe('amqp job backend: review regressions', () => {
   it('a message over the broker size limit is refused before publishing; other adds go on', async () => {
     const f = fixture();
     const name = f.queue();
-    const q = createJobQueue({
-      name,
-      backend: f.backend,
-      keepCompletedMs: 0,
-      maxPayloadBytes: 256 * 1024 * 1024,
-    });
-    queues.push(q);
+    const q = queueIn(f, name, { keepCompletedMs: 0, maxPayloadBytes: 256 * 1024 * 1024 });
     const big = 'x'.repeat(129 * 1024 * 1024);
     const [oversize, small] = await Promise.allSettled([q.add('big', big), q.add('small', 1)]);
     assert.equal(oversize?.status, 'rejected');

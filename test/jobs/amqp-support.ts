@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type ChannelModel, connect } from 'amqplib';
+import { afterEach } from 'vitest';
 import {
   type AmqpJobBackend,
   type AmqpJobBackendOptions,
   createAmqpJobBackend,
 } from '../../src/jobs/amqp.js';
+import { createJobQueue, type JobQueue, type JobQueueOptions, type Worker } from '../../src/jobs/index.js';
 
 /** The shared broker (guest/guest). */
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -102,4 +104,42 @@ export async function deleteQueues(
 export async function rawChannel(): Promise<{ model: ChannelModel; close(): Promise<void> }> {
   const model = await connect(AMQP_URL);
   return { model, close: () => model.close() };
+}
+
+/**
+ * Fixtures, queues and workers of one test file, closed after each test (workers first, then queues,
+ * then the fixtures' topology and connections). Call it at the top level of the file.
+ */
+export function amqpTestScope() {
+  const fixtures: AmqpFixture[] = [];
+  const queues: JobQueue[] = [];
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.close({ timeoutMs: 1000 });
+    for (const q of queues.splice(0)) await q.close();
+    for (const f of fixtures.splice(0)) await f.cleanup();
+  });
+  return {
+    /** A backend on a random prefix (see {@link amqpFixture}), cleaned up after the test. */
+    fixture(...args: Parameters<typeof amqpFixture>): AmqpFixture {
+      const f = amqpFixture(...args);
+      fixtures.push(f);
+      return f;
+    },
+    /** A queue on `f`'s backend, closed after the test. */
+    queueOn(
+      f: AmqpFixture,
+      name = f.queue(),
+      extra: Omit<JobQueueOptions, 'name' | 'backend'> = {},
+    ): JobQueue {
+      const q = createJobQueue({ name, backend: f.backend, ...extra });
+      queues.push(q);
+      return q;
+    },
+    /** Closes `worker` after the test. */
+    track(worker: Worker): Worker {
+      workers.push(worker);
+      return worker;
+    },
+  };
 }

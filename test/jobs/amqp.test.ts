@@ -3,36 +3,14 @@
  * retries and the DLQ, redrive, delivery modes, buffered jobs on shutdown.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { isBackendPatternsError } from '../../src/core/errors.js';
-import {
-  type ClaimedJob,
-  createJobQueue,
-  createWorker,
-  type JobQueue,
-  NonRetryableError,
-} from '../../src/jobs/index.js';
-import { type AmqpFixture, amqpFixture, eventually } from './amqp-support.js';
+import { type ClaimedJob, createWorker, NonRetryableError } from '../../src/jobs/index.js';
+import { amqpTestScope, eventually } from './amqp-support.js';
 
-const fixtures: AmqpFixture[] = [];
-const queues: JobQueue[] = [];
-const fixture = (...args: Parameters<typeof amqpFixture>) => {
-  const f = amqpFixture(...args);
-  fixtures.push(f);
-  return f;
-};
-const queueOn = (f: AmqpFixture, name = f.queue(), extra = {}) => {
-  const q = createJobQueue({ name, backend: f.backend, ...extra });
-  queues.push(q);
-  return q;
-};
+const { fixture, queueOn } = amqpTestScope();
 const quiet = { sampleIntervalMs: 0, onError: () => {} };
 const lease = { leaseMs: 30_000, token: 't' };
-
-afterEach(async () => {
-  for (const q of queues.splice(0)) await q.close();
-  for (const f of fixtures.splice(0)) await f.cleanup();
-});
 
 describe('amqp job backend', () => {
   it('adds, claims and completes a job; counts come from the broker', async () => {
