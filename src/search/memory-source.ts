@@ -98,14 +98,14 @@ const parseOptions = defineOptions('createMemorySource', {
  *
  * @example
  * ```ts
- * const source = createMemorySource({ rows: [{ id: 1, title: 'Red fox', updatedAt: Date.now() }], updatedAtField: 'updatedAt' });
+ * const source = createMemorySource({ rows: [{ id: 1, title: 'Red fox', updatedAt: '2026-12-01T10:00:00Z' }], updatedAtField: 'updatedAt' });
  * const paginator = createPaginator({
  *   source,
  *   fields: { id: { type: 'integer' }, title: { type: 'string', text: 'A' } },
  *   sorts: ['id'],
  *   cursorKeys: [{ id: 'k1', secret: 'a secret of at least 32 bytes!!!' }],
  * });
- * source.apply({ upsert: [{ id: 2, title: 'Blue whale', updatedAt: Date.now() }], delete: [1] });
+ * source.apply({ upsert: [{ id: 2, title: 'Blue whale', updatedAt: '2026-12-01T10:05:00Z' }], delete: [1] });
  * ```
  */
 export function createMemorySource<Row = Record<string, unknown>>(
