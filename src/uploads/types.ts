@@ -26,6 +26,8 @@ export interface ObjectInfo {
   /** The Content-Type stored with the object (as uploaded; never trusted by the policy). */
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
+  /** The stored Content-Disposition, when one was set (by {@link ObjectStore.copy}). */
+  readonly contentDisposition?: string;
   /** User metadata (`x-amz-meta-*`), lower-case names. */
   readonly metadata: Readonly<Record<string, string>>;
 }
