@@ -1,11 +1,12 @@
 /**
  * Service discovery for tests. Each backing service is one `ServiceSpec`: where to look (an env var with
  * a default URL), how to probe it, how to start a throwaway instance when nothing answers, and what to
- * install when neither works. Adding PostgreSQL, RabbitMQ or clamd is adding one spec to `services`.
+ * install when neither works. Adding a service is adding one spec to `services`.
  */
 import { postgresService } from './postgres-service.js';
 import { rabbitmqService } from './rabbitmq-service.js';
 import { redisService } from './redis-service.js';
+import { s3Service } from './s3-service.js';
 
 /** What the global setup found for one service. */
 export interface ServiceStatus {
@@ -42,4 +43,4 @@ export interface ServiceSpec {
 }
 
 /** Every service the suite knows. */
-export const services: readonly ServiceSpec[] = [redisService, postgresService, rabbitmqService];
+export const services: readonly ServiceSpec[] = [redisService, postgresService, rabbitmqService, s3Service];
