@@ -1,0 +1,180 @@
+/**
+ * Promotion, the last step of every upload (direct or proxied), after every check passed: thumbnails
+ * from the quarantine object, a server-side copy to a fresh final key, then `settle`, the commit point.
+ *
+ * Ordering, and why: the final key is new for every attempt, and the copy happens before `settle`. Two
+ * concurrent finalizers of one upload both copy, each to its own key; exactly one `settle` returns true.
+ * The loser deletes only what it wrote itself and reports ERR_UPLOAD_NOT_FOUND, so it can never remove
+ * the winner's file, and the owner is charged once. Only the winner deletes the quarantine object.
+ */
+import { StoreError } from '../core/errors.js';
+import { newId } from './admit.js';
+import { isUploadRejected, UploadRejectedError } from './errors.js';
+import type { Pending } from './pending.js';
+import type { PolicyContext } from './policy-context.js';
+import { markCounted } from './policy-failures.js';
+import { finalKey, ownerSegment, thumbnailKey } from './policy-keys.js';
+import type { StoredFile } from './policy-types.js';
+import type { Thumbnail } from './types.js';
+
+/** What the checks established about the bytes in quarantine. */
+export interface CheckedUpload {
+  /** The stored size, bytes (HEAD, or counted by the proxy), at most the reservation. */
+  readonly sizeBytes: number;
+  /** The sniffed type: what the file is. */
+  readonly contentType: string;
+  /** Set to serve the file only as an attachment (SVG with `svg: 'attachment'`). */
+  readonly disposition?: string;
+  readonly scan: StoredFile['scan'];
+}
+
+/**
+ * Deletes the quarantine object (or aborts the multipart upload), releases the reservation, counts the
+ * failure, and rethrows `error`. A cleanup step that fails is counted in `uploads.cleanup_failures` and
+ * never replaces `error`; what it leaves (an object under the quarantine prefix, an open multipart upload,
+ * a reservation) is what `sweep` removes by age or expiry.
+ */
+export async function rejectAndClean(
+  ctx: PolicyContext,
+  pending: Pending,
+  error: unknown,
+  sizeBytes?: number,
+): Promise<never> {
+  const { storage, instruments } = ctx;
+  if (pending.multipartUploadId !== undefined) {
+    await storage
+      .abortMultipart(pending.key, pending.multipartUploadId)
+      .catch(() => instruments.cleanupFailure(pending.mode, 'abort'));
+  }
+  await storage.delete(pending.key).catch(() => instruments.cleanupFailure(pending.mode, 'delete'));
+  await ctx.quota.store
+    .release(pending.owner, pending.uploadId, ctx.clock.now())
+    .catch(() => instruments.cleanupFailure(pending.mode, 'release'));
+  throw markCounted(ctx, pending.mode, sizeBytes ?? pending.declaredBytes, error);
+}
+
+/** Deletes keys this attempt wrote; failures are counted and left to the caller's error. */
+async function deleteWritten(ctx: PolicyContext, pending: Pending, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    await ctx.storage.delete(key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
+  }
+}
+
+/**
+ * Thumbnails of the quarantine object, when configured and the sniffed type is one the thumbnailer takes.
+ * An image the thumbnailer refuses (ERR_UPLOAD_IMAGE: pixel bomb, corrupt) refuses the upload; any other
+ * failure (the thumbnailer crashed, the source is over `maxSourceBytes`) keeps the file without thumbnails
+ * and is counted in `uploads.thumbnail_failures{reason}`.
+ */
+async function makeThumbnails(
+  ctx: PolicyContext,
+  pending: Pending,
+  checked: CheckedUpload,
+): Promise<readonly Thumbnail[]> {
+  const options = ctx.thumbnails;
+  if (options === undefined || !options.thumbnailer.accepts.includes(checked.contentType)) return [];
+  if (checked.sizeBytes > options.maxSourceBytes) {
+    ctx.instruments.thumbnailFailure('source_too_large');
+    return [];
+  }
+  try {
+    const source = await ctx.storage.readRange(pending.key, 0, checked.sizeBytes - 1);
+    return await options.thumbnailer.thumbnails(source, options.sizes);
+  } catch (error) {
+    if (isUploadRejected(error, 'ERR_UPLOAD_IMAGE')) throw error;
+    ctx.instruments.thumbnailFailure(isUploadRejected(error) ? error.reason : 'error');
+    return [];
+  }
+}
+
+/** Stores thumbnails next to the file; on a failure the ones stored are deleted and none are kept. */
+async function storeThumbnails(
+  ctx: PolicyContext,
+  pending: Pending,
+  fileKey: string,
+  thumbnails: readonly Thumbnail[],
+  written: string[],
+): Promise<StoredFile['thumbnails']> {
+  const stored: { name: string; key: string; width: number; height: number }[] = [];
+  const mine: string[] = [];
+  try {
+    for (const t of thumbnails) {
+      const key = thumbnailKey(fileKey, t.name);
+      mine.push(key);
+      await ctx.storage.put(key, t.bytes, t.contentType, { 'upload-id': pending.uploadId });
+      stored.push({ name: t.name, key, width: t.width, height: t.height });
+    }
+    written.push(...mine);
+    return stored.map((t) => Object.freeze(t));
+  } catch {
+    ctx.instruments.thumbnailFailure('store');
+    await deleteWritten(ctx, pending, mine);
+    return [];
+  }
+}
+
+/**
+ * Promotes a checked upload: thumbnails, copy to the final key with the sniffed type (and disposition),
+ * settle the quota with the actual size (the commit), delete the quarantine object, count the bytes.
+ *
+ * A refusal (ERR_UPLOAD_IMAGE) is cleaned up by {@link rejectAndClean}. A store failure deletes what this
+ * attempt wrote under the final prefix and leaves the pending upload as it was, so `finalize` may be
+ * retried until the reservation expires. Losing a race to another finalizer is ERR_UPLOAD_NOT_FOUND.
+ */
+export async function promote(
+  ctx: PolicyContext,
+  pending: Pending,
+  checked: CheckedUpload,
+): Promise<StoredFile> {
+  let thumbnails: readonly Thumbnail[];
+  try {
+    thumbnails = await makeThumbnails(ctx, pending, checked);
+  } catch (error) {
+    return rejectAndClean(ctx, pending, error, checked.sizeBytes);
+  }
+  const key = finalKey(ctx, ownerSegment(pending.owner), newId(ctx));
+  const written: string[] = [];
+  let settled: boolean;
+  let storedThumbnails: StoredFile['thumbnails'];
+  try {
+    await ctx.storage.copy(pending.key, key, {
+      contentType: checked.contentType,
+      ...(checked.disposition === undefined ? {} : { contentDisposition: checked.disposition }),
+      metadata: { 'upload-id': pending.uploadId, filename: encodeURIComponent(pending.filename) },
+    });
+    written.push(key);
+    storedThumbnails = await storeThumbnails(ctx, pending, key, thumbnails, written);
+    settled = await ctx.quota.store.settle(
+      pending.owner,
+      pending.uploadId,
+      checked.sizeBytes,
+      ctx.clock.now(),
+    );
+  } catch (error) {
+    // Whether a failed settle took effect is unknown: dropping the copy can only overcharge, never
+    // leave an uncharged file under the final prefix.
+    await deleteWritten(ctx, pending, written);
+    const wrapped =
+      isUploadRejected(error) || error instanceof StoreError
+        ? error
+        : new StoreError('uploads: promotion failed', { cause: error });
+    throw markCounted(ctx, pending.mode, checked.sizeBytes, wrapped);
+  }
+  if (!settled) {
+    await deleteWritten(ctx, pending, written);
+    const lost = new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
+    throw markCounted(ctx, pending.mode, checked.sizeBytes, lost);
+  }
+  await ctx.storage.delete(pending.key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
+  ctx.instruments.success(pending.mode, checked.sizeBytes);
+  return Object.freeze({
+    key,
+    owner: pending.owner,
+    sizeBytes: checked.sizeBytes,
+    contentType: checked.contentType,
+    filename: pending.filename,
+    ...(checked.disposition === undefined ? {} : { contentDisposition: checked.disposition }),
+    scan: checked.scan,
+    thumbnails: Object.freeze([...storedThumbnails]),
+  });
+}
