@@ -3,6 +3,7 @@
  * a default URL), how to probe it, how to start a throwaway instance when nothing answers, and what to
  * install when neither works. Adding a service is adding one spec to `services`.
  */
+import { clamdService } from './clamd-service.js';
 import { postgresService } from './postgres-service.js';
 import { rabbitmqService } from './rabbitmq-service.js';
 import { redisService } from './redis-service.js';
@@ -43,4 +44,10 @@ export interface ServiceSpec {
 }
 
 /** Every service the suite knows. */
-export const services: readonly ServiceSpec[] = [redisService, postgresService, rabbitmqService, s3Service];
+export const services: readonly ServiceSpec[] = [
+  redisService,
+  postgresService,
+  rabbitmqService,
+  s3Service,
+  clamdService,
+];
