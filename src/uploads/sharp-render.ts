@@ -1,0 +1,160 @@
+/**
+ * The work of one `thumbnails()` call: read the header, refuse what is too big, decode once, encode
+ * every spec. Every refusal is an `UploadRejectedError('ERR_UPLOAD_IMAGE')`; every sharp failure
+ * (corrupt, truncated, unsupported, over sharp's own limits) becomes one, with sharp's error as `cause`.
+ */
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import { UploadRejectedError } from './errors.js';
+import type { ResolvedSharpOptions, SharpModule, ThumbnailFormat } from './sharp-options.js';
+import { THUMBNAIL_CONTENT_TYPES } from './sharp-options.js';
+import { ACCEPTED_IMAGE_TYPES, type AcceptedImageFormat, formatOfMetadata } from './sharp-sniff.js';
+import type { Thumbnail, ThumbnailSpec } from './types.js';
+
+/**
+ * Above this many pixels the shared decode is skipped: it keeps the largest thumbnail as raw pixels
+ * (4 bytes each at most), so 4 Mpx bounds it to 16 MiB; past that each spec decodes on its own, which
+ * libvips streams in strips instead.
+ */
+export const SHARED_DECODE_MAX_PIXELS = 4_194_304;
+
+/** What a render needs besides the bytes and the specs. */
+export interface RenderContext {
+  readonly sharp: SharpModule;
+  readonly options: ResolvedSharpOptions;
+  /** Aborted at the deadline: no further pipeline starts. */
+  readonly signal: AbortSignal;
+}
+
+/** Builds the refusal; `cause` keeps sharp's message for logs, never the bytes. */
+export const imageRejected = (message: string, detectedType?: string, cause?: unknown) =>
+  new UploadRejectedError(
+    'ERR_UPLOAD_IMAGE',
+    message,
+    detectedType === undefined ? {} : { detectedType },
+    cause === undefined ? undefined : { cause },
+  );
+
+/** Runs one sharp step; anything it throws is the image's fault (options were checked up front). */
+async function step<T>(what: string, type: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof UploadRejectedError) throw error;
+    const overLimit = error instanceof Error && /pixel limit/i.test(error.message);
+    throw imageRejected(
+      overLimit ? 'the image exceeds the pixel limit' : `the image could not be ${what}`,
+      type,
+      error,
+    );
+  }
+}
+
+function throwIfAborted(signal: AbortSignal, type: string): void {
+  if (signal.aborted) throw imageRejected('image processing exceeded its deadline', type);
+}
+
+/** Refuses a header that declares too much or that disagrees with the signature. */
+function checkMetadata(
+  meta: Metadata,
+  expected: AcceptedImageFormat,
+  options: ResolvedSharpOptions,
+): { width: number; height: number } {
+  const type = ACCEPTED_IMAGE_TYPES[expected];
+  if (formatOfMetadata(meta.format, meta.compression) !== expected) {
+    throw imageRejected('the image format does not match its signature', type);
+  }
+  const { width, height } = meta;
+  if (!(width > 0 && height > 0)) throw imageRejected('the image declares no dimensions', type);
+  // With `animated: false` width x height is one frame; `pages` is how many the file declares.
+  const frames = meta.pages ?? 1;
+  if (frames > options.maxFrames) {
+    throw imageRejected(`the image declares ${frames} frames, over maxFrames ${options.maxFrames}`, type);
+  }
+  const pixels = width * height * frames;
+  if (pixels > options.maxPixels) {
+    throw imageRejected(
+      `the image declares ${width}x${height}x${frames} = ${pixels} pixels, over maxPixels ${options.maxPixels}`,
+      type,
+    );
+  }
+  // EXIF orientations 5..8 swap the axes; sharp reports the upright size as `autoOrient`.
+  return (
+    meta.autoOrient ?? ((meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height })
+  );
+}
+
+const scaleOf = (spec: ThumbnailSpec, size: { width: number; height: number }) =>
+  Math.min(spec.maxWidth / size.width, spec.maxHeight / size.height, 1);
+
+const resize = (pipeline: Sharp, spec: ThumbnailSpec) =>
+  pipeline.resize({ width: spec.maxWidth, height: spec.maxHeight, fit: 'inside', withoutEnlargement: true });
+
+function encoder(pipeline: Sharp, format: ThumbnailFormat, quality: number, timeoutS: number): Sharp {
+  const timed = pipeline.timeout({ seconds: timeoutS });
+  switch (format) {
+    case 'webp':
+      return timed.webp({ quality });
+    case 'jpeg':
+      // JPEG has no alpha; libvips would flatten onto black, which turns a transparent logo into a blot.
+      return timed.flatten({ background: '#ffffff' }).jpeg({ quality });
+    case 'png':
+      return timed.png();
+    case 'avif':
+      return timed.avif({ quality });
+  }
+}
+
+/**
+ * Reads the header, checks it, then makes every thumbnail. `expected` is the format the signature
+ * showed; sharp never sees bytes that failed the signature check.
+ */
+export async function renderThumbnails(
+  context: RenderContext,
+  source: Uint8Array,
+  expected: AcceptedImageFormat,
+  specs: readonly ThumbnailSpec[],
+): Promise<Thumbnail[]> {
+  const { sharp, options, signal } = context;
+  const type = ACCEPTED_IMAGE_TYPES[expected];
+  const input = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  // First frame only (`animated: false`): a thumbnail is a still; the frames still count in checkMetadata.
+  const inputOptions: SharpOptions = {
+    limitInputPixels: options.maxPixels,
+    failOn: options.failOn,
+    animated: false,
+    sequentialRead: true,
+  };
+  const meta = await step('read', type, () => sharp(input, inputOptions).metadata());
+  const upright = checkMetadata(meta, expected, options);
+  throwIfAborted(signal, type);
+
+  const timeoutS = Math.ceil(options.timeoutMs / 1000);
+  // `.rotate()` without an angle applies the EXIF orientation; metadata is dropped by default.
+  let base = sharp(input, inputOptions).rotate();
+  const largest = specs.reduce((a, b) => (scaleOf(b, upright) > scaleOf(a, upright) ? b : a));
+  const sharedPixels = upright.width * upright.height * scaleOf(largest, upright) ** 2;
+  if (specs.length > 1 && sharedPixels <= SHARED_DECODE_MAX_PIXELS) {
+    // One decode for every spec: the largest thumbnail as raw pixels, the others resized from it.
+    const { data, info } = await step('decoded', type, () =>
+      resize(base, largest).timeout({ seconds: timeoutS }).raw().toBuffer({ resolveWithObject: true }),
+    );
+    throwIfAborted(signal, type);
+    const raw = { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 };
+    base = sharp(data, { raw, limitInputPixels: options.maxPixels });
+  }
+
+  const thumbnails: Thumbnail[] = [];
+  for (const spec of specs) {
+    const pipeline = encoder(resize(base.clone(), spec), options.format, options.quality, timeoutS);
+    const { data, info } = await step('decoded', type, () => pipeline.toBuffer({ resolveWithObject: true }));
+    throwIfAborted(signal, type);
+    thumbnails.push({
+      name: spec.name,
+      width: info.width,
+      height: info.height,
+      contentType: THUMBNAIL_CONTENT_TYPES[options.format],
+      bytes: data,
+    });
+  }
+  return thumbnails;
+}
