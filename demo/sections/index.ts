@@ -8,6 +8,7 @@ import { jobsAmqpSection } from './jobs-amqp.js';
 import { notifySection } from './notify.js';
 import { ratelimitSection } from './ratelimit.js';
 import { searchSection } from './search.js';
+import { uploadsSection } from './uploads.js';
 
 /** The tour, in order. Each landed module adds its section here. */
 export const sections: readonly DemoSection[] = [
@@ -20,4 +21,5 @@ export const sections: readonly DemoSection[] = [
   accountsSection,
   flagsSection,
   searchSection,
+  uploadsSection,
 ];
