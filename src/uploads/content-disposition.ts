@@ -1,0 +1,51 @@
+/**
+ * The `Content-Disposition` header of a served file (RFC 6266), with the name twice: a quoted ASCII
+ * fallback for old clients and `filename*` in RFC 5987 encoding (`UTF-8''` + percent-escapes) for
+ * everyone else. Both halves are built from an allow-list of characters, so no input (quotes,
+ * backslashes, CR/LF, `;`, `%`) can end the quoted string or add a header.
+ */
+import { InvalidArgumentError } from '../core/errors.js';
+import { argument } from '../core/validate.js';
+
+/** How a browser should treat the file: show it (`inline`) or save it (`attachment`). */
+export type DispositionType = 'attachment' | 'inline';
+
+/** Name used when nothing printable is left of the given one. */
+const FALLBACK_NAME = 'download';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The ASCII fallback: printable ASCII except `"`, `\` and `%` (some clients percent-decode `filename=`);
+ * everything else becomes `_`. Accents are dropped first (`é` → `e`) so the fallback stays readable.
+ */
+function asciiFallback(name: string): string {
+  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '');
+  const ascii = folded.replace(/[^\x20-\x7e]|["\\%]/g, '_').trim();
+  return ascii.replace(/_+/g, '_') || FALLBACK_NAME;
+}
+
+/** RFC 5987 `value-chars`: attr-char stays, every other UTF-8 byte is `%XX`. */
+function encodeRfc5987(name: string): string {
+  return encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * A `Content-Disposition` value for `filename`, e.g.
+ * `attachment; filename="resume.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`.
+ * Pass a name from `sanitizeFilename`; this function is safe on any string anyway (controls and lone
+ * surrogates are replaced, an empty name becomes `download`).
+ *
+ * @example
+ * ```ts
+ * res.setHeader('Content-Disposition', contentDisposition(file.filename, 'attachment'));
+ * ```
+ */
+export function contentDisposition(filename: string, type: DispositionType = 'attachment'): string {
+  const kind = argument.oneOf('type', type, ['attachment', 'inline'] as const);
+  if (typeof filename !== 'string') throw new InvalidArgumentError('`filename` must be a string');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const clean = filename.replace(LONE_SURROGATE, '\uFFFD').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  const name = clean.trim() === '' ? FALLBACK_NAME : clean;
+  return `${kind}; filename="${asciiFallback(name)}"; filename*=UTF-8''${encodeRfc5987(name)}`;
+}
