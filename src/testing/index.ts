@@ -27,6 +27,15 @@ export {
 } from './contracts/metrics.js';
 export { type NotifyStoreContractOptions, notifyStoreContract } from './contracts/notify-store.js';
 export {
+  type ClientAnswer,
+  type ClientGetAnswer,
+  memoryStoreClient,
+  type ObjectStoreClient,
+  type ObjectStoreContractOptions,
+  type ObjectStoreContractSubject,
+  objectStoreContract,
+} from './contracts/object-store.js';
+export {
   type PasswordHasherContractOptions,
   passwordHasherContract,
 } from './contracts/password-hasher.js';
