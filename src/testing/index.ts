@@ -39,6 +39,7 @@ export {
   type PasswordHasherContractOptions,
   passwordHasherContract,
 } from './contracts/password-hasher.js';
+export { type QuotaStoreContractOptions, quotaStoreContract } from './contracts/quota-store.js';
 export {
   type RateLimitDifferentialOptions,
   type RateLimitOp,

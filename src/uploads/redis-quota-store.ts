@@ -1,0 +1,195 @@
+/**
+ * The Redis {@link QuotaStore}.
+ *
+ * ## Quota store semantics
+ *
+ * **Atomic.** Each method on one owner is one Lua script over that owner's three keys, so a reserve sees
+ * every other reserve, settle and release of the owner in some order and 200 concurrent reserves never
+ * exceed the limit. A reserve then indexes itself for the sweep with a second script (other slot), and
+ * `sweepExpired` is a loop of scripts (index, owner, index): each step is atomic, the whole sweep is not.
+ * Time is the caller's `nowMs`; Redis `TIME` is never read, so one clock decides (inject it in tests).
+ *
+ * **Key layout** (`<prefix>:up:` then): per owner, under the hash tag `{o:<22 chars of base64url
+ * SHA-256 of the owner>}` (so no owner — braces, colons, newlines, 512 bytes of emoji — can shape a key):
+ * `ledger` (hash: used, rsv, n, v), `exp` (zset `<bytes>:<uploadId>` by expiry), `res` (hash uploadId ->
+ * expiry, bytes, state). The sweep index: `{sweep}:idx` (zset owner -> earliest expiry, a lower bound)
+ * and `{sweep}:ver` (hash owner -> version). See redis-quota-lua.ts and redis-quota-index.ts.
+ *
+ * **TTLs.** `exp`, `res`, `idx` and `ver` expire one hour after the newest reservation they hold would
+ * (`QUOTA_KEY_GRACE_MS`); an expired reservation stops counting at its expiry, not when a key goes. The
+ * `ledger` hash has no TTL: it is the ledger of stored bytes and lives as long as the owner's files.
+ * Losing it (eviction, FLUSHALL, a failover without persistence) forgets the owner's used bytes, so the
+ * owner may store up to the limit again: run Redis with `maxmemory-policy noeviction` and persistence
+ * (AOF), or rebuild used bytes from your file table. Losing `exp` or `res` alone is healed from the other
+ * (bytes still held stay counted); losing both frees the reservations they held.
+ *
+ * **What a crash leaves behind.** Between the reserve script and its index entry: a reservation the
+ * sweep does not return (it still expires and stops counting; its quarantine object is left for the
+ * policy's age-based quarantine sweep). Mid-sweep: reservations already dropped but not returned to the
+ * caller (same: the age-based sweep finds their objects); index entries left low (revisited, fixed).
+ *
+ * **Cluster.** Owner scripts run on the owner's slot; the two index keys share one slot, so every
+ * reserve and sweep step touches that one node (a hot spot at very high reserve rates; the owner
+ * scripts spread). Lua numbers are doubles: exact for integers up to 2^53, the largest bytes accepted.
+ */
+import { createHash } from 'node:crypto';
+import { defineOptions, opt } from '../core/options.js';
+import { createKeyspace } from '../core/redis/keys.js';
+import { type RedisScript, type RedisScriptClient, runScript } from '../core/redis/script.js';
+import {
+  checkBytes,
+  checkNow,
+  checkOwner,
+  checkReserve,
+  checkSweepLimit,
+  checkUploadId,
+  settleTooLarge,
+} from './quota-args.js';
+import { indexAddScript, indexDueScript, indexFixScript } from './redis-quota-index.js';
+import {
+  freeScript,
+  getScript,
+  releaseScript,
+  reserveScript,
+  settleScript,
+  sweepOwnerScript,
+  usageScript,
+} from './redis-quota-lua.js';
+import type { QuotaStore, QuotaUsage, Reservation } from './types.js';
+
+/** Options of {@link createRedisQuotaStore}. */
+export interface RedisQuotaStoreOptions {
+  /** An ioredis `Redis` or `Cluster` (anything with `evalsha` and `eval`). */
+  readonly client: RedisScriptClient;
+  /** Key prefix, 1..64 of [A-Za-z0-9._:-]; keys start `<prefix>:up:`. Default `bp`. */
+  readonly prefix?: string;
+}
+
+const parseOptions = defineOptions('createRedisQuotaStore', {
+  client: opt.port<RedisScriptClient>(['evalsha', 'eval'], 'required'),
+  prefix: opt.keyPrefix(),
+});
+
+/** Most owners one index read returns; a sweep reads again until its limit or the due owners run out. */
+const DUE_BATCH = 100;
+/** Index reads per sweep call at most (each skips owners already visited in this call). */
+const MAX_SWEEP_ROUNDS = 8;
+
+const ownerTag = (owner: string) =>
+  `o:${createHash('sha256').update(owner).digest('base64url').slice(0, 22)}`;
+
+/**
+ * Creates a Redis quota store. Several processes may share one; each method is atomic per owner.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createRedisQuotaStore } from 'backend-patterns/uploads/redis';
+ * const quota = createRedisQuotaStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'myapp' });
+ * ```
+ */
+export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaStore {
+  const o = parseOptions(options);
+  const keys = createKeyspace(o.prefix, 'up');
+  const run = <R>(script: RedisScript<R>, k: readonly string[], a: readonly (string | number)[]) =>
+    runScript(o.client, script, k, a);
+  const ownerKeys = (owner: string) => {
+    const tag = ownerTag(owner);
+    return [keys.key(tag, 'ledger'), keys.key(tag, 'exp'), keys.key(tag, 'res')];
+  };
+  const indexKeys = [keys.key('sweep', 'idx'), keys.key('sweep', 'ver')];
+  const usageOf = (usedBytes: number, reservedBytes: number): QuotaUsage => ({ usedBytes, reservedBytes });
+
+  async function sweepOne(owner: string, nowMs: number, limit: number) {
+    const { head, rest } = await run(sweepOwnerScript, ownerKeys(owner), [nowMs, limit]);
+    const [version, nextMs, dropped] = head;
+    await run(indexFixScript, indexKeys, [owner, version, nextMs]);
+    const found: Reservation[] = [];
+    for (let i = 0; i + 3 < rest.length; i += 4) {
+      const [uploadId, expiresAtMs, bytes, state] = rest.slice(i, i + 4) as [string, string, string, string];
+      found.push(
+        Object.freeze({ owner, uploadId, bytes: Number(bytes), expiresAtMs: Number(expiresAtMs), state }),
+      );
+    }
+    return { dropped, found };
+  }
+
+  return {
+    async reserve(input) {
+      checkReserve(input);
+      const { owner, uploadId, bytes, limitBytes, ttlMs, nowMs, state } = input;
+      const [ok, reason, used, reserved, version, expiresAtMs] = await run(reserveScript, ownerKeys(owner), [
+        nowMs,
+        uploadId,
+        bytes,
+        limitBytes,
+        ttlMs,
+        state,
+      ]);
+      const usage = usageOf(used, reserved);
+      if (!ok) return { ok: false, reason: reason === 'duplicate' ? 'duplicate' : 'quota', usage };
+      try {
+        await run(indexAddScript, indexKeys, [owner, expiresAtMs, version, ttlMs]);
+      } catch (error) {
+        // An unindexed reservation would never be swept: undo it (best effort) and report the failure.
+        await run(releaseScript, ownerKeys(owner), [nowMs, uploadId]).catch(() => undefined);
+        throw error;
+      }
+      return { ok: true, usage };
+    },
+    async get(owner, uploadId, nowMs) {
+      checkOwner(owner);
+      checkUploadId(uploadId);
+      checkNow(nowMs);
+      const [found, expiresAtMs, bytes, state] = await run(getScript, ownerKeys(owner), [nowMs, uploadId]);
+      return found ? Object.freeze({ owner, uploadId, bytes, expiresAtMs, state }) : undefined;
+    },
+    async settle(owner, uploadId, actualBytes, nowMs) {
+      checkOwner(owner);
+      checkUploadId(uploadId);
+      checkBytes('actualBytes', actualBytes);
+      checkNow(nowMs);
+      const [status, reserved] = await run(settleScript, ownerKeys(owner), [nowMs, uploadId, actualBytes]);
+      if (status === -1) throw settleTooLarge(actualBytes, reserved);
+      return status === 1;
+    },
+    async release(owner, uploadId, nowMs) {
+      checkOwner(owner);
+      checkUploadId(uploadId);
+      checkNow(nowMs);
+      return run(releaseScript, ownerKeys(owner), [nowMs, uploadId]);
+    },
+    async free(owner, bytes) {
+      checkOwner(owner);
+      checkBytes('bytes', bytes);
+      const [used, reserved] = await run(freeScript, ownerKeys(owner), [bytes]);
+      return usageOf(used, reserved);
+    },
+    async usage(owner, nowMs) {
+      checkOwner(owner);
+      checkNow(nowMs);
+      const [used, reserved] = await run(usageScript, ownerKeys(owner), [nowMs]);
+      return usageOf(used, reserved);
+    },
+    async sweepExpired(nowMs, limit) {
+      checkNow(nowMs);
+      checkSweepLimit(limit);
+      const out: Reservation[] = [];
+      const visited = new Set<string>();
+      let remaining = limit;
+      for (let round = 0; round < MAX_SWEEP_ROUNDS && remaining > 0; round++) {
+        const due = await run(indexDueScript, indexKeys, [nowMs, visited.size + DUE_BATCH]);
+        const fresh = due.filter((owner) => !visited.has(owner));
+        if (fresh.length === 0) break;
+        for (const owner of fresh) {
+          if (remaining <= 0) break;
+          visited.add(owner);
+          const { dropped, found } = await sweepOne(owner, nowMs, remaining);
+          remaining -= dropped;
+          out.push(...found);
+        }
+      }
+      return out;
+    },
+  };
+}
