@@ -1,0 +1,157 @@
+/**
+ * One connection to clamd, for one command. It ends exactly once, with the first of: a NUL-terminated
+ * reply, a failure (refused, reset, closed without a reply, a reply too long to be clamd's, a deadline),
+ * or the caller's abort; then the socket is destroyed. Writes respect the socket's backpressure: `send`
+ * waits for `drain` when `write` says the kernel buffer is full, so memory holds one chunk, not the file.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import type { ClamdAddress } from './clamav-options.js';
+import { END_OF_STREAM, MAX_REPLY_BYTES, quoteReply } from './clamav-protocol.js';
+
+/** How a session ended. */
+export type SessionEnd =
+  | { readonly kind: 'reply'; readonly text: string }
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'aborted' };
+
+/** Deadlines of a session, ms. */
+export interface SessionTimeouts {
+  readonly connectTimeoutMs: number;
+  /** clamd takes no bytes while some wait to be sent. */
+  readonly idleTimeoutMs: number;
+  /** No reply this long after `finish()`. */
+  readonly replyTimeoutMs: number;
+}
+
+/** An open (or opening) conversation with clamd. */
+export interface ClamdSession {
+  /** True once connected; false when the session ended first. */
+  readonly connected: Promise<boolean>;
+  /** Settles when the session ends (never rejects). */
+  readonly ended: Promise<SessionEnd>;
+  /** The end, once there is one. */
+  end(): SessionEnd | undefined;
+  /** Writes `bytes`; when the socket buffer is full, waits for it to drain (or for the session to end). */
+  send(bytes: Uint8Array): Promise<void>;
+  /** Sends the zero-length chunk and starts the reply deadline. */
+  finish(): void;
+  /** Ends the session now as a failure with `reason` (no-op once ended). */
+  fail(reason: string): void;
+}
+
+function connectionFailure(error: NodeJS.ErrnoException, address: ClamdAddress): string {
+  const where = address.kind === 'tcp' ? `${address.host}:${address.port}` : address.path;
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return `clamd refused the connection at ${where}`;
+    case 'ENOENT':
+      return `no clamd socket at ${where}`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `clamd reset the connection (${error.code})`;
+    default:
+      return `connection to clamd at ${where} failed (${error.code ?? error.message})`;
+  }
+}
+
+/** Connects to clamd and writes `command` (queued by the socket until connected). */
+export function openSession(
+  address: ClamdAddress,
+  command: Uint8Array,
+  timeouts: SessionTimeouts,
+  clock: Clock,
+  signal?: AbortSignal,
+): ClamdSession {
+  const socket: Socket =
+    address.kind === 'unix'
+      ? connect({ path: address.path })
+      : connect({ host: address.host, port: address.port });
+  let ending: SessionEnd | undefined;
+  let resolveEnded: (end: SessionEnd) => void = () => {};
+  const ended = new Promise<SessionEnd>((resolve) => {
+    resolveEnded = resolve;
+  });
+  let wakeDrain: (() => void) | undefined;
+  const timers = new Set<AbortController>();
+  const onAbort = () => settle({ kind: 'aborted' });
+  const settle = (end: SessionEnd) => {
+    if (ending) return;
+    ending = end;
+    for (const timer of timers) timer.abort();
+    timers.clear();
+    signal?.removeEventListener('abort', onAbort);
+    socket.destroy();
+    wakeDrain?.();
+    resolveEnded(end);
+  };
+  /** Fails the session after `ms` unless disarmed; returns the disarm function. */
+  const arm = (ms: number, reason: string) => {
+    const timer = new AbortController();
+    timers.add(timer);
+    clock.sleep(ms, timer.signal).then(
+      () => settle({ kind: 'failed', reason }),
+      () => {},
+    );
+    return () => {
+      timer.abort();
+      timers.delete(timer);
+    };
+  };
+
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
+  socket.on('data', (data: Buffer) => {
+    const nul = data.indexOf(0);
+    received.push(nul === -1 ? data : data.subarray(0, nul));
+    receivedBytes += nul === -1 ? data.length : nul;
+    if (nul !== -1) settle({ kind: 'reply', text: Buffer.concat(received).toString('latin1') });
+    else if (receivedBytes > MAX_REPLY_BYTES) {
+      settle({ kind: 'failed', reason: `clamd sent ${receivedBytes} bytes without ending its reply` });
+    }
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    settle({ kind: 'failed', reason: connectionFailure(error, address) }),
+  );
+  socket.on('close', () => {
+    const partial = receivedBytes ? `: ${quoteReply(Buffer.concat(received).toString('latin1'))}` : '';
+    settle({ kind: 'failed', reason: `clamd closed the connection without a complete reply${partial}` });
+  });
+  socket.on('drain', () => wakeDrain?.());
+
+  const disarmConnect = arm(
+    timeouts.connectTimeoutMs,
+    `no connection to clamd within ${timeouts.connectTimeoutMs} ms`,
+  );
+  const connected = new Promise<boolean>((resolve) => {
+    socket.once('connect', () => {
+      disarmConnect();
+      resolve(true);
+    });
+    void ended.then(() => resolve(false));
+  });
+  if (signal?.aborted) settle({ kind: 'aborted' });
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  if (!ending) socket.write(command);
+
+  return {
+    connected,
+    ended,
+    end: () => ending,
+    async send(bytes) {
+      if (ending || socket.write(bytes)) return;
+      const disarm = arm(timeouts.idleTimeoutMs, `clamd took no bytes for ${timeouts.idleTimeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        wakeDrain = resolve;
+      });
+      wakeDrain = undefined;
+      disarm();
+    },
+    finish() {
+      if (ending) return;
+      socket.write(END_OF_STREAM);
+      arm(timeouts.replyTimeoutMs, `clamd did not answer within ${timeouts.replyTimeoutMs} ms`);
+    },
+    fail: (reason) => settle({ kind: 'failed', reason }),
+  };
+}
