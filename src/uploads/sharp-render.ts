@@ -54,11 +54,7 @@ function throwIfAborted(signal: AbortSignal, type: string): void {
 }
 
 /** Refuses a header that declares too much or that disagrees with the signature. */
-function checkMetadata(
-  meta: Metadata,
-  expected: AcceptedImageFormat,
-  options: ResolvedSharpOptions,
-): { width: number; height: number } {
+function checkMetadata(meta: Metadata, expected: AcceptedImageFormat, options: ResolvedSharpOptions): Size {
   const type = ACCEPTED_IMAGE_TYPES[expected];
   if (formatOfMetadata(meta.format, meta.compression) !== expected) {
     throw imageRejected('the image format does not match its signature', type);
@@ -83,10 +79,27 @@ function checkMetadata(
   );
 }
 
-const scaleOf = (spec: ThumbnailSpec, size: { width: number; height: number }) =>
-  Math.min(spec.maxWidth / size.width, spec.maxHeight / size.height, 1);
+interface Size {
+  readonly width: number;
+  readonly height: number;
+}
 
-const resize = (pipeline: Sharp, spec: ThumbnailSpec) =>
+/**
+ * The size sharp's `fit: 'inside', withoutEnlargement: true` gives `size` in `spec` (same rounding),
+ * so thumbnails resized from the shared pixels come out exactly as a resize of the source would.
+ */
+export function fitInside(size: Size, spec: ThumbnailSpec): Size {
+  if (spec.maxWidth >= size.width && spec.maxHeight >= size.height) return size;
+  const xFactor = size.width / spec.maxWidth;
+  const yFactor = size.height / spec.maxHeight;
+  return xFactor > yFactor
+    ? { width: spec.maxWidth, height: Math.max(1, Math.round(size.height / xFactor)) }
+    : { width: Math.max(1, Math.round(size.width / yFactor)), height: spec.maxHeight };
+}
+
+const area = (size: Size) => size.width * size.height;
+
+const resizeInside = (pipeline: Sharp, spec: ThumbnailSpec) =>
   pipeline.resize({ width: spec.maxWidth, height: spec.maxHeight, fit: 'inside', withoutEnlargement: true });
 
 function encoder(pipeline: Sharp, format: ThumbnailFormat, quality: number, timeoutS: number): Sharp {
@@ -129,23 +142,31 @@ export async function renderThumbnails(
   throwIfAborted(signal, type);
 
   const timeoutS = Math.ceil(options.timeoutMs / 1000);
+  const targets = specs.map((spec) => fitInside(upright, spec));
+  const largest = targets.reduce((a, b) => (area(b) > area(a) ? b : a));
   // `.rotate()` without an angle applies the EXIF orientation; metadata is dropped by default.
-  let base = sharp(input, inputOptions).rotate();
-  const largest = specs.reduce((a, b) => (scaleOf(b, upright) > scaleOf(a, upright) ? b : a));
-  const sharedPixels = upright.width * upright.height * scaleOf(largest, upright) ** 2;
-  if (specs.length > 1 && sharedPixels <= SHARED_DECODE_MAX_PIXELS) {
+  const decoder = sharp(input, inputOptions).rotate();
+  let shared: Sharp | undefined;
+  if (specs.length > 1 && area(largest) <= SHARED_DECODE_MAX_PIXELS) {
     // One decode for every spec: the largest thumbnail as raw pixels, the others resized from it.
     const { data, info } = await step('decoded', type, () =>
-      resize(base, largest).timeout({ seconds: timeoutS }).raw().toBuffer({ resolveWithObject: true }),
+      decoder
+        .resize({ ...largest, fit: 'fill' })
+        .timeout({ seconds: timeoutS })
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
     );
     throwIfAborted(signal, type);
     const raw = { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 };
-    base = sharp(data, { raw, limitInputPixels: options.maxPixels });
+    shared = sharp(data, { raw, limitInputPixels: options.maxPixels });
   }
 
   const thumbnails: Thumbnail[] = [];
-  for (const spec of specs) {
-    const pipeline = encoder(resize(base.clone(), spec), options.format, options.quality, timeoutS);
+  for (const [i, spec] of specs.entries()) {
+    const sized = shared
+      ? shared.clone().resize({ ...(targets[i] as Size), fit: 'fill' })
+      : resizeInside(decoder.clone(), spec);
+    const pipeline = encoder(sized, options.format, options.quality, timeoutS);
     const { data, info } = await step('decoded', type, () => pipeline.toBuffer({ resolveWithObject: true }));
     throwIfAborted(signal, type);
     thumbnails.push({
