@@ -104,7 +104,10 @@ export interface CopyOptions {
 export interface MultipartWriter {
   readonly key: string;
   readonly uploadId: string;
-  /** Uploads one part (>= the store's minimum part size unless it is the last). Resolves when stored. */
+  /**
+   * Uploads one part (>= the store's minimum part size unless it is the last). Resolves when stored.
+   * The caller reuses `bytes` once the promise settles: a writer that keeps the bytes keeps a copy.
+   */
   writePart(bytes: Uint8Array): Promise<void>;
   /** Completes with the parts written so far; returns the object's info. */
   complete(): Promise<ObjectInfo>;
