@@ -16,12 +16,12 @@ const FALLBACK_NAME = 'download';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * The ASCII fallback: printable ASCII except `"`, `\` and `%` (some clients percent-decode `filename=`);
- * everything else becomes `_`. Accents are dropped first (`é` → `e`) so the fallback stays readable.
+ * The ASCII fallback: printable ASCII except `"`, `\`, `;` (naive parsers split on it) and `%` (some
+ * clients percent-decode `filename=`); everything else becomes `_`. Accents are dropped first (`é` → `e`) so the fallback stays readable.
  */
 function asciiFallback(name: string): string {
   const folded = name.normalize('NFKD').replace(/\p{M}/gu, '');
-  const ascii = folded.replace(/[^\x20-\x7e]|["\\%]/g, '_').trim();
+  const ascii = folded.replace(/[^\x20-\x7e]|["\\%;]/g, '_').trim();
   return ascii.replace(/_+/g, '_') || FALLBACK_NAME;
 }
 
