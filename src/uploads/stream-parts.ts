@@ -8,9 +8,11 @@
  * store reaches the client through TCP. The source is therefore never more than about two parts ahead of
  * the store.
  *
- * Buffers: each part is a fresh buffer, never reused, because a store may keep the bytes it was given
- * (the in-memory store does). The first part grows from 64 KiB by doubling, so a small upload does not
- * allocate a whole part; once one part has filled, the next ones are allocated at full size.
+ * Buffers: two part buffers, used in turn (the writer port lets the caller reuse a part's bytes once
+ * `writePart` settled). Fresh buffers per part would leave the freeing to the garbage collector, which
+ * lags behind external memory: 512 MiB through fresh 8 MiB parts grew RSS by about 63 MiB where the two
+ * reused buffers stay near 2 parts. The first buffer grows from 64 KiB by doubling, so a small upload does
+ * not allocate a whole part; once one part has filled, buffers are full-size.
  *
  * The writer is opened lazily, with the first part: an empty or refused body never opens a multipart upload.
  */
@@ -56,6 +58,9 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
   let opening: Promise<MultipartWriter> | undefined;
   let writer: MultipartWriter | undefined;
   let inFlight: Promise<void> | undefined;
+  // The buffer of the part in flight, and the one free for the next part once that upload settled.
+  let inFlightBuffer: Uint8Array | undefined;
+  let spare: Uint8Array | undefined;
   let failure: { error: unknown } | undefined;
   let partsSent = 0;
   let storedBytes = 0;
@@ -72,10 +77,13 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
 
   const send = async (part: Uint8Array) => {
     if (inFlight !== undefined) await inFlight;
+    if (inFlightBuffer !== undefined && inFlightBuffer.byteLength === partSizeBytes) spare = inFlightBuffer;
+    inFlightBuffer = undefined;
     if (failure !== undefined) throw failure.error;
     const w = await ensureWriter();
     if (aborted) throw new Error('the part assembler was aborted');
     partsSent += 1;
+    inFlightBuffer = part;
     inFlight = w.writePart(part).then(
       () => {
         storedBytes += part.byteLength;
@@ -88,6 +96,10 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
   };
 
   const room = (wanted: number) => {
+    if (buffer === undefined && fullSize && spare !== undefined) {
+      buffer = spare;
+      spare = undefined;
+    }
     if (buffer === undefined) {
       buffer = new Uint8Array(fullSize ? partSizeBytes : Math.min(partSizeBytes, FIRST_CAPACITY_BYTES));
     }
@@ -120,8 +132,7 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
     },
     async flush() {
       if (filled > 0 && buffer !== undefined) {
-        // A copy of exactly the last part's bytes, so a store that keeps it does not keep a whole part.
-        const last = buffer.slice(0, filled);
+        const last = buffer.subarray(0, filled);
         buffer = undefined;
         filled = 0;
         await send(last);

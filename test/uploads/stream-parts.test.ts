@@ -50,7 +50,16 @@ describe('createPartAssembler', () => {
     expect(exact.writer.partSizes).toEqual([1000, 1000, 1000]);
   });
 
-  it('opens no writer before the first byte; a small body is one part of its own size', async () => {
+  it('reuses two buffers in turn, never one whose upload has not settled (slow writer, bytes intact)', async () => {
+    const { parts, writer } = setup(1000, recordingWriter({ partDelayMs: 5 }));
+    const body = patternBytes(10_500);
+    for (let i = 0; i < body.length; i += 700) await parts.push(body.subarray(i, i + 700));
+    await parts.flush();
+    expect(writer.partSizes).toEqual([...Array(10).fill(1000), 500]);
+    expect(Buffer.compare(writer.body(), Buffer.from(body))).toBe(0);
+  });
+
+  it('opens no writer before the first byte; a small body is one part in a small buffer', async () => {
     let bufferBytes = 0;
     const writer: MultipartWriter = {
       ...recordingWriter(),
@@ -64,7 +73,7 @@ describe('createPartAssembler', () => {
     expect(opened()).toBe(0);
     await parts.flush();
     expect(opened()).toBe(1);
-    expect(bufferBytes).toBe(100); // the last part does not keep a whole part's buffer alive
+    expect(bufferBytes).toBe(64 * 1024); // a small body never allocated a whole 8 MiB part
   });
 
   it('holds the source back: a push waits while one part uploads and the next is full', async () => {
