@@ -8,8 +8,9 @@ import { UploadRejectedError } from './errors.js';
 import { encodePending, type Pending } from './pending.js';
 import type { PolicyContext, ResolvedTypeRule, UploadMode } from './policy-context.js';
 import { markCounted } from './policy-failures.js';
-import { normalizeDeclaredType, ownerSegment, quarantineKey, sanitizeName } from './policy-keys.js';
+import { newId, quarantineKey, sanitizeName } from './policy-keys.js';
 import type { UploadRequest } from './policy-types.js';
+import { EXCEL_CSV_ALIAS, isUtf8Charset, parseMimeType } from './sniff-mime.js';
 
 /** Largest owner id, UTF-8 bytes (it is hashed into keys, but stored whole in the reservation). */
 export const MAX_OWNER_BYTES = 512;
@@ -27,11 +28,19 @@ export function checkOwner(owner: unknown): string {
 
 /** The allowed rule of the declared type, or ERR_UPLOAD_TYPE. */
 export function ruleOf(ctx: PolicyContext, contentType: unknown): ResolvedTypeRule {
-  const mime = typeof contentType === 'string' ? normalizeDeclaredType(contentType) : undefined;
+  const parsed = parseMimeType(contentType);
+  let mime = parsed?.essence;
+  // What Windows browsers send for a .csv when Excel is installed: CSV, unless .xls itself is allowed.
+  if (mime === EXCEL_CSV_ALIAS && !ctx.types.has(mime) && ctx.types.has('text/csv')) mime = 'text/csv';
   const rule = mime === undefined ? undefined : ctx.types.get(mime);
   if (rule === undefined) {
     throw new UploadRejectedError('ERR_UPLOAD_TYPE', 'this file type is not allowed', {
       ...(mime === undefined ? {} : { declaredType: mime }),
+    });
+  }
+  if (!rule.binary && parsed?.charset !== undefined && !isUtf8Charset(parsed.charset)) {
+    throw new UploadRejectedError('ERR_UPLOAD_TYPE_MISMATCH', 'only UTF-8 text is accepted', {
+      declaredType: rule.mime,
     });
   }
   return rule;
@@ -70,15 +79,6 @@ function storeLimitOf(ctx: PolicyContext, mode: UploadMode): number {
   return limits.maxPartBytes * limits.maxParts;
 }
 
-/** A fresh id: 16 random bytes, base64url (22 characters). */
-export function newId(ctx: PolicyContext): string {
-  const bytes = ctx.random(16);
-  if (!(bytes instanceof Uint8Array) || bytes.length < 16) {
-    throw new StoreError('uploads: `random` returned fewer than 16 bytes');
-  }
-  return Buffer.from(bytes.subarray(0, 16)).toString('base64url');
-}
-
 /** Something done before the reservation (a multipart create) and how to undo it if reserving fails. */
 export interface AdmitPreparation {
   readonly pending: Pending;
@@ -107,13 +107,13 @@ export async function admit(
     }
     const owner = checkOwner(request.owner);
     const rule = ruleOf(ctx, request.contentType);
-    declared = checkDeclaredSize(rule, request.sizeBytes, mode !== 'proxy', storeLimitOf(ctx, mode));
+    declared = checkDeclaredSize(rule, request.sizeBytes, mode !== 'proxied', storeLimitOf(ctx, mode));
     const filename = sanitizeName(request.filename);
     const uploadId = newId(ctx);
     let pending: Pending = Object.freeze({
       uploadId,
       owner,
-      key: quarantineKey(ctx, ownerSegment(owner), uploadId),
+      key: quarantineKey(ctx, owner, uploadId),
       filename,
       declaredType: rule.mime,
       declaredBytes: declared,

@@ -6,6 +6,7 @@
 import { StoreError } from '../core/errors.js';
 import { UploadRejectedError } from './errors.js';
 import type { PolicyContext, UploadMode } from './policy-context.js';
+import { isId } from './policy-keys.js';
 
 /** An admitted, unfinished upload. */
 export interface Pending {
@@ -33,7 +34,7 @@ export interface Pending {
   readonly partCount?: number;
 }
 
-const MODES: readonly UploadMode[] = ['put', 'post', 'multipart', 'proxy'];
+const MODES: readonly UploadMode[] = ['put', 'post', 'multipart', 'proxied'];
 
 /** The reservation `state` of a pending upload. */
 export function encodePending(pending: Pending): string {
@@ -75,9 +76,6 @@ export function decodePending(state: string): Pending {
   return Object.freeze(pending) as unknown as Pending;
 }
 
-/** The uploads `uploadId`s are made of; anything else cannot be one of ours. */
-const UPLOAD_ID = /^[A-Za-z0-9_-]{16,64}$/;
-
 /**
  * The live pending upload `uploadId` of `owner`, or ERR_UPLOAD_NOT_FOUND: unknown, another owner's,
  * expired, already finalized or aborted all read the same, so a caller learns nothing about other owners.
@@ -85,7 +83,7 @@ const UPLOAD_ID = /^[A-Za-z0-9_-]{16,64}$/;
 export async function loadPending(ctx: PolicyContext, owner: unknown, uploadId: unknown): Promise<Pending> {
   const notFound = () => new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
   if (typeof owner !== 'string' || owner.length === 0 || typeof uploadId !== 'string') throw notFound();
-  if (!UPLOAD_ID.test(uploadId)) throw notFound();
+  if (!isId(uploadId)) throw notFound();
   const reservation = await ctx.quota.store.get(owner, uploadId, ctx.clock.now());
   if (reservation === undefined) throw notFound();
   const pending = decodePending(reservation.state);

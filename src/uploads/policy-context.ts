@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { UploadFailureReason } from './errors.js';
+import type { UploadMetricMode } from './instruments.js';
 import type { ScanFallback, SvgHandling } from './policy-types.js';
 import type {
   ObjectStore,
@@ -16,8 +17,8 @@ import type {
   VirusScanner,
 } from './types.js';
 
-/** How an upload reaches storage: the three direct modes, or streamed through the server. */
-export type UploadMode = 'put' | 'post' | 'multipart' | 'proxy';
+/** How an upload reaches storage: the three direct modes, or streamed through the server (`proxied`). */
+export type UploadMode = UploadMetricMode;
 
 /** An allowed type, resolved: its own size limit and whether magic bytes can identify it. */
 export interface ResolvedTypeRule {
@@ -71,9 +72,15 @@ export interface PolicyInstruments {
    * `sizeBytes` is the best size known (declared, or counted so far); undefined buckets as `unknown`.
    * `reason` is an {@link UploadFailureReason} or one of `store`, `invalid`, `timeout`, `error`.
    */
-  failure(mode: UploadMode, sizeBytes: number | undefined, reason: UploadFailureReason | string): void;
-  /** A file reached the final prefix. */
-  success(mode: UploadMode, sizeBytes: number): void;
+  failure(
+    mode: UploadMode,
+    sizeBytes: number | undefined,
+    reason: UploadFailureReason | string,
+    error?: unknown,
+    startedAtMs?: number,
+  ): void;
+  /** A file reached the final prefix (`startedAtMs`, when known, times `uploads.duration`). */
+  success(mode: UploadMode, sizeBytes: number, startedAtMs?: number): void;
   /** A cleanup step failed after an error (the original error is still what the caller sees). */
   cleanupFailure(mode: UploadMode, step: 'delete' | 'abort' | 'release'): void;
   /** A thumbnail could not be made; the file stays, with fewer thumbnails. */

@@ -23,11 +23,12 @@ export function markCounted(
   mode: UploadMode,
   sizeBytes: number | undefined,
   error: unknown,
+  startedAtMs?: number,
 ): unknown {
   if (typeof error === 'object' && error !== null) {
     if (counted.has(error)) return error;
     counted.add(error);
   }
-  ctx.instruments.failure(mode, sizeBytes, reasonOf(error));
+  ctx.instruments.failure(mode, sizeBytes, reasonOf(error), error, startedAtMs);
   return error;
 }

@@ -1,48 +1,60 @@
 /**
  * The key and name rules as the policy calls them: one seam between the policy and the checks
- * (filename.ts, keys.ts), so the policy's call sites do not change when those do.
+ * (filename.ts, keys.ts), with the prefixes of the context filled in.
  */
-import { createHash } from 'node:crypto';
-import { UploadRejectedError } from './errors.js';
+import { sanitizeFilename } from './filename.js';
+import * as keys from './keys.js';
 import type { PolicyContext } from './policy-context.js';
+import { parseMimeType } from './sniff-mime.js';
 
-/** The declared Content-Type, lower case, parameters dropped (`Text/Plain; charset=x` → `text/plain`). */
-export function normalizeDeclaredType(contentType: string): string | undefined {
-  const mime = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(mime) ? mime : undefined;
+/** The declared Content-Type's canonical essence (`Image/JPG; x=y` → `image/jpeg`), or undefined. */
+export function normalizeDeclaredType(contentType: unknown): string | undefined {
+  return parseMimeType(contentType)?.essence;
 }
 
 /** The owner's key segment: a hash, so an owner id never shapes a key (no `../`, no length games). */
-export function ownerSegment(owner: string): string {
-  return createHash('sha256').update(owner, 'utf8').digest('hex').slice(0, 32);
+export const ownerSegment = (owner: string): string => keys.ownerHash(owner);
+
+/** A fresh 128-bit id (upload ids and file ids). */
+export const newId = (ctx: PolicyContext): string => keys.newUploadId(ctx.random);
+
+/** True for a string shaped like an id {@link newId} makes (anything else is nobody's upload). */
+export const isId = (value: unknown): value is string =>
+  typeof value === 'string' && /^[a-z2-7]{26}$/.test(value);
+
+/** Where an upload's bytes wait for the checks: derived from owner and id only, so cleanup can find it. */
+export function quarantineKey(ctx: PolicyContext, owner: string, uploadId: string): string {
+  return keys.quarantineKey(ctx.prefixes.quarantine, ownerSegment(owner), uploadId);
 }
 
-/** Where an upload's bytes wait for the checks: derived from owner and id, so cleanup can find it. */
-export function quarantineKey(ctx: PolicyContext, segment: string, uploadId: string): string {
-  return `${ctx.prefixes.quarantine}${segment}/${uploadId}`;
+/**
+ * A final key with a fresh file id per promotion attempt, so a losing concurrent attempt only ever
+ * deletes its own copy. The extension comes from the sniffed type.
+ */
+export function finalKeyFor(
+  ctx: PolicyContext,
+  owner: string,
+  contentType: string,
+  detectedExt?: string,
+): { key: string; fileId: string } {
+  const fileId = newId(ctx);
+  const ext = keys.extensionForType(contentType, detectedExt);
+  return { key: keys.finalKey(ctx.prefixes.final, ownerSegment(owner), fileId, ext), fileId };
 }
 
-/** A fresh final key per promotion attempt, so a losing concurrent attempt only ever deletes its own copy. */
-export function finalKey(ctx: PolicyContext, segment: string, fileId: string): string {
-  return `${ctx.prefixes.final}${segment}/${fileId}`;
-}
-
-/** The key of one thumbnail of the file at `fileKey`. */
-export function thumbnailKey(fileKey: string, name: string): string {
-  return `${fileKey}.thumbs/${name}`;
+/** The key of thumbnail `name` of the final file `fileId`. */
+export function thumbnailKeyFor(
+  ctx: PolicyContext,
+  owner: string,
+  fileId: string,
+  name: string,
+  contentType: string,
+): string {
+  const ext = keys.extensionForType(contentType) || 'img';
+  return keys.thumbnailKey(ctx.prefixes.final, ownerSegment(owner), fileId, name, ext);
 }
 
 /** The client's file name, sanitised (ERR_UPLOAD_FILENAME when nothing usable is left). */
 export function sanitizeName(filename: unknown): string {
-  // Stand-in until filename.ts lands: refuses what is plainly hostile.
-  if (typeof filename !== 'string' || filename.length === 0 || filename.length > 255) {
-    throw new UploadRejectedError('ERR_UPLOAD_FILENAME', 'the file name is not acceptable');
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  const cleaned = filename.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '');
-  const base = cleaned.split(/[\\/]/).pop() ?? '';
-  if (base === '' || base === '.' || base === '..') {
-    throw new UploadRejectedError('ERR_UPLOAD_FILENAME', 'the file name is not acceptable');
-  }
-  return base;
+  return sanitizeFilename(filename);
 }

@@ -8,12 +8,11 @@
  * the winner's file, and the owner is charged once. Only the winner deletes the quarantine object.
  */
 import { StoreError } from '../core/errors.js';
-import { newId } from './admit.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import type { Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
 import { markCounted } from './policy-failures.js';
-import { finalKey, ownerSegment, thumbnailKey } from './policy-keys.js';
+import { finalKeyFor, thumbnailKeyFor } from './policy-keys.js';
 import type { StoredFile } from './policy-types.js';
 import type { Thumbnail } from './types.js';
 
@@ -23,6 +22,8 @@ export interface CheckedUpload {
   readonly sizeBytes: number;
   /** The sniffed type: what the file is. */
   readonly contentType: string;
+  /** Key extension for the sniffed type (the sniffer's `ext`); default from the type. */
+  readonly ext?: string;
   /** Set to serve the file only as an attachment (SVG with `svg: 'attachment'`). */
   readonly disposition?: string;
   readonly scan: StoredFile['scan'];
@@ -50,7 +51,7 @@ export async function rejectAndClean(
   await ctx.quota.store
     .release(pending.owner, pending.uploadId, ctx.clock.now())
     .catch(() => instruments.cleanupFailure(pending.mode, 'release'));
-  throw markCounted(ctx, pending.mode, sizeBytes ?? pending.declaredBytes, error);
+  throw markCounted(ctx, pending.mode, sizeBytes ?? pending.declaredBytes, error, pending.startedAtMs);
 }
 
 /** Deletes keys this attempt wrote; failures are counted and left to the caller's error. */
@@ -91,7 +92,7 @@ async function makeThumbnails(
 async function storeThumbnails(
   ctx: PolicyContext,
   pending: Pending,
-  fileKey: string,
+  fileId: string,
   thumbnails: readonly Thumbnail[],
   written: string[],
 ): Promise<StoredFile['thumbnails']> {
@@ -99,7 +100,7 @@ async function storeThumbnails(
   const mine: string[] = [];
   try {
     for (const t of thumbnails) {
-      const key = thumbnailKey(fileKey, t.name);
+      const key = thumbnailKeyFor(ctx, pending.owner, fileId, t.name, t.contentType);
       mine.push(key);
       await ctx.storage.put(key, t.bytes, t.contentType, { 'upload-id': pending.uploadId });
       stored.push({ name: t.name, key, width: t.width, height: t.height });
@@ -132,7 +133,7 @@ export async function promote(
   } catch (error) {
     return rejectAndClean(ctx, pending, error, checked.sizeBytes);
   }
-  const key = finalKey(ctx, ownerSegment(pending.owner), newId(ctx));
+  const { key, fileId } = finalKeyFor(ctx, pending.owner, checked.contentType, checked.ext);
   const written: string[] = [];
   let settled: boolean;
   let storedThumbnails: StoredFile['thumbnails'];
@@ -143,7 +144,7 @@ export async function promote(
       metadata: { 'upload-id': pending.uploadId, filename: encodeURIComponent(pending.filename) },
     });
     written.push(key);
-    storedThumbnails = await storeThumbnails(ctx, pending, key, thumbnails, written);
+    storedThumbnails = await storeThumbnails(ctx, pending, fileId, thumbnails, written);
     settled = await ctx.quota.store.settle(
       pending.owner,
       pending.uploadId,
@@ -158,15 +159,15 @@ export async function promote(
       isUploadRejected(error) || error instanceof StoreError
         ? error
         : new StoreError('uploads: promotion failed', { cause: error });
-    throw markCounted(ctx, pending.mode, checked.sizeBytes, wrapped);
+    throw markCounted(ctx, pending.mode, checked.sizeBytes, wrapped, pending.startedAtMs);
   }
   if (!settled) {
     await deleteWritten(ctx, pending, written);
     const lost = new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
-    throw markCounted(ctx, pending.mode, checked.sizeBytes, lost);
+    throw markCounted(ctx, pending.mode, checked.sizeBytes, lost, pending.startedAtMs);
   }
   await ctx.storage.delete(pending.key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
-  ctx.instruments.success(pending.mode, checked.sizeBytes);
+  ctx.instruments.success(pending.mode, checked.sizeBytes, pending.startedAtMs);
   return Object.freeze({
     key,
     owner: pending.owner,

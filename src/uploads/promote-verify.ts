@@ -1,0 +1,136 @@
+/**
+ * Verification of a direct upload's bytes in quarantine, before promotion: HEAD (present, not empty, the
+ * size the rules allow), a ranged GET of the head for the sniffer, then the virus scan over the whole
+ * object. Every refusal goes through `rejectAndClean` (quarantine object deleted, reservation released);
+ * an object not there yet (ERR_UPLOAD_INCOMPLETE) and store failures leave the upload pending, so the
+ * client may still send the bytes, or the call be retried, until the reservation expires.
+ */
+import { contentDisposition } from './content-disposition.js';
+import { isUploadRejected, UploadRejectedError } from './errors.js';
+import type { Pending } from './pending.js';
+import type { PolicyContext } from './policy-context.js';
+import { markCounted } from './policy-failures.js';
+import type { StoredFile } from './policy-types.js';
+import { type CheckedUpload, promote, rejectAndClean } from './promote.js';
+import { DEFAULT_MAX_SVG_BYTES, sniffType } from './sniff.js';
+import type { ObjectInfo, ScanVerdict } from './types.js';
+
+const SVG = 'image/svg+xml';
+
+/** HEAD checks: undefined when the object is not there yet; a refusal when its size breaks the rules. */
+async function headChecked(ctx: PolicyContext, pending: Pending): Promise<ObjectInfo | undefined> {
+  const info = await ctx.storage.head(pending.key);
+  if (info === undefined) return undefined;
+  const size = info.sizeBytes;
+  const details = { sizeBytes: size, limitBytes: pending.reservedBytes };
+  if (size === 0) throw new UploadRejectedError('ERR_UPLOAD_EMPTY', 'the file is empty', { sizeBytes: 0 });
+  if (size > pending.reservedBytes) {
+    throw new UploadRejectedError('ERR_UPLOAD_TOO_LARGE', 'the file is larger than declared', details);
+  }
+  // A signed PUT carries exactly the declared length; any other size means the store did not enforce it.
+  if (pending.mode === 'put' && size !== pending.declaredBytes) {
+    throw new UploadRejectedError('ERR_UPLOAD_INCOMPLETE', 'the file is not the declared size', details);
+  }
+  return info;
+}
+
+/** The sniffed type of the object (SVG: read whole, as its safety check needs the whole document). */
+async function sniffed(ctx: PolicyContext, pending: Pending, sizeBytes: number) {
+  const whole = pending.declaredType === SVG;
+  if (whole && sizeBytes > DEFAULT_MAX_SVG_BYTES) {
+    throw new UploadRejectedError('ERR_UPLOAD_TOO_LARGE', 'an SVG file is larger than can be checked', {
+      sizeBytes,
+      limitBytes: DEFAULT_MAX_SVG_BYTES,
+    });
+  }
+  const length = whole ? sizeBytes : Math.min(sizeBytes, ctx.sniffBytes);
+  const head = await ctx.storage.readRange(pending.key, 0, length - 1);
+  return sniffType({
+    head,
+    totalBytes: sizeBytes,
+    declaredType: pending.declaredType,
+    allowed: ctx.types.keys(),
+    ...(ctx.detector === undefined ? {} : { detector: ctx.detector }),
+    svg: ctx.svg,
+    clock: ctx.clock,
+  });
+}
+
+/** The scan verdict, decided by the policy's fallbacks. A scanner that throws counts as unavailable. */
+async function scanned(
+  ctx: PolicyContext,
+  pending: Pending,
+  sizeBytes: number,
+): Promise<CheckedUpload['scan']> {
+  const scan = ctx.scan;
+  if (scan === undefined) return 'not_scanned';
+  let verdict: ScanVerdict;
+  if (sizeBytes > scan.scanner.maxScanBytes) {
+    verdict = { status: 'too_large', limitBytes: scan.scanner.maxScanBytes };
+  } else {
+    try {
+      verdict = await scan.scanner.scan(await ctx.storage.read(pending.key), { sizeBytes });
+    } catch (error) {
+      if (isUploadRejected(error)) throw error;
+      verdict = { status: 'unavailable', reason: 'the scanner threw' };
+    }
+  }
+  switch (verdict.status) {
+    case 'clean':
+      return 'clean';
+    case 'infected':
+      throw new UploadRejectedError('ERR_UPLOAD_INFECTED', 'the file contains malware', {
+        signature: verdict.signature,
+        sizeBytes,
+      });
+    case 'too_large':
+      if (scan.onTooLarge === 'accept') return 'accepted_too_large';
+      throw new UploadRejectedError('ERR_UPLOAD_SCAN_TOO_LARGE', 'the file is too large to scan', {
+        sizeBytes,
+        limitBytes: verdict.limitBytes,
+      });
+    default:
+      if (scan.onUnavailable === 'accept') return 'accepted_unavailable';
+      throw new UploadRejectedError('ERR_UPLOAD_SCAN_UNAVAILABLE', 'the virus scanner is unavailable', {
+        sizeBytes,
+      });
+  }
+}
+
+/**
+ * Verifies the quarantine object of `pending` and promotes it. Refusals are cleaned up and thrown as
+ * `UploadRejectedError`; see the file comment for what stays pending.
+ */
+export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Promise<StoredFile> {
+  let info: ObjectInfo | undefined;
+  try {
+    info = await headChecked(ctx, pending);
+  } catch (error) {
+    if (!isUploadRejected(error))
+      throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
+    return rejectAndClean(ctx, pending, error, error.details.sizeBytes ?? pending.declaredBytes);
+  }
+  if (info === undefined) {
+    const error = new UploadRejectedError('ERR_UPLOAD_INCOMPLETE', 'the file has not been uploaded yet');
+    throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
+  }
+  const sizeBytes = info.sizeBytes;
+  let checked: CheckedUpload;
+  try {
+    const type = await sniffed(ctx, pending, sizeBytes);
+    const scan = await scanned(ctx, pending, sizeBytes);
+    const disposition =
+      type.disposition === 'attachment' ? contentDisposition(pending.filename, 'attachment') : undefined;
+    checked = {
+      sizeBytes,
+      contentType: type.contentType,
+      ext: type.ext,
+      ...(disposition === undefined ? {} : { disposition }),
+      scan,
+    };
+  } catch (error) {
+    if (isUploadRejected(error)) return rejectAndClean(ctx, pending, error, sizeBytes);
+    throw markCounted(ctx, pending.mode, sizeBytes, error, pending.startedAtMs);
+  }
+  return promote(ctx, pending, checked);
+}
