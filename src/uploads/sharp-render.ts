@@ -56,7 +56,7 @@ function throwIfAborted(signal: AbortSignal, type: string): void {
 /** Refuses a header that declares too much or that disagrees with the signature. */
 function checkMetadata(meta: Metadata, expected: AcceptedImageFormat, options: ResolvedSharpOptions): Size {
   const type = ACCEPTED_IMAGE_TYPES[expected];
-  if (formatOfMetadata(meta.format, meta.compression) !== expected) {
+  if (formatOfMetadata(meta.format) !== expected) {
     throw imageRejected('the image format does not match its signature', type);
   }
   const { width, height } = meta;

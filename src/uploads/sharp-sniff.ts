@@ -9,7 +9,7 @@
  * the installed libvips supports. The format sharp then reports must match the signature too.
  */
 
-/** Input formats accepted, as sharp's `metadata().format` names them (`heif` is checked to be AV1). */
+/** Input formats accepted (sharp's `metadata().format` names AVIF `heif`). */
 export type AcceptedImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif';
 
 /** Content types of the accepted formats (the `accepts` list of the thumbnailer). */
@@ -71,13 +71,11 @@ export function sniffImageFormat(bytes: Uint8Array): AcceptedImageFormat | undef
 }
 
 /**
- * The accepted format sharp's metadata describes: `heif` only with AV1 compression (AVIF), anything
- * else `undefined`.
+ * The accepted format sharp's metadata describes, or `undefined`. `heif` counts as AVIF: the signature
+ * check already required an AVIF brand, and libvips derives its `compression` label from the major
+ * brand alone (an AVIF whose major brand is `mif1` is labelled `hevc`), so the label adds no evidence.
  */
-export function formatOfMetadata(
-  format: string | undefined,
-  compression: string | undefined,
-): AcceptedImageFormat | undefined {
+export function formatOfMetadata(format: string | undefined): AcceptedImageFormat | undefined {
   switch (format) {
     case 'jpeg':
     case 'png':
@@ -86,7 +84,7 @@ export function formatOfMetadata(
     case 'tiff':
       return format;
     case 'heif':
-      return compression === 'av1' ? 'avif' : undefined;
+      return 'avif';
     default:
       return undefined;
   }
