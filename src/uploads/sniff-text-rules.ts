@@ -11,8 +11,11 @@ import { isSvgDocument, svgUnsafeReason } from './svg.js';
 export interface TextRuleOptions {
   /** The declared type as shown in error details. */
   readonly declaredType: string;
+  /** Size of the whole file, when known. */
   readonly totalBytes: number | undefined;
+  /** Whether HTML markers in plain text or CSV are refused. */
   readonly htmlInText: 'reject' | 'allow';
+  /** Largest SVG scanned, bytes. */
   readonly maxSvgBytes: number;
 }
 

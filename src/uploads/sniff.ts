@@ -77,7 +77,16 @@ export interface SniffResult {
 
 /** How many leading bytes to read for {@link sniffType}: max(`detector.sampleBytes`, 4,096). */
 export function sniffHeadBytes(detector?: TypeDetector): number {
-  return Math.max(detector?.sampleBytes ?? 0, MIN_SNIFF_BYTES);
+  return Math.max(detector === undefined ? 0 : sampleBytesOf(detector), MIN_SNIFF_BYTES);
+}
+
+/** The detector's `sampleBytes`, checked: a positive integer (else the call is malformed). */
+function sampleBytesOf(detector: TypeDetector): number {
+  const n = detector.sampleBytes;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('`detector.sampleBytes` must be a positive integer');
+  }
+  return n;
 }
 
 const shown = (declared: string) => declared.slice(0, 100);
@@ -90,6 +99,10 @@ async function detectBounded(
   clock: Clock,
   declaredType: string,
 ): Promise<DetectedType | undefined> {
+  const sample = head.subarray(0, sampleBytesOf(detector));
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new InvalidArgumentError('`detectTimeoutMs` must be a positive number');
+  }
   const stop = new AbortController();
   const timeout = new Promise<never>((_, reject) => {
     clock.sleep(timeoutMs, stop.signal).then(
@@ -98,7 +111,6 @@ async function detectBounded(
     );
   });
   try {
-    const sample = head.subarray(0, Math.max(1, detector.sampleBytes));
     const found = await Promise.race([Promise.resolve().then(() => detector.detect(sample)), timeout]);
     if (found === undefined) return undefined;
     if (typeof found?.mime !== 'string') throw new TypeError('the detector returned no `mime`');
