@@ -63,6 +63,17 @@ export const entries: readonly PackageEntry[] = [
     adapter: true,
   },
   { subpath: './search/postgres', source: 'src/search/postgres.ts', out: 'search/postgres', adapter: true },
+  { subpath: './uploads', source: 'src/uploads/index.ts', out: 'uploads/index', adapter: false },
+  { subpath: './uploads/s3', source: 'src/uploads/s3.ts', out: 'uploads/s3', adapter: true },
+  { subpath: './uploads/clamav', source: 'src/uploads/clamav.ts', out: 'uploads/clamav', adapter: true },
+  { subpath: './uploads/sharp', source: 'src/uploads/sharp.ts', out: 'uploads/sharp', adapter: true },
+  { subpath: './uploads/redis', source: 'src/uploads/redis.ts', out: 'uploads/redis', adapter: true },
+  {
+    subpath: './uploads/file-type',
+    source: 'src/uploads/file-type.ts',
+    out: 'uploads/file-type',
+    adapter: true,
+  },
 ];
 
 /** Client libraries of real backends: optional peers that only adapter subpaths may load. */
