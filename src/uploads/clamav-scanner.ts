@@ -19,7 +19,7 @@ import {
   parseClamavOptions,
   type ResolvedClamavOptions,
 } from './clamav-options.js';
-import { chunkHeader, INSTREAM_COMMAND, PING_COMMAND, verdictOfReply } from './clamav-protocol.js';
+import { INSTREAM_COMMAND, PING_COMMAND, verdictOfReply } from './clamav-protocol.js';
 import { type ClamdSession, openSession, type SessionEnd } from './clamav-session.js';
 import type { ByteSource, ScanOptions, ScanVerdict, VirusScanner } from './types.js';
 
@@ -83,8 +83,7 @@ async function pump(
       }
       for (let at = 0; at < chunk.byteLength; at += o.chunkBytes) {
         const piece = chunk.subarray(at, Math.min(chunk.byteLength, at + o.chunkBytes));
-        await session.send(chunkHeader(piece.byteLength));
-        await session.send(piece);
+        await session.sendChunk(piece);
         const end = session.end();
         if (end) return verdictOfEnd(end, o, false);
       }

@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import type { ClamdAddress } from './clamav-options.js';
-import { END_OF_STREAM, MAX_REPLY_BYTES, quoteReply } from './clamav-protocol.js';
+import { chunkHeader, END_OF_STREAM, MAX_REPLY_BYTES, quoteReply } from './clamav-protocol.js';
 
 /** How a session ended. */
 export type SessionEnd =
@@ -32,8 +32,11 @@ export interface ClamdSession {
   readonly ended: Promise<SessionEnd>;
   /** The end, once there is one. */
   end(): SessionEnd | undefined;
-  /** Writes `bytes`; when the socket buffer is full, waits for it to drain (or for the session to end). */
-  send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes one INSTREAM chunk (length and bytes). When the socket buffer is full it waits for `drain` (or
+   * the end of the session); otherwise it still yields to the event loop once, so replies are read.
+   */
+  sendChunk(bytes: Uint8Array): Promise<void>;
   /** Sends the zero-length chunk and starts the reply deadline. */
   finish(): void;
   /** Ends the session now as a failure with `reason` (no-op once ended). */
@@ -138,14 +141,26 @@ export function openSession(
     connected,
     ended,
     end: () => ending,
-    async send(bytes) {
-      if (ending || socket.write(bytes)) return;
-      const disarm = arm(timeouts.idleTimeoutMs, `clamd took no bytes for ${timeouts.idleTimeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        wakeDrain = resolve;
+    sendChunk(bytes) {
+      // The write happens in a setImmediate callback, right after the event loop polled the socket: clamd's
+      // early reply (its size limit) is then read before a write meets the connection clamd closed and
+      // Node destroys the socket on EPIPE, reply unread. Between the poll and the write the window is tiny.
+      return new Promise<void>((resolve) => {
+        setImmediate(() => {
+          if (ending) return resolve();
+          socket.cork();
+          socket.write(chunkHeader(bytes.byteLength));
+          const room = socket.write(bytes);
+          socket.uncork();
+          if (room) return resolve();
+          const disarm = arm(timeouts.idleTimeoutMs, `clamd took no bytes for ${timeouts.idleTimeoutMs} ms`);
+          wakeDrain = () => {
+            wakeDrain = undefined;
+            disarm();
+            resolve();
+          };
+        });
       });
-      wakeDrain = undefined;
-      disarm();
     },
     finish() {
       if (ending) return;
