@@ -55,7 +55,9 @@ const HTML_MARKERS = /<(!doctype\s+html|html|script|body|head|iframe|svg|object|
 /**
  * The first HTML marker in `text` (`<!doctype html`, `<html`, `<script`, `<body`, `<head`, `<iframe`,
  * `<svg`, `<object`, `<embed`), or undefined. Old browsers sniffed such text into HTML despite a
- * `text/plain` type, so a text upload holding them is refused by default.
+ * `text/plain` type, so a text upload holding them is refused by default. Inline tags (`<p>`, `<a>`,
+ * `<img>`, `<table>`) are not looked for: CSV exports carry them in cells all the time, and a file
+ * served under its sniffed text type with `X-Content-Type-Options: nosniff` is never rendered.
  */
 export function findHtmlMarker(text: string): string | undefined {
   return HTML_MARKERS.exec(text)?.[0].slice(0, -1).toLowerCase();

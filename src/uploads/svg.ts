@@ -7,7 +7,7 @@
  * (an attribute-looking `on...=` in a text node), they must never pass an active one. Refused:
  * - elements `script`, `foreignObject`, `iframe`, `embed`, `object`, `handler`, `listener`, under any
  *   namespace prefix (`<svg:script`) and in any case (`<SCRIPT`);
- * - any `on*=` event attribute;
+ * - any `on*=` event attribute, and an animation targeting one (`<set attributeName="onclick">`);
  * - `javascript:`, `vbscript:`, `data:text/html`, `data:application/xhtml` and nested
  *   `data:image/svg+xml` URLs, after decoding character references (`java&#x73;cript:`, `&#106`,
  *   `&colon;`) and dropping the whitespace browsers ignore inside a scheme (`java\tscript:`);
@@ -90,6 +90,8 @@ function codePoint(value: number, fallback: string): string {
 
 const ACTIVE_ELEMENT = /<\s*(?:[\w.-]+:)?(script|foreignobject|iframe|embed|object|handler|listener)[\s/>]/i;
 const EVENT_ATTRIBUTE = /[\s"'/;](?:[\w.-]+:)?on[a-z]+\s*=/i;
+// SMIL animating an event attribute into existence: `<set attributeName="onclick" to="...">`.
+const ANIMATED_EVENT = /attributeName\s*=\s*["']\s*(?:[\w.-]+:)?on[a-z]/i;
 const ACTIVE_URL = /(javascript|vbscript):|data:(text\/html|application\/xhtml|image\/svg\+xml)/;
 const W3C_SVG_PUBLIC_ID = /^-\/\/W3C\/\/DTD SVG [0-9.]+(?: Basic| Tiny)?\/\/EN$/;
 const W3C_SVG_SYSTEM_ID =
@@ -123,7 +125,7 @@ export function svgUnsafeReason(text: string): string | undefined {
   const decoded = decodeCharacterReferences(text);
   const element = ACTIVE_ELEMENT.exec(decoded);
   if (element !== null) return `a <${element[1]?.toLowerCase()}> element`;
-  if (EVENT_ATTRIBUTE.test(decoded)) return 'an event handler attribute';
+  if (EVENT_ATTRIBUTE.test(decoded) || ANIMATED_EVENT.test(decoded)) return 'an event handler attribute';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: browsers drop these inside a URL scheme
   const squeezed = decoded.replace(/[\u0000-\u0020\u007f-\u009f]+/g, '').toLowerCase();
   const url = ACTIVE_URL.exec(squeezed);

@@ -79,6 +79,7 @@ describe('SVG handling', () => {
       'animate to javascript:',
       `<svg ${NS}><a><animate attributeName="href" values="javascript:alert(1)"/></a></svg>`,
     ],
+    ['set attributeName=onclick', `<svg ${NS}><set attributeName="onclick" to="alert(1)"/></svg>`],
     ['foreignObject', `<svg ${NS}><foreignObject><div>x</div></foreignObject></svg>`],
     ['iframe', `<svg ${NS}><iframe src="https://evil"/></svg>`],
     ['nested SVG data URL', `<svg ${NS}><use href="data:image/svg+xml;base64,PHN2Zz4="/></svg>`],
