@@ -79,6 +79,21 @@ const ownerTag = (owner: string) =>
   `o:${createHash('sha256').update(owner).digest('base64url').slice(0, 22)}`;
 
 /**
+ * The store's key names under `prefix` (already validated): an owner's three keys in script order, and
+ * the two index keys. Internal (tests of the index protocol use it); not part of the public entry.
+ */
+export function redisQuotaKeys(prefix: string) {
+  const keys = createKeyspace(prefix, 'up');
+  return {
+    owner(owner: string): string[] {
+      const tag = ownerTag(owner);
+      return [keys.key(tag, 'ledger'), keys.key(tag, 'exp'), keys.key(tag, 'res')];
+    },
+    index: [keys.key('sweep', 'idx'), keys.key('sweep', 'ver')] as const,
+  };
+}
+
+/**
  * Creates a Redis quota store. Several processes may share one; each method is atomic per owner.
  *
  * @example
@@ -90,14 +105,11 @@ const ownerTag = (owner: string) =>
  */
 export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaStore {
   const o = parseOptions(options);
-  const keys = createKeyspace(o.prefix, 'up');
+  const named = redisQuotaKeys(o.prefix);
+  const ownerKeys = named.owner;
+  const indexKeys = named.index;
   const run = <R>(script: RedisScript<R>, k: readonly string[], a: readonly (string | number)[]) =>
     runScript(o.client, script, k, a);
-  const ownerKeys = (owner: string) => {
-    const tag = ownerTag(owner);
-    return [keys.key(tag, 'ledger'), keys.key(tag, 'exp'), keys.key(tag, 'res')];
-  };
-  const indexKeys = [keys.key('sweep', 'idx'), keys.key('sweep', 'ver')];
   const usageOf = (usedBytes: number, reservedBytes: number): QuotaUsage => ({ usedBytes, reservedBytes });
 
   async function sweepOne(owner: string, nowMs: number, limit: number) {
