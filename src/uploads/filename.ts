@@ -96,8 +96,9 @@ function truncateKeepingExtension(name: string, maxBytes: number): string {
 
 /** One cleaning pass; {@link sanitizeFilename} repeats it until nothing changes. */
 function cleanOnce(input: string, maxBytes: number): string {
+  // NFC again after the removals: a dropped character may have separated a base from its mark.
   let name = input.normalize('NFC');
-  name = name.replace(SPACE_LIKE, ' ').replace(CONTROLS, '').replace(FORMAT_CHARS, '');
+  name = name.replace(SPACE_LIKE, ' ').replace(CONTROLS, '').replace(FORMAT_CHARS, '').normalize('NFC');
   name = lastSegment(name);
   name = name.replace(WINDOWS_FORBIDDEN, '_');
   name = trimDotsAndSpaces(name.replace(/ {2,}/g, ' '));
@@ -123,16 +124,19 @@ export function sanitizeFilename(name: unknown, options: SanitizeFilenameOptions
   if (typeof name !== 'string') throw reject('not a string');
   if (name.length > MAX_RAW_FILENAME_LENGTH) throw reject('too long');
   if (LONE_SURROGATE.test(name)) throw reject('it holds a lone surrogate');
+  // Passes repeat until nothing changes, so the result is a fixed point and sanitising it again is a
+  // no-op. Each pass only removes or prefixes; the bound keeps a surprise from spinning, and a name
+  // still changing after it is refused rather than returned unstable.
   let cleaned = name;
-  // Each pass only removes or prefixes; three passes reach the fixed point for every input we found
-  // (the property test checks idempotency), the loop bound keeps a surprise from spinning.
   for (let pass = 0; pass < 4; pass += 1) {
     const next = cleanOnce(cleaned, maxBytes);
-    if (next === cleaned) break;
+    if (next === cleaned) {
+      if (cleaned === '') throw reject('nothing is left after cleaning');
+      return cleaned;
+    }
     cleaned = next;
   }
-  if (cleaned === '') throw reject('nothing is left after cleaning');
-  return cleaned;
+  throw reject('it does not settle under cleaning');
 }
 
 /**
