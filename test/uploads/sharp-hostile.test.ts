@@ -47,9 +47,10 @@ describe('createSharpThumbnailer: hostile inputs', () => {
     expect(calls.instances).toEqual(['source']);
   });
 
-  it('refuses a header over a lower maxPixels by its own count (width × height × frames)', async () => {
+  it('refuses a 1000x1000 header under maxPixels 999,999 before decoding', async () => {
     const { sharp: counting, calls } = countingSharp();
-    // sharp's limitInputPixels is the same number, so either check may speak first: both refuse.
+    // sharp's limitInputPixels is the same number and speaks first for one frame; frames are counted
+    // by the thumbnailer itself (see the animated GIF test).
     const error = await refusal(
       createSharpThumbnailer({ sharp: counting, maxPixels: 999_999 }).thumbnails(
         pngHeaderOnly(1000, 1000),
