@@ -15,7 +15,7 @@
  */
 import { reply } from '../core/redis/reply.js';
 import { defineScript, type LuaChunk } from '../core/redis/script.js';
-import { QUOTA_KEY_GRACE_MS } from './redis-quota-lua.js';
+import { QUOTA_KEY_GRACE_MS } from './redis-quota-ledger.js';
 
 const INDEX_KEYS = [
   'idx: zset owner -> lower bound of its earliest expiry ms',

@@ -1,25 +1,10 @@
 /**
- * Lua scripts of the Redis quota store, one per QuotaStore method on one owner. Every script takes the
- * owner's three keys (one hash tag, so one slot):
- *
- * - KEYS[1] `ledger`: hash `used` (stored bytes), `rsv` (bytes of reservations not dropped yet), `n`
- *   (their number), `v` (reserves ever made: the version the sweep index compares). No TTL: the ledger.
- * - KEYS[2] `exp`: zset, member `<bytes>:<uploadId>`, score = expiry (epoch ms). TTL.
- * - KEYS[3] `res`: hash, `<uploadId>` -> `<expiry>:<bytes>:<s|l>:<state>` (`l`: state lost). TTL.
- *
- * Bytes live in both reservation keys and the counters in the ledger, so losing any one reservation key
- * (eviction, a stray DEL) is repaired from the other (`heal`) and never frees bytes still reserved; a
- * reservation whose `res` entry was lost counts until its expiry but can no longer be read, settled or
- * released. Numbers are Lua doubles: exact for integers up to 2^53, which the argument checks guarantee;
- * every number sent back to Redis goes through `fmt` (`%d`), as Redis would write a bare number `%.14g`.
+ * Lua scripts of the Redis quota store, one per QuotaStore method on one owner; the keys and the shared
+ * functions (`load`, `drop_expired`, `forget`, `save`) are described in redis-quota-ledger.ts.
  */
 import { reply } from '../core/redis/reply.js';
-import { defineScript, type LuaChunk } from '../core/redis/script.js';
-
-/** Extra life of the reservation keys past their newest reservation's TTL, ms (they only collect garbage). */
-export const QUOTA_KEY_GRACE_MS = 3_600_000;
-/** Members removed per ZREM/HDEL call while dropping expired reservations (Lua's unpack limit is ~8000). */
-const DROP_BATCH = 500;
+import { defineScript } from '../core/redis/script.js';
+import { QUOTA_LEDGER } from './redis-quota-ledger.js';
 
 const OWNER_KEYS = [
   'ledger: hash used, rsv, n, v (no TTL)',
@@ -27,94 +12,6 @@ const OWNER_KEYS = [
   'res: hash uploadId -> <expiry>:<bytes>:<s|l>:<state>',
 ];
 const NOW = 'nowMs: epoch ms (the caller clock)';
-
-/**
- * Shared functions. `load()` reads the ledger into a table and heals it when the counters disagree with
- * the reservation keys; `drop_expired(L, now)` removes what expired; `save(L)` writes changed counters.
- */
-const QUOTA_LEDGER: LuaChunk = {
-  name: 'quota-ledger',
-  constants: { QUOTA_KEY_GRACE_MS, DROP_BATCH },
-  source: `
-local function fmt(x) return string.format('%d', x) end
-local function split_member(m)
-  local i = string.find(m, ':', 1, true)
-  return tonumber(string.sub(m, 1, i - 1)), string.sub(m, i + 1)
-end
-local function split_entry(v)
-  local a = string.find(v, ':', 1, true)
-  local b = string.find(v, ':', a + 1, true)
-  local c = string.find(v, ':', b + 1, true)
-  return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1, b - 1)),
-    string.sub(v, b + 1, c - 1), string.sub(v, c + 1)
-end
-local function extend(key, ttl)
-  local want = ttl + QUOTA_KEY_GRACE_MS
-  if redis.call('PTTL', key) < want then redis.call('PEXPIRE', key, fmt(want)) end
-end
-local function heal(L)
-  local byId = {}
-  local ms = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
-  for i = 1, #ms, 2 do
-    local bytes, id = split_member(ms[i])
-    byId[id] = {tonumber(ms[i + 1]), bytes, false, false}
-  end
-  local rs = redis.call('HGETALL', KEYS[3])
-  for i = 1, #rs, 2 do
-    local x, b = split_entry(rs[i + 1])
-    local e = byId[rs[i]]
-    if e then e[3] = true else byId[rs[i]] = {x, b, true, true} end
-  end
-  local rsv, n = 0, 0
-  for id, e in pairs(byId) do
-    if e[4] then redis.call('ZADD', KEYS[2], fmt(e[1]), fmt(e[2]) .. ':' .. id)
-    elseif not e[3] then redis.call('HSET', KEYS[3], id, fmt(e[1]) .. ':' .. fmt(e[2]) .. ':l:') end
-    rsv = rsv + e[2]
-    n = n + 1
-  end
-  local t2, t3 = redis.call('PTTL', KEYS[2]), redis.call('PTTL', KEYS[3])
-  if t2 == -1 and t3 > 0 then redis.call('PEXPIRE', KEYS[2], fmt(t3)) end
-  if t3 == -1 and t2 > 0 then redis.call('PEXPIRE', KEYS[3], fmt(t2)) end
-  L.rsv, L.n, L.dirty = rsv, n, true
-end
-local function load()
-  local h = redis.call('HMGET', KEYS[1], 'used', 'rsv', 'n')
-  local L = {used = tonumber(h[1] or '0'), rsv = tonumber(h[2] or '0'), n = tonumber(h[3] or '0'), dirty = false}
-  if L.n ~= redis.call('ZCARD', KEYS[2]) or L.n ~= redis.call('HLEN', KEYS[3]) then heal(L) end
-  return L
-end
-local function drop_expired(L, now)
-  while true do
-    local ms = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', fmt(now), 'LIMIT', 0, DROP_BATCH)
-    if #ms == 0 then return end
-    local ids = {}
-    for i = 1, #ms do
-      local b, id = split_member(ms[i])
-      L.rsv = L.rsv - b
-      ids[i] = id
-    end
-    redis.call('ZREM', KEYS[2], unpack(ms))
-    redis.call('HDEL', KEYS[3], unpack(ids))
-    L.n, L.dirty = L.n - #ms, true
-  end
-end
-local function forget(L, id, bytes)
-  redis.call('ZREM', KEYS[2], fmt(bytes) .. ':' .. id)
-  redis.call('HDEL', KEYS[3], id)
-  L.rsv, L.n, L.dirty = L.rsv - bytes, L.n - 1, true
-end
-local function save(L)
-  if L.dirty then redis.call('HSET', KEYS[1], 'used', fmt(L.used), 'rsv', fmt(L.rsv), 'n', fmt(L.n)) end
-end
-local function live_entry(id)
-  local v = redis.call('HGET', KEYS[3], id)
-  if not v then return nil end
-  local x, b, flag, state = split_entry(v)
-  if flag ~= 's' then return nil end
-  return {x, b, state}
-end
-`,
-};
 
 /** Reserves bytes when they fit. */
 export const reserveScript = defineScript({

@@ -6,6 +6,6 @@
  */
 export type { RedisScriptClient } from '../core/redis/script.js';
 export { MAX_OWNER_BYTES, MAX_STATE_BYTES, UPLOAD_ID_PATTERN } from './quota-args.js';
-export { QUOTA_KEY_GRACE_MS } from './redis-quota-lua.js';
+export { QUOTA_KEY_GRACE_MS } from './redis-quota-ledger.js';
 export { createRedisQuotaStore, type RedisQuotaStoreOptions } from './redis-quota-store.js';
 export type { QuotaStore, QuotaUsage, Reservation, ReserveInput, ReserveResult } from './types.js';

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/manual-clock.js';
 import { createRedisQuotaStore } from '../../src/uploads/redis.js';
+import { indexAddScript } from '../../src/uploads/redis-quota-index.js';
 import type { QuotaStore } from '../../src/uploads/types.js';
 import { onPath, waitFor } from '../support/processes.js';
 import { type PrivateRedis, startRedisServer } from '../support/redis-server.js';
@@ -51,6 +52,24 @@ describe.skipIf(noServer)('redis quota store: Redis killed and restarted', () =>
     await client.script('FLUSH');
     expect((await store.reserve(input('b', 10))).ok).toBe(true);
     expect(await store.usage('o', clock.now())).toEqual({ usedBytes: 0, reservedBytes: 20 });
+  });
+
+  it('a reserve whose index step fails is undone and reported, not left unsweepable', async () => {
+    // The real server, with one failure injected into the second step of a reserve.
+    let failures = 1;
+    const flaky = {
+      evalsha: (sha1: string, keys: number, ...rest: (string | number)[]) =>
+        sha1 === indexAddScript.sha1 && failures-- > 0
+          ? Promise.reject(new Error('injected: connection reset'))
+          : client.evalsha(sha1, keys, ...rest),
+      eval: (source: string, keys: number, ...rest: (string | number)[]) =>
+        client.eval(source, keys, ...rest),
+    };
+    const other = createRedisQuotaStore({ client: flaky, prefix: 'flaky' });
+    await expect(other.reserve({ ...input('f', 10), owner: 'p' })).rejects.toMatchObject(storeError);
+    expect(await other.get('p', 'f', clock.now())).toBeUndefined();
+    expect(await other.usage('p', clock.now())).toEqual({ usedBytes: 0, reservedBytes: 0 });
+    expect((await other.reserve({ ...input('f', 10), owner: 'p' })).ok).toBe(true);
   });
 
   it('every method rejects with ERR_STORE while Redis is down', async () => {
