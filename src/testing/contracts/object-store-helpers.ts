@@ -56,6 +56,12 @@ export interface ObjectStoreContractOptions {
    * out (the S3 suite signs in the past instead).
    */
   readonly clockDrivesExpiry: boolean;
+  /**
+   * False when the server stores a body whose `x-amz-checksum-sha256` does not match (radosgw 16.2
+   * ignores the header; AWS S3 checks it): the contract then only checks that the right body passes.
+   * Default true.
+   */
+  readonly verifiesChecksums?: boolean;
   /** Per-test timeout passed to the runner, ms. Default 20,000. */
   readonly timeoutMs?: number;
 }
