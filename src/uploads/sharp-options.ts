@@ -66,6 +66,7 @@ export interface SharpThumbnailerOptions {
   readonly clock?: Clock;
 }
 
+/** Parses and defaults the options of `createSharpThumbnailer`; throws `InvalidOptionError`. */
 export const parseSharpOptions = defineOptions('createSharpThumbnailer', {
   sharp: opt.fn<SharpModule>(),
   maxPixels: opt.integer({ default: 40_000_000, min: 1 }),
