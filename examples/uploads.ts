@@ -46,7 +46,9 @@ function memoryBackend(): Backend {
     label: 'memory',
     storage,
     sendPut: async (put, body) => {
-      const answer = storage.receivePut(put.url, put.headers, body);
+      // As an HTTP client does: Content-Length is the length of the body actually sent.
+      const headers = { ...put.headers, 'content-length': String(body.length) };
+      const answer = storage.receivePut(put.url, headers, body);
       return answer.ok ? { status: answer.status } : { status: answer.status, code: answer.code };
     },
     close: async () => {},
@@ -73,7 +75,9 @@ async function s3Backend(): Promise<Backend> {
     label: `S3 at ${url.host}, bucket ${bucket}`,
     storage,
     sendPut: async (put, body) => {
-      const response = await fetch(put.url, { method: 'PUT', headers: put.headers, body });
+      // fetch sets Content-Length from the body itself, as any HTTP client does.
+      const { 'content-length': _signed, ...headers } = put.headers;
+      const response = await fetch(put.url, { method: 'PUT', headers, body });
       const text = await response.text();
       const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
       return code === undefined ? { status: response.status } : { status: response.status, code };
