@@ -4,7 +4,7 @@
  * finalized" are the same fact, and one `settle` both commits the upload and charges its bytes.
  */
 import { StoreError } from '../core/errors.js';
-import { UploadRejectedError } from './errors.js';
+import { isUploadRejected, UploadRejectedError } from './errors.js';
 import type { PolicyContext, UploadMode } from './policy-context.js';
 import { isId } from './policy-keys.js';
 
@@ -90,4 +90,20 @@ export async function loadPending(ctx: PolicyContext, owner: unknown, uploadId: 
   // The store keys by owner already; a state naming someone else is corruption, and reads as absent.
   if (pending.owner !== owner || pending.uploadId !== uploadId) throw notFound();
   return pending;
+}
+
+/**
+ * A store step of finalize failed: when the reservation is gone meanwhile, another finalizer committed
+ * first (and deleted the quarantine object under this one), so the answer is ERR_UPLOAD_NOT_FOUND, as
+ * for any later call; otherwise the original error.
+ */
+export async function lostOr(ctx: PolicyContext, pending: Pending, error: unknown): Promise<unknown> {
+  if (isUploadRejected(error)) return error;
+  const live = await ctx.quota.store.get(pending.owner, pending.uploadId, ctx.clock.now()).then(
+    (r) => r !== undefined,
+    () => true,
+  );
+  return live
+    ? error
+    : new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload', {}, { cause: error });
 }

@@ -15,6 +15,7 @@ import { resolvePolicyOptions } from './policy-options.js';
 import type { ProxiedUploadRequest, StoredFile, UploadPolicy, UploadPolicyOptions } from './policy-types.js';
 import { rejectAndClean } from './promote.js';
 import { verifyAndPromote } from './promote-verify.js';
+import { proxyUpload } from './proxy.js';
 import { deleteStoredFile, fileUrl } from './serving.js';
 import { sweepUploads } from './sweep.js';
 
@@ -58,14 +59,6 @@ async function abort(ctx: PolicyContext, ownerArg: string, uploadId: string): Pr
   });
 }
 
-/** Streams a request body through the checks: the proxy pipeline's entry (src/uploads/proxy.ts). */
-async function proxy(ctx: PolicyContext, request: ProxiedUploadRequest): Promise<StoredFile> {
-  // CALL SITE for the proxy helper's `proxyUpload(ctx, request)` (src/uploads/proxy.ts, not landed yet).
-  void ctx;
-  void request;
-  throw new UnsupportedError('proxy', 'uploads: proxied uploads are not wired in this build yet');
-}
-
 /**
  * Creates an upload policy. Every option is checked here (`InvalidOptionError` naming it); see
  * {@link UploadPolicyOptions} for the defaults and docs/uploads.md for the flows.
@@ -92,7 +85,7 @@ export function createUploadPolicy(options: UploadPolicyOptions): UploadPolicy {
     completeMultipart: (owner, uploadId, parts) => completeMultipart(ctx, owner, uploadId, parts),
     finalize: (owner, uploadId) => finalize(ctx, owner, uploadId),
     abort: (owner, uploadId) => abort(ctx, owner, uploadId),
-    proxy: (request) => proxy(ctx, request),
+    proxy: (request) => proxyUpload(ctx, request),
     deleteFile: (file) => deleteStoredFile(ctx, file),
     url: (file, mode) => fileUrl(ctx, file, mode),
     sweep: (sweepOptions) => sweepUploads(ctx, sweepOptions),

@@ -7,7 +7,7 @@
  */
 import { contentDisposition } from './content-disposition.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
-import type { Pending } from './pending.js';
+import { lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
 import { markCounted } from './policy-failures.js';
 import type { StoredFile } from './policy-types.js';
@@ -68,8 +68,10 @@ async function scanned(
   if (sizeBytes > scan.scanner.maxScanBytes) {
     verdict = { status: 'too_large', limitBytes: scan.scanner.maxScanBytes };
   } else {
+    // A failing read is the store's failure, not the scanner's: it must not read as "unavailable".
+    const source = await ctx.storage.read(pending.key);
     try {
-      verdict = await scan.scanner.scan(await ctx.storage.read(pending.key), { sizeBytes });
+      verdict = await scan.scanner.scan(source, { sizeBytes });
     } catch (error) {
       if (isUploadRejected(error)) throw error;
       verdict = { status: 'unavailable', reason: 'the scanner threw' };
@@ -98,6 +100,23 @@ async function scanned(
 }
 
 /**
+ * Refuses the upload: cleaned up, unless the reservation is already gone (a concurrent finalizer
+ * committed, and its file must not be touched): then ERR_UPLOAD_NOT_FOUND.
+ */
+async function refuse(
+  ctx: PolicyContext,
+  pending: Pending,
+  error: unknown,
+  sizeBytes: number | undefined,
+): Promise<never> {
+  const lost = await lostOr(ctx, pending, new Error('lost'));
+  if (isUploadRejected(lost, 'ERR_UPLOAD_NOT_FOUND')) {
+    throw markCounted(ctx, pending.mode, sizeBytes, lost, pending.startedAtMs);
+  }
+  return rejectAndClean(ctx, pending, error, sizeBytes);
+}
+
+/**
  * Verifies the quarantine object of `pending` and promotes it. Refusals are cleaned up and thrown as
  * `UploadRejectedError`; see the file comment for what stays pending.
  */
@@ -106,12 +125,17 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
   try {
     info = await headChecked(ctx, pending);
   } catch (error) {
-    if (!isUploadRejected(error))
-      throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
-    return rejectAndClean(ctx, pending, error, error.details.sizeBytes ?? pending.declaredBytes);
+    if (!isUploadRejected(error)) {
+      const answer = await lostOr(ctx, pending, error);
+      throw markCounted(ctx, pending.mode, pending.declaredBytes, answer, pending.startedAtMs);
+    }
+    return refuse(ctx, pending, error, error.details.sizeBytes ?? pending.declaredBytes);
   }
   if (info === undefined) {
-    const error = new UploadRejectedError('ERR_UPLOAD_INCOMPLETE', 'the file has not been uploaded yet');
+    const missing = new UploadRejectedError('ERR_UPLOAD_INCOMPLETE', 'the file has not been uploaded yet');
+    const error = await lostOr(ctx, pending, new Error('gone')).then((e) =>
+      isUploadRejected(e) ? e : missing,
+    );
     throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
   }
   const sizeBytes = info.sizeBytes;
@@ -129,8 +153,8 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
       scan,
     };
   } catch (error) {
-    if (isUploadRejected(error)) return rejectAndClean(ctx, pending, error, sizeBytes);
-    throw markCounted(ctx, pending.mode, sizeBytes, error, pending.startedAtMs);
+    if (isUploadRejected(error)) return refuse(ctx, pending, error, sizeBytes);
+    throw markCounted(ctx, pending.mode, sizeBytes, await lostOr(ctx, pending, error), pending.startedAtMs);
   }
   return promote(ctx, pending, checked);
 }

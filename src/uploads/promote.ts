@@ -9,7 +9,7 @@
  */
 import { StoreError } from '../core/errors.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
-import type { Pending } from './pending.js';
+import { lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
 import { markCounted } from './policy-failures.js';
 import { finalKeyFor, thumbnailKeyFor } from './policy-keys.js';
@@ -157,7 +157,7 @@ export async function promote(
     await deleteWritten(ctx, pending, written);
     const wrapped =
       isUploadRejected(error) || error instanceof StoreError
-        ? error
+        ? await lostOr(ctx, pending, error)
         : new StoreError('uploads: promotion failed', { cause: error });
     throw markCounted(ctx, pending.mode, checked.sizeBytes, wrapped, pending.startedAtMs);
   }
