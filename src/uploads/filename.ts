@@ -145,6 +145,7 @@ export function sanitizeFilename(name: unknown, options: SanitizeFilenameOptions
  * matching only: keys take their extension from the sniffed type, never from this.
  */
 export function extensionOf(name: string): string {
+  if (typeof name !== 'string') return '';
   const segment = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
   const dot = segment.lastIndexOf('.');
   if (dot <= 0 || dot === segment.length - 1) return '';

@@ -259,6 +259,7 @@ describe('extensionOf', () => {
     ['dir.d/file', ''],
     ['dir\\photo.JPEG', 'jpeg'],
     ['', ''],
+    [undefined as unknown as string, ''],
   ])('%j → %j', (input, output) => {
     expect(extensionOf(input)).toBe(output);
   });
