@@ -161,12 +161,18 @@ export const uploadsSection: DemoSection = {
       mode: 'put',
     });
     if (ticket.mode !== 'put') throw new Error('asked for a presigned PUT');
-    const bigger = storage.receivePut(ticket.put.url, ticket.put.headers, new Uint8Array(pdf.length + 1));
+    // An HTTP client sends the Content-Length of the body it really sends.
+    const more = new Uint8Array(pdf.length + 1);
+    const bigger = storage.receivePut(
+      ticket.put.url,
+      { ...ticket.put.headers, 'content-length': `${more.length}` },
+      more,
+    );
     step(
       `presign a PUT for a ${pdf.length}-byte PDF, then send ${pdf.length + 1} bytes to it`,
       bigger.ok
         ? 'accepted (unexpected)'
-        : `the store answers ${bigger.status} ${bigger.code}: the length is signed`,
+        : `the store answers ${bigger.status} ${bigger.code}: the length is part of the signature`,
     );
     const sent = storage.receivePut(ticket.put.url, ticket.put.headers, pdf);
     const direct = await uploads.finalize(owner, ticket.uploadId);
@@ -175,7 +181,7 @@ export const uploadsSection: DemoSection = {
       `HEAD, sniff and copy: ${direct.sizeBytes} bytes of ${direct.contentType} at ${await uploads.url(direct)}`,
     );
 
-    const image = png(640, 480);
+    const image = png(320, 240);
     const proxied = await uploads.proxy({
       owner,
       filename: '../../avatar.png',
@@ -185,7 +191,7 @@ export const uploadsSection: DemoSection = {
     });
     const thumb = proxied.thumbnails[0];
     step(
-      `proxy a ${image.length}-byte 640x480 PNG named ../../avatar.png`,
+      `proxy a ${image.length}-byte 320x240 PNG named ../../avatar.png`,
       `stored as ${proxied.contentType} named "${proxied.filename}"; thumbnail ${thumb?.width}x${thumb?.height} px`,
     );
 
