@@ -33,7 +33,7 @@
  * scripts spread). Lua numbers are doubles: exact for integers up to 2^53, the largest bytes accepted.
  *
  * **Redis version.** 6.2 or later (`ZADD LT`); tested on 7.0. Scripts replicate by effects (the
- * default since 5.0), so a sweep's unordered table walk is safe on replicas.
+ * default since 5.0), so the heal step's unordered table walk is safe on replicas.
  */
 import { createHash } from 'node:crypto';
 import { defineOptions, opt } from '../core/options.js';

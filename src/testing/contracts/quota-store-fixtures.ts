@@ -1,6 +1,6 @@
 /** Shared pieces of the QuotaStore contract files. */
 import type { ManualClock } from '../../core/manual-clock.js';
-import type { QuotaStore, ReserveInput } from '../../uploads/types.js';
+import type { QuotaStore, ReserveInput } from '../../uploads/index.js';
 
 /** A test of the suite: a title and a body run on a fresh store and its manual clock. */
 export type QuotaCase = readonly [title: string, body: (store: QuotaStore, clock: ManualClock) => unknown];

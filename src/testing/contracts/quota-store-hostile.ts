@@ -1,6 +1,6 @@
 /** The hostile half of the QuotaStore contract: owners, states, arguments, big numbers, concurrency. */
 import assert from 'node:assert/strict';
-import type { QuotaStore } from '../../uploads/types.js';
+import type { QuotaStore } from '../../uploads/index.js';
 import { seededRandom } from './differential.js';
 import { type QuotaCase, reservation } from './quota-store-fixtures.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { QuotaStore } from '../../uploads/types.js';
+import type { QuotaStore } from '../../uploads/index.js';
 import { type QuotaCase, reservation } from './quota-store-fixtures.js';
 import { quotaStoreHostileCases } from './quota-store-hostile.js';
 import { type ContractOptions, type ContractTestApi, withFixture } from './test-api.js';
