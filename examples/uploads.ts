@@ -155,7 +155,8 @@ async function refused(label: string, attempt: () => Promise<unknown>) {
     console.log(`${label}: accepted (unexpected)`);
   } catch (error) {
     if (!isUploadRejected(error)) throw error;
-    console.log(`${label} → ${error.code} (HTTP ${error.httpStatus}): ${error.message}`);
+    const signature = error.details.signature === undefined ? '' : ` (${error.details.signature})`;
+    console.log(`${label} → ${error.code} (HTTP ${error.httpStatus}): ${error.message}${signature}`);
   }
 }
 
