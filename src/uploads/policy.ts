@@ -3,7 +3,6 @@
  * on it. The work lives in admit.ts (declaration and quota), direct*.ts (presigned uploads),
  * promote*.ts (verify, then promote), proxy.ts (streamed uploads), sweep.ts and serving.ts.
  */
-import { UnsupportedError } from '../core/errors.js';
 import { checkOwner } from './admit.js';
 import { startDirect } from './direct.js';
 import { completeMultipart, presignParts } from './direct-multipart.js';
@@ -12,7 +11,7 @@ import { loadPending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
 import { isId, quarantineKey } from './policy-keys.js';
 import { resolvePolicyOptions } from './policy-options.js';
-import type { ProxiedUploadRequest, StoredFile, UploadPolicy, UploadPolicyOptions } from './policy-types.js';
+import type { StoredFile, UploadPolicy, UploadPolicyOptions } from './policy-types.js';
 import { rejectAndClean } from './promote.js';
 import { verifyAndPromote } from './promote-verify.js';
 import { proxyUpload } from './proxy.js';
