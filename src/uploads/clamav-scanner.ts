@@ -62,15 +62,26 @@ async function pump(
   o: ResolvedClamavOptions,
 ): Promise<ScanVerdict | undefined> {
   const iterator = source[Symbol.asyncIterator]();
-  const endedFirst = session.ended.then((end) => ({ end }));
   let sentBytes = 0;
   let finished = false;
   try {
     for (;;) {
-      const read = Promise.resolve(iterator.next()).then((result) => ({ result }));
-      // When the session wins the race, a later rejection of this read must not go unhandled.
-      read.catch(() => {});
-      const next = await Promise.race([read, endedFirst]);
+      // Each read races the end of the session (clamd may fail or answer while the source is slow).
+      const next = await new Promise<{ end: SessionEnd } | { result: IteratorResult<unknown> }>(
+        (resolve, reject) => {
+          const off = session.onEnd((end) => resolve({ end }));
+          Promise.resolve(iterator.next()).then(
+            (result) => {
+              off();
+              resolve({ result });
+            },
+            (error: unknown) => {
+              off();
+              reject(error);
+            },
+          );
+        },
+      );
       if ('end' in next) return verdictOfEnd(next.end, o, false);
       if (next.result.done) {
         finished = true;

@@ -33,6 +33,12 @@ export interface ClamdSession {
   /** The end, once there is one. */
   end(): SessionEnd | undefined;
   /**
+   * Calls `listener` when the session ends (at once when it has); returns the unsubscribe function.
+   * Per-wait listeners instead of `Promise.race` with `ended`: every race would stay referenced from
+   * `ended` until the session ends, and with it the chunk it resolved to (a 200 MiB stream kept whole).
+   */
+  onEnd(listener: (end: SessionEnd) => void): () => void;
+  /**
    * Writes one INSTREAM chunk (length and bytes). When the socket buffer is full it waits for `drain` (or
    * the end of the session); otherwise it still yields to the event loop once, so replies are read.
    */
@@ -77,6 +83,7 @@ export function openSession(
   });
   let wakeDrain: (() => void) | undefined;
   const timers = new Set<AbortController>();
+  const listeners = new Set<(end: SessionEnd) => void>();
   const onAbort = () => settle({ kind: 'aborted' });
   const settle = (end: SessionEnd) => {
     if (ending) return;
@@ -87,6 +94,8 @@ export function openSession(
     socket.destroy();
     wakeDrain?.();
     resolveEnded(end);
+    for (const listener of listeners) listener(end);
+    listeners.clear();
   };
   /** Fails the session after `ms` unless disarmed; returns the disarm function. */
   const arm = (ms: number, reason: string) => {
@@ -141,6 +150,14 @@ export function openSession(
     connected,
     ended,
     end: () => ending,
+    onEnd(listener) {
+      if (ending) {
+        listener(ending);
+        return () => {};
+      }
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     sendChunk(bytes) {
       // The write happens in a setImmediate callback, right after the event loop polled the socket: clamd's
       // early reply (its size limit) is then read before a write meets the connection clamd closed and
