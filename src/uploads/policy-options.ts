@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defineOptions, opt, optionError } from '../core/options.js';
+import { validateKeyPrefix } from './keys.js';
 import type { PolicyContext, ResolvedTypeRule } from './policy-context.js';
 import { policyInstruments } from './policy-instruments.js';
 import {
@@ -189,8 +190,8 @@ export function resolvePolicyOptions(options: UploadPolicyOptions): PolicyContex
   ) {
     throw optionError(OWNER, 'detector.sampleBytes', 'an integer in 1..1048576');
   }
-  const quarantine = o.prefixes?.quarantine ?? 'quarantine/';
-  const final = o.prefixes?.final ?? 'files/';
+  const quarantine = validateKeyPrefix(o.prefixes?.quarantine ?? 'quarantine/', 'prefixes.quarantine', OWNER);
+  const final = validateKeyPrefix(o.prefixes?.final ?? 'files/', 'prefixes.final', OWNER);
   if (quarantine.startsWith(final) || final.startsWith(quarantine)) {
     throw optionError(OWNER, 'prefixes', 'two prefixes neither of which lies inside the other');
   }
