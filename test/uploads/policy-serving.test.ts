@@ -3,7 +3,7 @@
  * attachment disposition), CloudFront signing, and refusals for quarantine or other owners' keys.
  */
 import { describe, expect, it } from 'vitest';
-import { harness, KiB, OWNER, send, text } from './policy-fixtures.js';
+import { harness, OWNER, send, text } from './policy-fixtures.js';
 
 async function stored(h: ReturnType<typeof harness>) {
   const t = await h.policy.startDirect({
