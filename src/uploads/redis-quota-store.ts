@@ -21,12 +21,23 @@
  * Losing it (eviction, FLUSHALL, a failover without persistence) forgets the owner's used bytes, so the
  * owner may store up to the limit again: run Redis with `maxmemory-policy noeviction` and persistence
  * (AOF), or rebuild used bytes from your file table. Losing `exp` or `res` alone is healed from the other
- * (bytes still held stay counted); losing both frees the reservations they held.
+ * (bytes still held stay counted; a reservation whose `res` entry went can no longer be read, settled or
+ * released, and frees its bytes at its expiry); losing both frees the reservations they held.
+ *
+ * Key TTLs count from Redis' own time and expiries from the caller's `nowMs`: keep the app servers'
+ * clocks within the grace (one hour) of Redis', or reservation keys may go before their reservations.
  *
  * **What a crash leaves behind.** Between the reserve script and its index entry: a reservation the
  * sweep does not return (it still expires and stops counting; its quarantine object is left for the
  * policy's age-based quarantine sweep). Mid-sweep: reservations already dropped but not returned to the
  * caller (same: the age-based sweep finds their objects); index entries left low (revisited, fixed).
+ *
+ * **Sweeping.** Call `sweepExpired` periodically (the policy's `sweep` does): lazy drops free the
+ * bytes but leave the owner's index entry, which only a sweep visit removes. A reservation dropped
+ * lazily (by any call on its owner after its expiry) is not returned by a later sweep, as in memory.
+ *
+ * **Errors.** Bad arguments: `ERR_INVALID_ARGUMENT` before any round trip (the same checks as the memory
+ * store). Redis errors, a dead connection, an unexpected reply: `ERR_STORE` (the cause is kept).
  *
  * **Cluster.** Owner scripts run on the owner's slot; the two index keys share one slot, so every
  * reserve and sweep step touches that one node (a hot spot at very high reserve rates; the owner
