@@ -12,6 +12,7 @@ import type { PolicyContext } from './policy-context.js';
 import { markCounted } from './policy-failures.js';
 import type { StoredFile } from './policy-types.js';
 import { type CheckedUpload, promote, rejectAndClean } from './promote.js';
+import { scanOutcome } from './proxy.js';
 import { DEFAULT_MAX_SVG_BYTES, sniffType } from './sniff.js';
 import type { ObjectInfo, ScanVerdict } from './types.js';
 
@@ -77,26 +78,7 @@ async function scanned(
       verdict = { status: 'unavailable', reason: 'the scanner threw' };
     }
   }
-  switch (verdict.status) {
-    case 'clean':
-      return 'clean';
-    case 'infected':
-      throw new UploadRejectedError('ERR_UPLOAD_INFECTED', 'the file contains malware', {
-        signature: verdict.signature,
-        sizeBytes,
-      });
-    case 'too_large':
-      if (scan.onTooLarge === 'accept') return 'accepted_too_large';
-      throw new UploadRejectedError('ERR_UPLOAD_SCAN_TOO_LARGE', 'the file is too large to scan', {
-        sizeBytes,
-        limitBytes: verdict.limitBytes,
-      });
-    default:
-      if (scan.onUnavailable === 'accept') return 'accepted_unavailable';
-      throw new UploadRejectedError('ERR_UPLOAD_SCAN_UNAVAILABLE', 'the virus scanner is unavailable', {
-        sizeBytes,
-      });
-  }
+  return scanOutcome(scan, verdict, sizeBytes);
 }
 
 /**
