@@ -43,7 +43,7 @@ export interface ProxyHarness {
 }
 
 /** A store that counts writers and parts, and can fail a part. */
-function counted(storage: ObjectStore, counts: StoreCounts): ObjectStore {
+export function countingStore(storage: ObjectStore, counts: StoreCounts): ObjectStore {
   return Object.assign(Object.create(storage) as ObjectStore, {
     async openMultipartWriter(key: string, contentType: string, metadata?: Record<string, string>) {
       const writer = await storage.openMultipartWriter(key, contentType, metadata);
@@ -74,7 +74,7 @@ export function proxyHarness(
   const metrics = createMemoryMetrics({ clock });
   const counts: StoreCounts = { writersOpened: 0, partsWritten: 0 };
   const ctx = resolvePolicyOptions({
-    storage: counted(storage, counts),
+    storage: countingStore(storage, counts),
     types: { 'text/plain': {}, 'image/png': {}, 'application/pdf': { maxBytes: 20 * KiB } },
     detector: createFileTypeDetector(),
     maxBytes: 100 * KiB,
