@@ -118,6 +118,9 @@ async function scanWith(
   options?: ScanOptions,
 ): Promise<ScanVerdict> {
   const declared = checkedSize(options);
+  if (typeof (source as Partial<ByteSource> | null)?.[Symbol.asyncIterator] !== 'function') {
+    throw new InvalidArgumentError('scan: `source` must be an async iterable of Uint8Array chunks');
+  }
   const signal = options?.signal;
   signal?.throwIfAborted();
   if (declared !== undefined && declared > o.maxScanBytes)
@@ -172,8 +175,9 @@ async function pingWith(o: ResolvedClamavOptions): Promise<boolean> {
  * @example
  * ```ts
  * const scanner = createClamavScanner({ socketPath: '/run/clamav/clamd.ctl', maxScanBytes: 25 * 2 ** 20 });
- * const verdict = await scanner.scan(fileStream, { sizeBytes: file.size });
- * if (verdict.status !== 'clean') reject(verdict);
+ * // The request body streams through; a declared size over the limit answers at once.
+ * const verdict = await scanner.scan(req, { sizeBytes: Number(req.headers['content-length'] ?? 0) });
+ * if (verdict.status !== 'clean') res.status(422).json({ refused: verdict.status });
  * ```
  */
 export function createClamavScanner(options: ClamavScannerOptions = {}): ClamavScanner {

@@ -40,7 +40,10 @@ export interface ClamdSession {
   onEnd(listener: (end: SessionEnd) => void): () => void;
   /**
    * Writes one INSTREAM chunk (length and bytes). When the socket buffer is full it waits for `drain` (or
-   * the end of the session); otherwise it still yields to the event loop once, so replies are read.
+   * the end of the session). The write itself happens in a `setImmediate` callback, right after the event
+   * loop polled the socket: clamd's early reply (its size limit) is then read before a write meets the
+   * connection clamd closed, where Node would destroy the socket on EPIPE with the reply unread. The
+   * window left between the poll and the write is small, not zero: then the verdict is `unavailable`.
    */
   sendChunk(bytes: Uint8Array): Promise<void>;
   /** Sends the zero-length chunk and starts the reply deadline. */
@@ -64,6 +67,47 @@ function connectionFailure(error: NodeJS.ErrnoException, address: ClamdAddress):
   }
 }
 
+/** A NUL-terminated reply read from chunks: `push` returns the text once the NUL arrived. */
+function replyReader() {
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
+  return {
+    push(data: Buffer): string | undefined {
+      const nul = data.indexOf(0);
+      received.push(nul === -1 ? data : data.subarray(0, nul));
+      receivedBytes += nul === -1 ? data.length : nul;
+      return nul === -1 ? undefined : Buffer.concat(received).toString('latin1');
+    },
+    bytes: () => receivedBytes,
+    partial: () => Buffer.concat(received).toString('latin1'),
+  };
+}
+
+/**
+ * Deadlines on the injected clock: `arm(ms, reason)` calls `expire(reason)` after `ms` unless the
+ * returned function disarms it first; aborting every controller in `live` disarms them all.
+ */
+function deadlines(clock: Clock, expire: (reason: string) => void, live: Set<AbortController>) {
+  return (ms: number, reason: string) => {
+    const timer = new AbortController();
+    live.add(timer);
+    clock.sleep(ms, timer.signal).then(
+      () => expire(reason),
+      () => {},
+    );
+    return () => {
+      timer.abort();
+      live.delete(timer);
+    };
+  };
+}
+
+function connectTo(address: ClamdAddress): Socket {
+  return address.kind === 'unix'
+    ? connect({ path: address.path })
+    : connect({ host: address.host, port: address.port });
+}
+
 /** Connects to clamd and writes `command` (queued by the socket until connected). */
 export function openSession(
   address: ClamdAddress,
@@ -72,10 +116,7 @@ export function openSession(
   clock: Clock,
   signal?: AbortSignal,
 ): ClamdSession {
-  const socket: Socket =
-    address.kind === 'unix'
-      ? connect({ path: address.path })
-      : connect({ host: address.host, port: address.port });
+  const socket = connectTo(address);
   let ending: SessionEnd | undefined;
   let resolveEnded: (end: SessionEnd) => void = () => {};
   const ended = new Promise<SessionEnd>((resolve) => {
@@ -97,36 +138,21 @@ export function openSession(
     for (const listener of listeners) listener(end);
     listeners.clear();
   };
-  /** Fails the session after `ms` unless disarmed; returns the disarm function. */
-  const arm = (ms: number, reason: string) => {
-    const timer = new AbortController();
-    timers.add(timer);
-    clock.sleep(ms, timer.signal).then(
-      () => settle({ kind: 'failed', reason }),
-      () => {},
-    );
-    return () => {
-      timer.abort();
-      timers.delete(timer);
-    };
-  };
+  const arm = deadlines(clock, (reason) => settle({ kind: 'failed', reason }), timers);
 
-  const received: Buffer[] = [];
-  let receivedBytes = 0;
+  const reply = replyReader();
   socket.on('data', (data: Buffer) => {
-    const nul = data.indexOf(0);
-    received.push(nul === -1 ? data : data.subarray(0, nul));
-    receivedBytes += nul === -1 ? data.length : nul;
-    if (nul !== -1) settle({ kind: 'reply', text: Buffer.concat(received).toString('latin1') });
-    else if (receivedBytes > MAX_REPLY_BYTES) {
-      settle({ kind: 'failed', reason: `clamd sent ${receivedBytes} bytes without ending its reply` });
+    const read = reply.push(data);
+    if (read !== undefined) settle({ kind: 'reply', text: read });
+    else if (reply.bytes() > MAX_REPLY_BYTES) {
+      settle({ kind: 'failed', reason: `clamd sent ${reply.bytes()} bytes without ending its reply` });
     }
   });
   socket.on('error', (error: NodeJS.ErrnoException) =>
     settle({ kind: 'failed', reason: connectionFailure(error, address) }),
   );
   socket.on('close', () => {
-    const partial = receivedBytes ? `: ${quoteReply(Buffer.concat(received).toString('latin1'))}` : '';
+    const partial = reply.bytes() ? `: ${quoteReply(reply.partial())}` : '';
     settle({ kind: 'failed', reason: `clamd closed the connection without a complete reply${partial}` });
   });
   socket.on('drain', () => wakeDrain?.());
@@ -159,9 +185,6 @@ export function openSession(
       return () => listeners.delete(listener);
     },
     sendChunk(bytes) {
-      // The write happens in a setImmediate callback, right after the event loop polled the socket: clamd's
-      // early reply (its size limit) is then read before a write meets the connection clamd closed and
-      // Node destroys the socket on EPIPE, reply unread. Between the poll and the write the window is tiny.
       return new Promise<void>((resolve) => {
         setImmediate(() => {
           if (ending) return resolve();

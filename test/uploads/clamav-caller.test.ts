@@ -64,6 +64,14 @@ describe('clamav scanner: what is the caller’s', () => {
     await expect(scanner.scan(strings)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 
+  it.each([undefined, null, 'bytes', Buffer.from('not iterable async'), {}])(
+    'rejects a source of %s that is no async iterable with ERR_INVALID_ARGUMENT',
+    async (source) => {
+      const scanner = createClamavScanner({ port: 1, ...fast });
+      await expect(scanner.scan(source as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    },
+  );
+
   it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10'])(
     'rejects a declared sizeBytes of %s with ERR_INVALID_ARGUMENT',
     async (sizeBytes) => {
