@@ -31,6 +31,8 @@
  * sweep does not return (it still expires and stops counting; its quarantine object is left for the
  * policy's age-based quarantine sweep). Mid-sweep: reservations already dropped but not returned to the
  * caller (same: the age-based sweep finds their objects); index entries left low (revisited, fixed).
+ * When Redis fails mid-sweep, the call returns what it had already dropped (a later call reports the
+ * failure if it lasts); a failed index fix only leaves the entry low.
  *
  * **Sweeping.** Call `sweepExpired` periodically (the policy's `sweep` does): lazy drops free the
  * bytes but leave the owner's index entry, which only a sweep visit removes. A reservation dropped
@@ -129,7 +131,9 @@ export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaSto
   async function sweepOne(owner: string, nowMs: number, limit: number) {
     const { head, rest } = await run(sweepOwnerScript, ownerKeys(owner), [nowMs, limit]);
     const [version, nextMs, dropped] = head;
-    await run(indexFixScript, indexKeys, [owner, version, nextMs]);
+    // A failed fix leaves the entry low: the next sweep visits the owner again and fixes it. Failing the
+    // call here would lose the reservations this owner's script has already dropped.
+    await run(indexFixScript, indexKeys, [owner, version, nextMs]).catch(() => undefined);
     const found: Reservation[] = [];
     for (let i = 0; i + 3 < rest.length; i += 4) {
       const [uploadId, expiresAtMs, bytes, state] = rest.slice(i, i + 4) as [string, string, string, string];
@@ -138,6 +142,31 @@ export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaSto
       );
     }
     return { dropped, found };
+  }
+
+  /** Visits due owners, each once, until `limit` reservations are dropped or none is due. */
+  async function sweepAll(nowMs: number, limit: number): Promise<Reservation[]> {
+    const out: Reservation[] = [];
+    const visited = new Set<string>();
+    let remaining = limit;
+    try {
+      for (let round = 0; round < MAX_SWEEP_ROUNDS && remaining > 0; round++) {
+        const due = await run(indexDueScript, indexKeys, [nowMs, visited.size + DUE_BATCH]);
+        const fresh = due.filter((owner) => !visited.has(owner));
+        if (fresh.length === 0) break;
+        for (const owner of fresh) {
+          if (remaining <= 0) break;
+          visited.add(owner);
+          const { dropped, found } = await sweepOne(owner, nowMs, remaining);
+          remaining -= dropped;
+          out.push(...found);
+        }
+      }
+    } catch (error) {
+      // What was dropped already is returned (its objects must go); a lasting failure shows on the next call.
+      if (out.length === 0) throw error;
+    }
+    return out;
   }
 
   return {
@@ -200,22 +229,7 @@ export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaSto
     async sweepExpired(nowMs, limit) {
       checkNow(nowMs);
       checkSweepLimit(limit);
-      const out: Reservation[] = [];
-      const visited = new Set<string>();
-      let remaining = limit;
-      for (let round = 0; round < MAX_SWEEP_ROUNDS && remaining > 0; round++) {
-        const due = await run(indexDueScript, indexKeys, [nowMs, visited.size + DUE_BATCH]);
-        const fresh = due.filter((owner) => !visited.has(owner));
-        if (fresh.length === 0) break;
-        for (const owner of fresh) {
-          if (remaining <= 0) break;
-          visited.add(owner);
-          const { dropped, found } = await sweepOne(owner, nowMs, remaining);
-          remaining -= dropped;
-          out.push(...found);
-        }
-      }
-      return out;
+      return sweepAll(nowMs, limit);
     },
   };
 }

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/manual-clock.js';
 import { createRedisQuotaStore } from '../../src/uploads/redis.js';
-import { indexAddScript } from '../../src/uploads/redis-quota-index.js';
+import { indexAddScript, indexFixScript } from '../../src/uploads/redis-quota-index.js';
+import { sweepOwnerScript } from '../../src/uploads/redis-quota-lua.js';
 import type { QuotaStore } from '../../src/uploads/types.js';
 import { onPath, waitFor } from '../support/processes.js';
 import { type PrivateRedis, startRedisServer } from '../support/redis-server.js';
@@ -70,6 +71,37 @@ describe.skipIf(noServer)('redis quota store: Redis killed and restarted', () =>
     expect(await other.get('p', 'f', clock.now())).toBeUndefined();
     expect(await other.usage('p', clock.now())).toEqual({ usedBytes: 0, reservedBytes: 0 });
     expect((await other.reserve({ ...input('f', 10), owner: 'p' })).ok).toBe(true);
+  });
+
+  it('a sweep that fails midway returns what it already dropped; the rest is found by the next sweep', async () => {
+    // Fail the first index fix and the second owner's sweep script, once each.
+    const fail = new Map([
+      [indexFixScript.sha1, 1],
+      [sweepOwnerScript.sha1, 0],
+    ]);
+    const flaky = {
+      evalsha: (sha1: string, keys: number, ...rest: (string | number)[]) => {
+        const left = fail.get(sha1);
+        if (left !== undefined) {
+          fail.set(sha1, left - 1);
+          if (left === 1) return Promise.reject(new Error('injected: connection reset'));
+        }
+        return client.evalsha(sha1, keys, ...rest);
+      },
+      eval: (source: string, keys: number, ...rest: (string | number)[]) =>
+        client.eval(source, keys, ...rest),
+    };
+    const other = createRedisQuotaStore({ client: flaky, prefix: 'flaky-sweep' });
+    for (const owner of ['s1', 's2', 's3']) {
+      expect((await other.reserve({ ...input('x', 1), owner, ttlMs: 10 })).ok).toBe(true);
+    }
+    fail.set(sweepOwnerScript.sha1, 2); // the first visit passes, the second fails
+    const later = clock.now() + 1000;
+    const first = await other.sweepExpired(later, 100);
+    expect(first).toHaveLength(1);
+    const second = await other.sweepExpired(later, 100);
+    expect([...first, ...second].map((r) => r.owner).sort()).toEqual(['s1', 's2', 's3']);
+    expect(await other.sweepExpired(later, 100)).toEqual([]);
   });
 
   it('every method rejects with ERR_STORE while Redis is down', async () => {
