@@ -119,7 +119,13 @@ export function createS3Multipart(s3: S3Context, head: ObjectStore['head']): Mul
       const parts: UploadedPart[] = [];
       let marker: string | undefined;
       do {
-        const input = { Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker };
+        const input = {
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumberMarker: marker,
+          MaxParts: s3.listPageSize,
+        };
         const page = await onUpload('listParts', () =>
           s3.call('listParts', (c) => c.send(new ListPartsCommand(input))),
         );
@@ -139,7 +145,13 @@ export function createS3Multipart(s3: S3Context, head: ObjectStore['head']): Mul
       let keyMarker: string | undefined;
       let idMarker: string | undefined;
       do {
-        const input = { Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker };
+        const input = {
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: idMarker,
+          MaxUploads: s3.listPageSize,
+        };
         const page = await s3.call('listMultipartUploads', (c) =>
           c.send(new ListMultipartUploadsCommand(input)),
         );

@@ -45,6 +45,32 @@ async function* guarded(bucket: string, body: AsyncIterable<Uint8Array>): ByteSo
   }
 }
 
+/** Every object under `prefix`, through every page. */
+async function listObjects(s3: S3Context, prefix: string) {
+  const { bucket } = s3;
+  if (typeof prefix !== 'string') throw new InvalidArgumentError('`prefix` must be a string');
+  const found: { key: string; sizeBytes: number; lastModifiedMs: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.call('list', (client) =>
+      client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          MaxKeys: s3.listPageSize,
+        }),
+      ),
+    );
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      found.push({ key: o.Key, sizeBytes: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return found;
+}
+
 /** The object calls of one S3 store. */
 export function createS3Objects(s3: S3Context): ObjectCalls {
   const { bucket } = s3;
@@ -151,21 +177,6 @@ export function createS3Objects(s3: S3Context): ObjectCalls {
       // S3 answers 204 for a missing key too: delete is idempotent by itself.
       await s3.call('delete', (client) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
     },
-    async list(prefix) {
-      if (typeof prefix !== 'string') throw new InvalidArgumentError('`prefix` must be a string');
-      const found: { key: string; sizeBytes: number; lastModifiedMs: number }[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.call('list', (client) =>
-          client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
-        );
-        for (const o of page.Contents ?? []) {
-          if (o.Key === undefined) continue;
-          found.push({ key: o.Key, sizeBytes: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token !== undefined);
-      return found;
-    },
+    list: (prefix) => listObjects(s3, prefix),
   };
 }

@@ -29,6 +29,8 @@ export interface S3ObjectStoreOptions {
   readonly multipartLimits?: Partial<MultipartLimits>;
   /** Time of the signatures and of `expiresAtMs`. Default the system clock. */
   readonly clock?: Clock;
+  /** Entries asked per listing page (objects, parts, uploads), 1..1000. Default 1000, S3's maximum. */
+  readonly listPageSize?: number;
 }
 
 /** What the S3 modules share: the client, the bucket, the limits, and one guarded call. */
@@ -37,6 +39,7 @@ export interface S3Context {
   readonly bucket: string;
   readonly limits: MultipartLimits;
   readonly clock: Clock;
+  readonly listPageSize: number;
   /** Resolves once the client's settings were checked (rejects with `ERR_INVALID_OPTION` when wrong). */
   ready(): Promise<void>;
   /** Runs one SDK call of `op` after {@link ready}; an SDK failure becomes a `StoreError`. */
@@ -52,6 +55,7 @@ const parse = defineOptions(OWNER, {
   }),
   multipartLimits: { parse: (v: unknown) => parseMultipartLimits(OWNER, v) },
   clock: opt.clock(),
+  listPageSize: opt.integer({ default: 1000, min: 1, max: 1000 }),
 });
 
 /**
@@ -92,6 +96,7 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
     bucket: o.bucket,
     limits: o.multipartLimits,
     clock: o.clock,
+    listPageSize: o.listPageSize,
     ready,
     async call(op, run) {
       await ready();

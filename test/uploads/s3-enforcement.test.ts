@@ -208,3 +208,32 @@ describe.skipIf(noS3)('the S3 store with a bad client', () => {
     }
   });
 });
+
+describe.skipIf(noS3)('the S3 store walks every page', () => {
+  const s3 = useS3Bucket('pages');
+  // Two entries a page: five objects, five parts and five uploads take three pages each.
+  const store = createS3ObjectStore({ client: s3.client, bucket: s3.bucket, listPageSize: 2 });
+
+  it('list, listParts and listMultipartUploads return every entry', async () => {
+    for (const n of [1, 2, 3, 4, 5]) await store.put(`objects/${n}`, body(n), 'text/plain');
+    expect((await store.list('objects/')).map((o) => [o.key, o.sizeBytes])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [`objects/${n}`, n]),
+    );
+    const uploadId = await store.createMultipart('parts/one', 'text/plain');
+    for (const partNumber of [1, 2, 3, 4, 5]) {
+      const signed = await store.presignPart('parts/one', uploadId, partNumber, 60);
+      const response = await fetch(signed.url, { method: 'PUT', body: body(partNumber) });
+      await response.arrayBuffer();
+      expect(response.status).toBe(200);
+    }
+    expect((await store.listParts('parts/one', uploadId)).map((p) => [p.partNumber, p.sizeBytes])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [n, n]),
+    );
+    const ids = [uploadId];
+    for (const n of [2, 3, 4, 5]) ids.push(await store.createMultipart(`parts/${n}`, 'text/plain'));
+    const open = await store.listMultipartUploads('parts/');
+    expect(open.map((u) => u.uploadId).sort()).toEqual([...ids].sort());
+    for (const u of open) await store.abortMultipart(u.key, u.uploadId);
+    expect(await store.listMultipartUploads('parts/')).toEqual([]);
+  });
+});
