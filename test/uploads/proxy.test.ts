@@ -6,8 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UploadRejectedError } from '../../src/uploads/errors.js';
-import type { ScanVerdict } from '../../src/uploads/types.js';
-import { markerScanner } from './policy-fixtures.js';
 import { bodyOf, cut, expectNothingLeft, KiB, OWNER, pdf, png, proxyHarness, text } from './proxy-helpers.js';
 import { settle } from './stream-helpers.js';
 
@@ -228,52 +226,5 @@ describe('proxyUpload: refusals leave nothing behind', () => {
       code: 'ERR_INVALID_ARGUMENT',
     });
     await expectNothingLeft(h);
-  });
-});
-
-describe('proxyUpload with a scanner', () => {
-  it('a clean body is scanned whole and stored as clean', async () => {
-    const scanner = markerScanner();
-    const h = proxyHarness({ scan: { scanner } });
-    const file = await h.proxy({ body: bodyOf(cut(png(8 * KiB), KiB)) });
-    expect(file.scan).toBe('clean');
-    expect(scanner.scans).toBe(1);
-  });
-
-  it('infected: 422 with the signature, nothing left', async () => {
-    const h = proxyHarness({ scan: { scanner: markerScanner() } });
-    const body = Buffer.concat([Buffer.from(png(4 * KiB)), Buffer.from('EVIL'), Buffer.from(png(2 * KiB))]);
-    const error = await rejection(h.proxy({ body: bodyOf(cut(body, KiB)) }));
-    expect(error).toMatchObject({
-      code: 'ERR_UPLOAD_INFECTED',
-      httpStatus: 422,
-      details: { signature: 'Marker.EVIL' },
-    });
-    await expectNothingLeft(h);
-  });
-
-  it('scanner unavailable: refused by default (503), stored as accepted_unavailable when the policy says so', async () => {
-    const down = (): ScanVerdict => ({ status: 'unavailable', reason: 'down' });
-    const strict = proxyHarness({ scan: { scanner: markerScanner(down) } });
-    expect(await rejection(strict.proxy({ body: bodyOf([png(2 * KiB)]) }))).toMatchObject({
-      code: 'ERR_UPLOAD_SCAN_UNAVAILABLE',
-      httpStatus: 503,
-    });
-    await expectNothingLeft(strict);
-    const lenient = proxyHarness({ scan: { scanner: markerScanner(down), onUnavailable: 'accept' } });
-    expect((await lenient.proxy({ body: bodyOf([png(2 * KiB)]) })).scan).toBe('accepted_unavailable');
-  });
-
-  it('declared over the scan limit: refused early, or stored as accepted_too_large when allowed', async () => {
-    const tooLarge = (): ScanVerdict => ({ status: 'too_large', limitBytes: KiB });
-    const strict = proxyHarness({ scan: { scanner: markerScanner(tooLarge, KiB) } });
-    const error = await rejection(
-      strict.proxy({ body: bodyOf(cut(png(10 * KiB), KiB)), sizeBytes: 10 * KiB }),
-    );
-    expect(error).toMatchObject({ code: 'ERR_UPLOAD_SCAN_TOO_LARGE', httpStatus: 413 });
-    await expectNothingLeft(strict);
-    const lenient = proxyHarness({ scan: { scanner: markerScanner(tooLarge, KiB), onTooLarge: 'accept' } });
-    const file = await lenient.proxy({ body: bodyOf(cut(png(10 * KiB), KiB)), sizeBytes: 10 * KiB });
-    expect(file.scan).toBe('accepted_too_large');
   });
 });
