@@ -25,8 +25,12 @@ export {
 } from './instruments.js';
 export {
   createMemoryObjectStore,
+  type MemoryGetResult,
   type MemoryObjectStore,
   type MemoryObjectStoreOptions,
+  type MemoryReceiveResult,
+  objectStoreErrorCode,
+  S3_MULTIPART_LIMITS,
 } from './memory-store.js';
 export { createUploadPolicy } from './policy.js';
 export type * from './policy-types.js';
