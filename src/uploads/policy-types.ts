@@ -53,7 +53,10 @@ export interface QuotaPolicy {
   readonly store: QuotaStore;
   /** Bytes an owner may store: a number, or per owner. */
   readonly limitBytes: number | ((owner: string) => number | Promise<number>);
-  /** How long an unfinished upload holds its bytes, ms. Default: presign expiry + 15 min. */
+  /**
+   * How long an unfinished upload holds its bytes, ms. Default: the longer of the presign expiry and the
+   * proxied `totalTimeoutMs`, + 15 min (a slow proxied body must not outlive its reservation).
+   */
   readonly reservationTtlMs?: number;
 }
 
