@@ -29,6 +29,8 @@ export function markCounted(
     if (counted.has(error)) return error;
     counted.add(error);
   }
-  ctx.instruments.failure(mode, sizeBytes, reasonOf(error), error, startedAtMs);
+  // A size refusal knows the size even when the caller did not (a declaration refused before it was kept).
+  const size = sizeBytes ?? (isUploadRejected(error) ? error.details.sizeBytes : undefined);
+  ctx.instruments.failure(mode, size, reasonOf(error), error, startedAtMs);
   return error;
 }
