@@ -5,21 +5,12 @@
  * `sigtool --hex-dump`, so a match is found anywhere in a stream, across INSTREAM chunk boundaries too.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exited } from './process-tree.js';
 import { freePort, onPath, spawnTracked } from './processes.js';
+import { removeTempDir, trackedTempDir } from './temp-dirs.js';
 
 /** The EICAR test file (68 bytes), built from two halves so this source file itself matches no scanner. */
 export const EICAR = Buffer.from(
@@ -150,7 +141,7 @@ export function pingClamd(
 export async function startClamd(options: ClamdOptions = {}): Promise<Clamd> {
   const missing = clamdMissing();
   if (missing) throw new Error(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'bp-clamd-'));
+  const dir = trackedTempDir('bp-clamd-');
   let child: ChildProcess | undefined;
   const kill = async () => {
     const current = child;
@@ -197,13 +188,13 @@ export async function startClamd(options: ClamdOptions = {}): Promise<Clamd> {
       startMs,
       kill,
       stop: () => {
-        stopped ??= kill().then(() => rmSync(dir, { recursive: true, force: true }));
+        stopped ??= kill().then(() => removeTempDir(dir));
         return stopped;
       },
     };
   } catch (error) {
     await kill();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
     throw error;
   }
 }

@@ -13,6 +13,8 @@ export interface CephConfInput {
   readonly objectstore: 'memstore' | 'bluestore';
   /** Size of the sparse bluestore block file (bluestore only). */
   readonly blockBytes: number;
+  /** Lines appended to the `[client.rgw.a]` section (later lines override earlier ones). */
+  readonly rgwConfig?: readonly string[];
 }
 
 /** The ceph.conf text. */
@@ -76,6 +78,7 @@ export function cephConf(input: CephConfInput): string {
     'rgw gc obj min wait = 1',
     'rgw gc processor period = 5',
     'rgw gc processor max time = 5',
+    ...(input.rgwConfig ?? []),
     '',
   ].join('\n');
 }

@@ -6,22 +6,13 @@
  */
 import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exited } from './process-tree.js';
 import { freePort, onPath, spawnTracked, waitFor } from './processes.js';
 import { cephConf } from './radosgw-conf.js';
 import { signedListBucketsOk } from './s3-probe.js';
+import { removeTempDir, trackedTempDir } from './temp-dirs.js';
 
 /** Options of {@link startRadosgw}. */
 export interface RadosgwOptions {
@@ -29,6 +20,8 @@ export interface RadosgwOptions {
   readonly objectstore?: 'memstore' | 'bluestore';
   /** Size of bluestore's sparse block file; default 8 GiB (only written blocks take disk). */
   readonly blockBytes?: number;
+  /** Extra lines for radosgw's `[client.rgw.a]` section, e.g. `rgw max put size = 1048576`. */
+  readonly rgwConfig?: readonly string[];
   /** How long the whole start may take; default 60 s (a loaded 2-core machine). */
   readonly startTimeoutMs?: number;
 }
@@ -80,9 +73,10 @@ function logTail(dir: string, name: string, lines = 20): string {
 export async function startRadosgw(options: RadosgwOptions = {}): Promise<Radosgw> {
   const missing = radosgwMissing();
   if (missing) throw new Error(missing);
-  const dir = mkdtempSync(join(tmpdir(), 'bp-rgw-'));
+  const dir = trackedTempDir('bp-rgw-');
   const conf = join(dir, 'ceph.conf');
   const daemons: ChildProcess[] = [];
+  const names: string[] = [];
   let starting = true;
   let failEarly: (error: Error) => void = () => {};
   const early = new Promise<never>((_, reject) => {
@@ -92,13 +86,14 @@ export async function startRadosgw(options: RadosgwOptions = {}): Promise<Radosg
   const stop = async () => {
     for (const child of daemons) child.kill('SIGKILL');
     await Promise.all(daemons.map(exited));
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   };
   const daemon = (command: string, name: string, args: readonly string[]) => {
     const out = openSync(join(dir, `${name}.out`), 'a');
     const child = spawnTracked(command, ['-c', conf, ...args, '-f'], { stdio: ['ignore', out, out] });
     closeSync(out);
     daemons.push(child);
+    names.push(name);
     const report = (why: string) => {
       if (starting) failEarly(new Error(`${name} ${why} during radosgw start-up:\n${logTail(dir, name)}`));
     };
@@ -114,7 +109,10 @@ export async function startRadosgw(options: RadosgwOptions = {}): Promise<Radosg
     writeFileSync(join(dir, 'keyring'), '');
     const objectstore = options.objectstore ?? 'memstore';
     const blockBytes = options.blockBytes ?? 8 * 1024 ** 3;
-    writeFileSync(conf, cephConf({ dir, fsid, monPort, rgwPort, objectstore, blockBytes }));
+    writeFileSync(
+      conf,
+      cephConf({ dir, fsid, monPort, rgwPort, objectstore, blockBytes, rgwConfig: options.rgwConfig }),
+    );
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     const ceph = (args: readonly string[]) => run('ceph', ['-c', conf, '--connect-timeout', '5', ...args]);
 
@@ -166,7 +164,10 @@ export async function startRadosgw(options: RadosgwOptions = {}): Promise<Radosg
     };
   } catch (error) {
     starting = false;
+    // Every daemon's log tail, read before the folder goes: a hung daemon says why in its log.
+    const exitedEarly = (error as Error).message.includes('during radosgw start-up');
+    const tails = exitedEarly ? '' : `\n${names.map((name) => logTail(dir, name, 8)).join('\n')}`;
     await stop();
-    throw error;
+    throw new Error(`${(error as Error).message}${tails}`, { cause: error });
   }
 }

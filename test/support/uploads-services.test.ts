@@ -88,6 +88,12 @@ describe.skipIf(!ci && radosgwMissing() !== undefined)('throwaway radosgw', () =
     expect(await signedListBucketsOk(rgw, 500)).toBe(false);
     await rgw.stop(); // twice is fine
   });
+  it('rejects with the daemon log when a daemon exits during start-up', async () => {
+    const failed = startRadosgw({ rgwConfig: ['rgw frontends = beast endpoint=not-an-address:1'] });
+    await expect(failed).rejects.toThrow(
+      /client\.rgw\.a exited .* during radosgw start-up:\n[\s\S]*not-an-address/,
+    );
+  });
 });
 
 describe.skipIf(noS3)('useS3Bucket', () => {
