@@ -23,7 +23,7 @@ export interface DeadlineOptions {
 
 /** Running deadlines of one body. */
 export interface BodyDeadlines {
-  /** A read starts: the idle timer runs from now. */
+  /** A read starts: the idle timer runs from now, or keeps running when no byte came since the last start. */
   readStarted(): void;
   /** The read resolved (a chunk or the end): the idle timer pauses. */
   readEnded(): void;
@@ -67,7 +67,7 @@ export function startDeadlines(options: DeadlineOptions): BodyDeadlines {
 
   return {
     readStarted() {
-      readSinceMs = clock.now();
+      readSinceMs ??= clock.now();
     },
     readEnded() {
       readSinceMs = undefined;

@@ -147,9 +147,10 @@ async function run(
     for (;;) {
       deadlines.readStarted();
       const chunk = await guard(reader.read().catch((error: unknown) => Promise.reject(readFailure(error))));
+      // An empty chunk is no progress: the idle clock keeps running from the last byte.
+      if (chunk !== undefined && chunk.byteLength === 0) continue;
       deadlines.readEnded();
       if (chunk === undefined) break;
-      if (chunk.byteLength === 0) continue;
       limit.count(chunk);
       await forward(await guard(head.push(chunk)));
     }
@@ -165,6 +166,8 @@ async function run(
   } catch (thrown) {
     const error = control.signal.aborted ? control.signal.reason : thrown;
     fail(error);
+    deadlines.stop();
+    reader?.release();
     await parts.abort().catch((cleanupError: unknown) => options.onCleanupFailure?.(cleanupError));
     throw error;
   } finally {

@@ -113,6 +113,28 @@ describe('runUploadPipeline', () => {
     expect(clock.pendingSleepers()).toBe(0);
   });
 
+  it('empty chunks are no progress: a source of nothing but empty chunks still hits the idle deadline', async () => {
+    const clock = createManualClock(0);
+    let next: (() => void) | undefined;
+    async function* empties() {
+      yield patternBytes(10);
+      for (;;) {
+        await new Promise<void>((r) => {
+          next = r;
+        });
+        yield new Uint8Array(0);
+      }
+    }
+    const { run } = setup(empties(), { clock, idleTimeoutMs: 500, totalTimeoutMs: 60_000 });
+    const outcome = run.result.catch((e: unknown) => e);
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(200);
+      next?.();
+    }
+    expect(await outcome).toMatchObject({ code: 'ERR_UPLOAD_TIMEOUT', message: /idle/ });
+  });
+
   it('total deadline: a body that keeps trickling is cut', async () => {
     const clock = createManualClock(0);
     let next: (() => void) | undefined;
