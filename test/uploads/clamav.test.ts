@@ -46,6 +46,16 @@ describe.skipIf(noClamd)('clamav scanner on the run clamd', () => {
     });
   });
 
+  it('skips empty source chunks (a zero-length INSTREAM chunk would end the stream before EICAR)', async () => {
+    const source = (async function* () {
+      yield new Uint8Array(0);
+      yield Buffer.from('harmless start ');
+      yield Buffer.alloc(0);
+      yield EICAR;
+    })();
+    expect(await scanner.scan(source)).toEqual({ status: 'infected', signature: EICAR_SIGNATURE });
+  });
+
   it('finds a second custom signature', async () => {
     const file = Buffer.concat([Buffer.from('preamble '), MARKER, Buffer.from(' trailer')]);
     expect(await scanner.scan(inPieces(file, 10))).toEqual({
