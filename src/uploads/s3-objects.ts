@@ -36,11 +36,18 @@ function checkRange(start: unknown, endInclusive: unknown): void {
   }
 }
 
-/** Re-throws a failure in the middle of a body stream as a `StoreError`; closes the body on early exit. */
-async function* guarded(bucket: string, body: AsyncIterable<Uint8Array>): ByteSource {
+/**
+ * Re-throws a failure in the middle of a body stream as a `StoreError`, or as the signal's reason when
+ * the caller aborted (the caller's deadline, not a store failure); closes the body on early exit.
+ */
+async function* guarded(bucket: string, body: AsyncIterable<Uint8Array>, signal?: AbortSignal): ByteSource {
   try {
-    for await (const chunk of body) yield chunk;
+    for await (const chunk of body) {
+      signal?.throwIfAborted();
+      yield chunk;
+    }
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     throw toStoreError(bucket, 'read', error);
   }
 }
@@ -140,14 +147,19 @@ export function createS3Objects(s3: S3Context): ObjectCalls {
     },
     async read(key, signal) {
       checkKey(key);
-      const out = await s3.call('read', (client) =>
-        client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
-      );
+      signal?.throwIfAborted();
+      const out = await s3
+        .call('read', (client) =>
+          client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+        )
+        .catch((error: unknown) => {
+          throw signal?.aborted ? signal.reason : error;
+        });
       const body = out.Body as unknown as AsyncIterable<Uint8Array> | undefined;
       if (body === undefined || typeof body[Symbol.asyncIterator] !== 'function') {
         throw storeFailure('s3', 'read', 'NoBody', 'the response has no streamable body');
       }
-      return guarded(bucket, body);
+      return guarded(bucket, body, signal);
     },
     async copy(fromKey, toKey, options) {
       checkKey(fromKey, 'fromKey');

@@ -81,6 +81,25 @@ function objectCases(t: ContractTestApi, options: ObjectStoreContractOptions): v
     ms,
   );
   t.it(
+    'read with an aborted signal rejects with the reason, before or mid-stream',
+    run(async ({ store }, p) => {
+      await store.put(`${p}ab`, bytesOf(1_000_000, 6), 'application/octet-stream');
+      const reason = new Error('caller gave up');
+      const before = new AbortController();
+      before.abort(reason);
+      await assert.rejects(store.read(`${p}ab`, before.signal).then(collect), (e) => e === reason);
+      const during = new AbortController();
+      const source = await store.read(`${p}ab`, during.signal);
+      await assert.rejects(
+        (async () => {
+          for await (const _chunk of source) during.abort(reason);
+        })(),
+        (e) => e === reason,
+      );
+    }),
+    ms,
+  );
+  t.it(
     'an empty object: head 0 bytes, ranged read and read empty',
     run(async ({ store }, p) => {
       await store.put(`${p}empty`, new Uint8Array(0), 'text/plain');
