@@ -3,6 +3,7 @@
  * and the hostile list, each ending with nothing left behind.
  */
 import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/core/errors.js';
 import { isUploadRejected } from '../../src/uploads/errors.js';
 import {
   expectClean,
@@ -358,5 +359,59 @@ describe('finalize refusals clean up', () => {
     expect(
       isUploadRejected(await h.policy.finalize(OWNER, t.uploadId).catch((e) => e), 'ERR_UPLOAD_NOT_FOUND'),
     ).toBe(true);
+  });
+});
+
+describe('failures at start', () => {
+  it('a presign failure releases the reservation; a quota store failure aborts the created multipart', async () => {
+    const base = harness();
+    const failing = new Proxy(base.storage, {
+      get(target, prop, receiver) {
+        if (prop === 'presignPut') return () => Promise.reject(new StoreError('presign failed'));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const h = harness({ storage: failing, quota: { store: base.quota, limitBytes: LIMIT_BYTES } });
+    await expectCode(
+      h.policy.startDirect({
+        owner: OWNER,
+        filename: 'a.txt',
+        contentType: 'text/plain',
+        sizeBytes: 10,
+        mode: 'put',
+      }),
+      'ERR_STORE',
+    );
+    expect(await base.quota.usage(OWNER, h.clock.now())).toEqual({ usedBytes: 0, reservedBytes: 0 });
+    const brokenQuota = { ...base.quota, reserve: () => Promise.reject(new StoreError('redis down')) };
+    const q = harness({ storage: base.storage, quota: { store: brokenQuota, limitBytes: LIMIT_BYTES } });
+    await expectCode(
+      q.policy.startDirect({
+        owner: OWNER,
+        filename: 'a.txt',
+        contentType: 'text/plain',
+        sizeBytes: 3 * KiB,
+        mode: 'multipart',
+      }),
+      'ERR_STORE',
+    );
+    expect(await base.listMultipart()).toEqual([]);
+    expect(q.metrics.counterValue('uploads.failures', { reason: 'store', mode: 'multipart' })).toBe(1);
+  });
+
+  it('hostile ids and owners on the other calls', async () => {
+    const h = harness();
+    for (const id of [42, null, {}, '', 'A'.repeat(26), 'a'.repeat(1000)]) {
+      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+      await expectCode(h.policy.finalize(OWNER, id as any), 'ERR_UPLOAD_NOT_FOUND');
+      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+      await expectCode(h.policy.abort(OWNER, id as any), 'ERR_UPLOAD_NOT_FOUND');
+    }
+    for (const owner of [42, null, '', 'x'.repeat(513)]) {
+      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+      await expectCode(h.policy.finalize(owner as any, 'a'.repeat(26)), 'ERR_INVALID_ARGUMENT');
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+    await expectCode(h.policy.startDirect(null as any), 'ERR_INVALID_ARGUMENT');
   });
 });
