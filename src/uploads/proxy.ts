@@ -130,6 +130,7 @@ async function stream(
     ...(scan === undefined ? {} : { scan }),
     onCleanupFailure: () => {
       state.abortFailed = true;
+      ctx.instruments.cleanupFailure(MODE, 'abort');
     },
   });
   state.receivedBytes = run.receivedBytes;

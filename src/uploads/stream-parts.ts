@@ -27,6 +27,8 @@ export interface PartAssemblerOptions {
   readonly openWriter: () => Promise<MultipartWriter>;
   /** Called once when a background part upload fails (so the pipeline stops reading at once). */
   readonly onFailure: (error: unknown) => void;
+  /** The second abort, after the part in flight settled, failed. */
+  readonly onLateAbortFailure?: (error: unknown) => void;
 }
 
 /** The part assembler of one body. */
@@ -38,8 +40,11 @@ export interface PartAssembler {
   /** Completes the multipart upload (after `flush`). */
   complete(): Promise<ObjectInfo>;
   /**
-   * Gives up: waits for the part in flight to settle (so no part lands after the abort), then aborts the
-   * multipart upload if one was opened. Rejects only when the store's abort fails.
+   * Gives up: no part starts any more, and the multipart upload (if one was opened) is aborted at once,
+   * without waiting for a part in flight (a slow or stuck store must not hold the error back). A part
+   * in flight may still land after that abort, so once it settled the upload is aborted a second time
+   * (the writer allows it); a failure of that late abort goes to `onLateAbortFailure`. Rejects only when
+   * the first abort fails.
    */
   abort(): Promise<void>;
   /** The writer, once opened. */
@@ -58,6 +63,7 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
   let opening: Promise<MultipartWriter> | undefined;
   let writer: MultipartWriter | undefined;
   let inFlight: Promise<void> | undefined;
+  let partInFlight = false;
   // The buffer of the part in flight, and the one free for the next part once that upload settled.
   let inFlightBuffer: Uint8Array | undefined;
   let spare: Uint8Array | undefined;
@@ -84,11 +90,14 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
     if (aborted) throw new Error('the part assembler was aborted');
     partsSent += 1;
     inFlightBuffer = part;
+    partInFlight = true;
     inFlight = w.writePart(part).then(
       () => {
+        partInFlight = false;
         storedBytes += part.byteLength;
       },
       (error: unknown) => {
+        partInFlight = false;
         failure ??= { error };
         onFailure(error);
       },
@@ -148,9 +157,11 @@ export function createPartAssembler(options: PartAssemblerOptions): PartAssemble
       aborted = true;
       buffer = undefined;
       filled = 0;
-      if (inFlight !== undefined) await inFlight;
       const w = opening === undefined ? undefined : await opening.catch(() => undefined);
-      if (w !== undefined) await w.abort();
+      if (w === undefined) return;
+      const pending = partInFlight ? inFlight : undefined;
+      await w.abort();
+      pending?.then(() => w.abort()).catch((error: unknown) => options.onLateAbortFailure?.(error));
     },
     get writer() {
       return writer;

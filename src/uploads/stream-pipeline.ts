@@ -10,8 +10,9 @@
  * Order of events: the head is checked before the first part exists; the writer (the multipart upload) is
  * opened with the first part; after the last byte the last part is written, then the scan verdict is
  * awaited, and only a verdict `onVerdict` accepts completes the upload. Any failure (a refusal, a deadline,
- * the caller's `signal`, a client that went away, the store) stops reading at once, cancels the scan,
- * waits for the part in flight and aborts the multipart upload before the error is thrown.
+ * the caller's `signal`, a client that went away, the store) stops reading at once, cancels the scan and
+ * aborts the multipart upload before the error is thrown (without waiting for a part in flight; the
+ * upload is aborted again once that part settled).
  *
  * Memory per upload: about 2 × `partSizeBytes` (one part filling, one uploading) + the scan queue
  * (1 MiB by default) + the head (`headBytes`) + whatever the source buffers itself (a socket's high-water mark).
@@ -117,7 +118,11 @@ async function run(
   let reader: ReturnType<typeof openChunkReader> | undefined;
   const deadlines = startDeadlines({ ...options, onTimeout: fail });
   const head = createHeadCapture(options);
-  const parts = createPartAssembler({ ...options, onFailure: fail });
+  const parts = createPartAssembler({
+    ...options,
+    onFailure: fail,
+    ...(options.onCleanupFailure === undefined ? {} : { onLateAbortFailure: options.onCleanupFailure }),
+  });
   let tee: ScanTee | undefined;
   const scan = options.scan;
   const forward = async (chunks: readonly Uint8Array[]) => {

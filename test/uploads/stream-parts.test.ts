@@ -117,18 +117,49 @@ describe('createPartAssembler', () => {
     expect(writer.writesAfterAbort).toBe(0);
   });
 
-  it('abort waits for the part in flight, and a push abandoned mid-way starts no part afterwards', async () => {
-    const writer = recordingWriter({ partDelayMs: 30 });
+  it('abort does not wait for a slow part: aborted at once, again once the part landed, nothing started after', async () => {
+    const writer = recordingWriter({ partDelayMs: 40 });
     const { parts } = setup(10, writer);
-    await parts.push(patternBytes(10)); // in flight
+    await parts.push(patternBytes(10)); // part 1 in flight for 40 ms
     const abandoned = parts.push(patternBytes(30)).catch((e: unknown) => e); // waits for part 1
     await parts.abort();
-    expect(writer.partSizes).toEqual([10]); // the in-flight part settled before the abort
     expect(writer.aborted).toBe(1);
+    expect(writer.partSizes).toEqual([]); // part 1 has not landed yet
     await abandoned;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(writer.writesAfterAbort).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
     expect(writer.partSizes).toEqual([10]);
+    expect(writer.aborted).toBe(2); // the late part is dropped by a second abort
+    expect(writer.writesAfterAbort).toBe(0);
+  });
+
+  it('a stuck part does not hold the abort back; a failing late abort is reported', async () => {
+    const late: unknown[] = [];
+    let land: (() => void) | undefined;
+    let aborts = 0;
+    const stuck: ReturnType<typeof recordingWriter> = {
+      ...recordingWriter(),
+      writePart: () =>
+        new Promise<void>((r) => {
+          land = r;
+        }),
+      abort: async () => {
+        aborts += 1;
+        if (aborts === 2) throw new Error('late abort failed');
+      },
+    };
+    const parts = createPartAssembler({
+      partSizeBytes: 10,
+      openWriter: async () => stuck,
+      onFailure: () => {},
+      onLateAbortFailure: (e) => late.push(e),
+    });
+    await parts.push(patternBytes(10));
+    await parts.abort();
+    expect(aborts).toBe(1);
+    land?.();
+    await settle();
+    expect(aborts).toBe(2);
+    expect(late).toHaveLength(1);
   });
 
   it('abort before any part opens nothing and aborts nothing', async () => {

@@ -179,7 +179,7 @@ describe('runUploadPipeline', () => {
     expect(writer.completed).toBe(0);
   });
 
-  it('a client that goes away while the store is busy is noticed without a read; the part in flight settles first', async () => {
+  it('a client that goes away while the store is busy is noticed without a read, and no part starts after', async () => {
     const source = stallingReadable(patternBytes(64 * KiB));
     const writer = recordingWriter({ partDelayMs: 100 });
     const { run } = setup(source, {}, writer);
