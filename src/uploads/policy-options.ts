@@ -45,12 +45,10 @@ const STORE_METHODS = [
   'signedGetUrl',
 ];
 
-const PREFIX = /^(?!\/)[A-Za-z0-9!_.*'()/-]{1,256}\/$/;
-
 const parse = defineOptions(OWNER, {
   name: opt.name({ default: 'uploads' }),
   storage: opt.port<ObjectStore>(STORE_METHODS, 'required'),
-  types: opt.custom((v) => v, { default: undefined }),
+  types: opt.custom((v) => v),
   maxBytes: opt.integer({ default: 100 * MiB }),
   detector: opt.port<TypeDetector>(['detect']),
   svg: opt.oneOf(['reject', 'attachment'] as const, { default: 'reject' }),
@@ -59,10 +57,8 @@ const parse = defineOptions(OWNER, {
   thumbnails: opt.custom((v) => v),
   serving: opt.custom((v) => v),
   prefixes: opt.shape({
-    quarantine: opt.matching(PREFIX, 'a key prefix ending in `/` (no leading `/`)', {
-      default: 'quarantine/',
-    }),
-    final: opt.matching(PREFIX, 'a key prefix ending in `/` (no leading `/`)', { default: 'files/' }),
+    quarantine: opt.custom(validateKeyPrefix, { default: 'quarantine/' }),
+    final: opt.custom(validateKeyPrefix, { default: 'files/' }),
   }),
   presignTtlS: opt.integer({ default: 900, min: 1, max: MAX_PRESIGN_TTL_S }),
   multipartThresholdBytes: opt.integer({ default: 100 * MiB }),
@@ -190,8 +186,8 @@ export function resolvePolicyOptions(options: UploadPolicyOptions): PolicyContex
   ) {
     throw optionError(OWNER, 'detector.sampleBytes', 'an integer in 1..1048576');
   }
-  const quarantine = validateKeyPrefix(o.prefixes?.quarantine ?? 'quarantine/', 'prefixes.quarantine', OWNER);
-  const final = validateKeyPrefix(o.prefixes?.final ?? 'files/', 'prefixes.final', OWNER);
+  const quarantine = o.prefixes?.quarantine ?? 'quarantine/';
+  const final = o.prefixes?.final ?? 'files/';
   if (quarantine.startsWith(final) || final.startsWith(quarantine)) {
     throw optionError(OWNER, 'prefixes', 'two prefixes neither of which lies inside the other');
   }

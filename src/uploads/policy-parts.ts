@@ -29,7 +29,7 @@ const parseQuotaShape = opt.shape({
   reservationTtlMs: opt.duration(),
 }).parse;
 
-/** Resolves `quota`. A `limitBytes` function that answers a bad number fails that upload as a store error. */
+/** Resolves `quota`. A `limitBytes` function that answers a bad number fails that upload with ERR_INVALID_OPTION. */
 export function parseQuota(value: unknown, defaultTtlMs: number): ResolvedQuota {
   const q = parseQuotaShape(value, 'quota', OWNER) as {
     store: QuotaStore;
