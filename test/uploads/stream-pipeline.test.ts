@@ -45,6 +45,17 @@ describe('runUploadPipeline', () => {
     expect(run.receivedBytes()).toBe(body.byteLength);
   });
 
+  it('a single huge chunk from a Readable: cut into exact parts, head checked first', async () => {
+    const body = patternBytes(3 * 1024 * KiB + 1);
+    const { run, writer, heads } = setup(Readable.from([Buffer.from(body)]));
+    const result = await run.result;
+    expect(heads).toEqual([4 * KiB]);
+    expect(result.parts).toBe(49);
+    expect(writer.partSizes.slice(0, 48).every((size) => size === 64 * KiB)).toBe(true);
+    expect(writer.partSizes[48]).toBe(1);
+    expect(Buffer.compare(writer.body(), Buffer.from(body))).toBe(0);
+  });
+
   it('1-byte chunks and a body shorter than the head: checked at the end, one part', async () => {
     const body = patternBytes(1000);
     const { run, writer, heads } = setup(patternSource(1000, 1));
