@@ -131,12 +131,18 @@ export function createMemoryOperations(state: MemoryState, signer: Signer, base:
         throw new InvalidArgumentError('`copy` takes an options object');
       }
       const disposition = options.contentDisposition;
-      return storeObject(state, toKey, source.bytes, {
-        contentType: checkHeaderValue(options.contentType, 'contentType'),
-        contentDisposition:
-          disposition === undefined ? undefined : checkHeaderValue(disposition, 'contentDisposition'),
-        metadata: checkMetadata(options.metadata),
-      });
+      return storeObject(
+        state,
+        toKey,
+        source.bytes,
+        {
+          contentType: checkHeaderValue(options.contentType, 'contentType'),
+          contentDisposition:
+            disposition === undefined ? undefined : checkHeaderValue(disposition, 'contentDisposition'),
+          metadata: checkMetadata(options.metadata),
+        },
+        true,
+      );
     },
     async delete(key) {
       state.objects.delete(checkKey(key));

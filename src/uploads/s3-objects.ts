@@ -3,7 +3,6 @@
  * copy that replaces the attributes, idempotent delete, and a listing through every page.
  */
 import {
-  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -11,19 +10,13 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from '../core/errors.js';
+import { copyObject } from './s3-copy.js';
 import { sdkErrorCode, sdkStatus, toStoreError } from './s3-errors.js';
 import { checkHeaderValue, checkKey, checkMetadata, storeFailure } from './s3-rules.js';
 import type { S3Context } from './s3-store.js';
 import type { ByteSource, ObjectInfo, ObjectStore } from './types.js';
 
 type ObjectCalls = Pick<ObjectStore, 'put' | 'head' | 'readRange' | 'read' | 'copy' | 'delete' | 'list'>;
-
-/**
- * `CopySource` is `bucket/key` with the key URL-encoded per segment: S3 decodes it, so a raw `+`
- * would arrive as a space and a raw `%` would start an escape.
- */
-const copySource = (bucket: string, key: string) =>
-  `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 
 const isNotFound = (error: unknown) => sdkStatus(error) === 404 || sdkErrorCode(error) === 'NotFound';
 
@@ -168,21 +161,28 @@ export function createS3Objects(s3: S3Context): ObjectCalls {
         throw new InvalidArgumentError('`copy` takes an options object');
       }
       const disposition = options.contentDisposition;
-      const input = {
-        Bucket: bucket,
-        Key: toKey,
-        CopySource: copySource(bucket, fromKey),
-        MetadataDirective: 'REPLACE' as const,
-        ContentType: checkHeaderValue(options.contentType, 'contentType'),
-        ...(disposition === undefined
-          ? {}
-          : { ContentDisposition: checkHeaderValue(disposition, 'contentDisposition') }),
-        Metadata: { ...checkMetadata(options.metadata) },
+      const contentType = checkHeaderValue(options.contentType, 'contentType');
+      const contentDisposition =
+        disposition === undefined ? undefined : checkHeaderValue(disposition, 'contentDisposition');
+      const metadata = checkMetadata(options.metadata);
+      // The source's size picks the request (CopyObject up to 5 GiB, part copies above).
+      const source = await head(fromKey);
+      if (source === undefined) throw storeFailure('s3', 'copy', 'NoSuchKey', 'the source does not exist');
+      const etag = await copyObject(s3, fromKey, toKey, source.sizeBytes, {
+        ContentType: contentType,
+        ...(contentDisposition === undefined ? {} : { ContentDisposition: contentDisposition }),
+        Metadata: { ...metadata },
+      });
+      // radosgw 16.2 answers a completed multipart copy with an empty ETag: ask for the real one then.
+      const finalEtag = etag ? etag : (await head(toKey))?.etag;
+      return {
+        key: toKey,
+        sizeBytes: source.sizeBytes,
+        contentType,
+        etag: finalEtag,
+        ...(contentDisposition === undefined ? {} : { contentDisposition }),
+        metadata: { ...metadata },
       };
-      await s3.call('copy', (client) => client.send(new CopyObjectCommand(input)));
-      const info = await head(toKey);
-      if (info === undefined) throw storeFailure('s3', 'copy', 'NoSuchKey', 'the copy is not visible');
-      return info;
     },
     async delete(key) {
       checkKey(key);
