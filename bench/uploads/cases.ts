@@ -2,7 +2,8 @@
  * The three cases of the uploads bench (issue 13, item 7), each returning its rows:
  * 1. `bigCase`: one big proxied upload (`policy.proxy`) and one through the plain pipe, each on a fresh
  *    server warmed by one small upload: server RSS growth (goal: ours < 64 MiB), throughput, CPU.
- * 2. `roundsCase`: alternating rounds on one server, ours, plain, then ours with clamd (when there is one):
+ * 2. `roundsCase`: alternating rounds on one server, ours, plain, then ours with clamd (when there is one),
+ *    in reverse order every other round:
  *    throughput (overhead of ours = 1 − ours/plain, goal ≤ 15 %; ratios are the median of the per-round
  *    ratios) and server CPU per MiB.
  * 3. `directCase`: direct (presign, the client's PUT straight to S3, finalize) and proxied uploads in
@@ -92,7 +93,8 @@ export async function roundsCase(services: BenchServices, settings: UploadsBench
   await withServer(services, settings, async (server) => {
     await warmUp(services, server, sides, settings.warmupBytes);
     for (let round = 1; round <= settings.rounds; round++) {
-      for (const side of sides) {
+      // ABC, CBA, ...: no side always runs first after the previous round's deletes (radosgw's GC).
+      for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
         const measured = await measureUpload(services, server, side, settings.roundBytes);
         log(`round ${round}/${settings.rounds}: ${describe(measured)}`);
         runs.get(side)?.push(measured);

@@ -24,6 +24,8 @@ export interface Measured {
   /** RSS before the upload and its peak growth during it. */
   readonly rssBeforeBytes: number;
   readonly rssGrowthBytes: number;
+  /** Proxied and plain: the server's time from the body's last byte to its answer (last part, complete, promote). */
+  readonly tailMs: number | undefined;
 }
 
 function parsed(sent: Sent, what: string): Record<string, unknown> {
@@ -38,7 +40,7 @@ const routes: Record<Exclude<Side, 'direct'>, string> = {
 };
 
 /** The bytes sent to the server (proxied and plain) or to S3 (direct), without measuring. */
-async function upload(server: BenchServer, side: Side, sizeBytes: number): Promise<void> {
+async function upload(server: BenchServer, side: Side, sizeBytes: number): Promise<number | undefined> {
   if (side !== 'direct') {
     const route = routes[side];
     const url = `${server.url}${route}${route.includes('?') ? '&' : '?'}size=${sizeBytes}`;
@@ -47,7 +49,7 @@ async function upload(server: BenchServer, side: Side, sizeBytes: number): Promi
     if (answer.sizeBytes !== sizeBytes)
       throw new Error(`${side}: stored ${answer.sizeBytes} of ${sizeBytes} bytes`);
     if (side === 'ours+clamd' && answer.scan !== 'clean') throw new Error(`scan verdict ${answer.scan}`);
-    return;
+    return typeof answer.tailMs === 'number' ? answer.tailMs : undefined;
   }
   const start = await sendBody(`${server.url}/direct/start?size=${sizeBytes}`, {
     method: 'POST',
@@ -79,7 +81,7 @@ export async function measureUpload(
 ): Promise<Measured> {
   const before = await server.resetPeak();
   const started = performance.now();
-  await upload(server, side, sizeBytes);
+  const tailMs = await upload(server, side, sizeBytes);
   const ms = performance.now() - started;
   const after = await server.stats();
   await services.empty();
@@ -93,6 +95,7 @@ export async function measureUpload(
     cpuMsPerMiB: cpuMs / (sizeBytes / MiB),
     rssBeforeBytes: before.rssBytes,
     rssGrowthBytes: Math.max(0, after.peakRssBytes - before.rssBytes),
+    tailMs,
   };
 }
 
@@ -101,6 +104,7 @@ export function describe(m: Measured): string {
   return (
     `${m.side}: ${(m.sizeBytes / MiB).toFixed(1)} MiB in ${(m.ms / 1000).toFixed(2)} s = ${m.mibPerS.toFixed(1)} MiB/s, ` +
     `server CPU ${m.cpuMs.toFixed(0)} ms (${m.cpuMsPerMiB.toFixed(2)} ms/MiB), RSS ${(m.rssBeforeBytes / MiB).toFixed(0)} MiB ` +
-    `+ ${(m.rssGrowthBytes / MiB).toFixed(1)} MiB peak`
+    `+ ${(m.rssGrowthBytes / MiB).toFixed(1)} MiB peak` +
+    (m.tailMs === undefined ? '' : `, ${m.tailMs.toFixed(0)} ms after the last byte`)
   );
 }

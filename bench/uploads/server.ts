@@ -5,8 +5,9 @@
  * ({@link ServerConfig}); the S3 credentials travel there, not in argv.
  *
  * - `PUT /ours?size=N[&scan=1]`: `policy.proxy({ body: req })` (video/mp4 sniffed by file-type, memory
- *   quota, quarantine then promote; `scan=1`: the policy whose scanner is clamd) → 200 `{ key, sizeBytes, scan }`.
- * - `PUT /plain?size=N`: the peer (plain.ts) → 200 `{ key, sizeBytes }`.
+ *   quota, quarantine then promote; `scan=1`: the policy whose scanner is clamd) → 200
+ *   `{ key, sizeBytes, scan, tailMs }` (`tailMs`: from the body's last byte to the answer).
+ * - `PUT /plain?size=N`: the peer (plain.ts) → 200 `{ key, sizeBytes, tailMs }`.
  * - `POST /direct/start?size=N` → `{ uploadId, url, headers }` (a presigned PUT);
  *   `POST /direct/finalize?id=ID` → the stored file (HEAD, ranged GET sniff, copy, delete).
  * - `GET /_stats` → `{ cpuUs, rssBytes, peakRssBytes }`; `POST /_peak` resets the peak first (Linux's
@@ -123,6 +124,15 @@ function refuse(res: ServerResponse, error: unknown): void {
     json(res, 500, { code: 'ERR_SERVER', message: String(error instanceof Error ? error.message : error) });
 }
 
+/** Time since the request body's last byte arrived, ms: what the upload cost after the client was done. */
+function tailTimer(req: IncomingMessage): () => number | null {
+  let endedAt: number | undefined;
+  req.once('end', () => {
+    endedAt = performance.now();
+  });
+  return () => (endedAt === undefined ? null : performance.now() - endedAt);
+}
+
 function sizeOf(url: URL): number {
   const size = Number(url.searchParams.get('size'));
   if (!Number.isSafeInteger(size) || size < 0) throw new Error('size must be a non-negative integer');
@@ -140,6 +150,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promi
     const scan = url.searchParams.get('scan') === '1';
     const chosen = scan ? scanPolicy : plainPolicy;
     if (chosen === undefined) throw new Error('scan=1 but the server has no clamd');
+    const tail = tailTimer(req);
     const file = await chosen.proxy({
       owner: OWNER,
       filename: 'clip.mp4',
@@ -147,13 +158,14 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promi
       sizeBytes: sizeOf(url),
       body: req,
     });
-    return json(res, 200, { key: file.key, sizeBytes: file.sizeBytes, scan: file.scan });
+    return json(res, 200, { key: file.key, sizeBytes: file.sizeBytes, scan: file.scan, tailMs: tail() });
   }
   if (path === 'PUT /plain') {
+    const tail = tailTimer(req);
     const key = `plain/${randomBytes(12).toString('hex')}.mp4`;
     const target = { client, bucket: config!.bucket, key, contentType: PAYLOAD_TYPE };
     const sizeBytes = await plainUpload({ ...target, partSizeBytes: config!.partSizeBytes }, req);
-    return json(res, 200, { key, sizeBytes });
+    return json(res, 200, { key, sizeBytes, tailMs: tail() });
   }
   if (path === 'POST /direct/start') {
     const ticket = await plainPolicy.startDirect({

@@ -2,7 +2,7 @@
  * The uploads bench's settings, from the environment (sizes in bytes):
  * - BENCH_UPLOADS_BIG_BYTES: the one big upload per side, on a fresh server each (RSS growth): 1 GiB.
  * - BENCH_UPLOADS_ROUND_BYTES: each alternating round's upload: 256 MiB.
- * - BENCH_UPLOADS_ROUNDS: alternating rounds (ours, plain, ours with clamd when available): 3.
+ * - BENCH_UPLOADS_ROUNDS: alternating rounds (ours, plain, ours with clamd when available; reversed every other round): 5.
  * - BENCH_UPLOADS_FILE_BYTES / BENCH_UPLOADS_FILES: the direct-vs-proxied CPU case, files of 64 MiB, 5
  *   per side.
  * - BENCH_UPLOADS_PART_BYTES: the part size of both sides (the policy's default): 8 MiB; at least 5 MiB
@@ -58,7 +58,7 @@ export function uploadsBenchSettings(): UploadsBenchSettings {
   return {
     bigBytes: size('BENCH_UPLOADS_BIG_BYTES', 1024 * MiB, 1),
     roundBytes: size('BENCH_UPLOADS_ROUND_BYTES', 256 * MiB, 1),
-    rounds: setting('BENCH_UPLOADS_ROUNDS', 3, 1),
+    rounds: setting('BENCH_UPLOADS_ROUNDS', 5, 1),
     fileBytes: size('BENCH_UPLOADS_FILE_BYTES', 64 * MiB, 1),
     files: setting('BENCH_UPLOADS_FILES', 5, 1),
     partBytes: size('BENCH_UPLOADS_PART_BYTES', 8 * MiB, MIN_PART_BYTES),
