@@ -131,7 +131,11 @@ export function checkPostPolicy(
   }
   for (const name of Object.keys(fields)) {
     if (!EXEMPT.has(name) && !name.startsWith('x-ignore-') && !covered.has(name)) {
-      return refusal(403, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${name}`);
+      return refusal(
+        403,
+        'AccessDenied',
+        `Invalid according to Policy: Extra input fields: ${name.slice(0, 64)}`,
+      );
     }
   }
   if (fields.key === undefined || fields.key === '') return refusal(400, 'InvalidArgument', 'no key');

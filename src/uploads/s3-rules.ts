@@ -56,7 +56,7 @@ export function parseMultipartLimits(owner: string, input: unknown): MultipartLi
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Refuses a key S3 would refuse or mangle: empty, over 1,024 UTF-8 bytes, control characters. */
+/** Refuses a key S3 would refuse or a URL would mangle: empty, over 1,024 UTF-8 bytes, control characters, dot segments. */
 export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidArgumentError(`\`${what}\` must be a non-empty string`);
@@ -68,6 +68,11 @@ export function checkKey(key: unknown, what = 'key'): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
   if (/[\u0000-\u001f\u007f]/.test(key) || LONE_SURROGATE.test(key)) {
     throw new InvalidArgumentError(`\`${what}\` holds control characters or invalid UTF-16`);
+  }
+  // URL parsers (fetch, browsers, proxies) resolve `.` and `..` segments: a presigned URL for
+  // `a/../b` would reach `b`. S3 keeps such keys literally, so they could never be uploaded to.
+  if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new InvalidArgumentError(`\`${what}\` has a \`.\` or \`..\` segment`);
   }
   return key;
 }

@@ -185,6 +185,10 @@ function objectCases(t: ContractTestApi, options: ObjectStoreContractOptions): v
       await rejectsArgument(store.put(`${p}x`.padEnd(1025, 'x'), bytesOf(1), 'text/plain'));
       await rejectsArgument(store.put(`${p}ctl\u0000`, bytesOf(1), 'text/plain'));
       await rejectsArgument(store.put(`${p}x`, bytesOf(1), 'text/plain\r\nx-evil: 1'));
+      await rejectsArgument(store.put(`${p}a/../b`, bytesOf(1), 'text/plain'));
+      await rejectsArgument(
+        store.presignPut({ key: `${p}./b`, contentType: 'text/plain', contentLength: 1, expiresInS: 9 }),
+      );
       await rejectsArgument(store.readRange(`${p}x`, 5, 2));
       await rejectsArgument(store.readRange(`${p}x`, -1, 2));
       await rejectsArgument(store.put(`${p}x`, bytesOf(1), 'text/plain', { 'bad name': 'v' }));
