@@ -25,7 +25,11 @@ export interface S3ObjectStoreOptions {
   readonly client: S3Client;
   /** The bucket (3..63 characters of a-z, 0-9, `.` and `-`). */
   readonly bucket: string;
-  /** Default S3's: 5 MiB minimum part (except the last), 5 GiB maximum, 10,000 parts, 5 GiB single PUT. */
+  /**
+   * Default S3's: 5 MiB minimum part (except the last), 5 GiB maximum, 10,000 parts, 5 GiB single PUT.
+   * Give the server's own limits (some S3-compatibles allow 1,000 parts); limits looser than the
+   * server's only move its refusal later, to the completion.
+   */
   readonly multipartLimits?: Partial<MultipartLimits>;
   /** Time of the signatures and of `expiresAtMs`. Default the system clock. */
   readonly clock?: Clock;
