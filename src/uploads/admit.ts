@@ -7,7 +7,7 @@ import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import { UploadRejectedError } from './errors.js';
 import { encodePending, type Pending } from './pending.js';
 import type { PolicyContext, ResolvedTypeRule, UploadMode } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { declaredSize, markCounted } from './policy-failures.js';
 import { newId, quarantineKey, sanitizeName } from './policy-keys.js';
 import type { UploadRequest } from './policy-types.js';
 import { EXCEL_CSV_ALIAS, isUtf8Charset, parseMimeType } from './sniff-mime.js';
@@ -131,7 +131,7 @@ export async function admit(
     }
     return pending;
   } catch (error) {
-    throw markCounted(ctx, mode, declared, error);
+    throw markCounted(ctx, mode, declared ?? declaredSize(request?.sizeBytes), error);
   }
 }
 

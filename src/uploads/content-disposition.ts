@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { argument } from '../core/validate.js';
+import { sanitizeFilename } from './filename.js';
 
 /** How a browser should treat the file: show it (`inline`) or save it (`attachment`). */
 export type DispositionType = 'attachment' | 'inline';
@@ -16,13 +17,22 @@ const FALLBACK_NAME = 'download';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * The ASCII fallback: printable ASCII except `"`, `\`, `;` (naive parsers split on it) and `%` (some
- * clients percent-decode `filename=`); everything else becomes `_`. Accents are dropped first (`é` → `e`) so the fallback stays readable.
+ * The ASCII fallback: printable ASCII except `"`, `\`, `/`, `;` (naive parsers split on it) and `%`
+ * (some clients percent-decode `filename=`); everything else becomes `_`. Accents are dropped first
+ * (`é` → `e`) so the fallback stays readable. The folding can rebuild what the name's cleaning removed
+ * (fullwidth `．．／` folds to `../`, `ＣＯＮ` to `CON`), so the result is cleaned again by the same rules.
  */
 function asciiFallback(name: string): string {
   const folded = name.normalize('NFKD').replace(/\p{M}/gu, '');
-  const ascii = folded.replace(/[^\x20-\x7e]|["\\%;]/g, '_').trim();
-  return ascii.replace(/_+/g, '_') || FALLBACK_NAME;
+  const ascii = folded
+    .replace(/[^\x20-\x7e]|["\\/%;]/g, '_')
+    .replace(/_+/g, '_')
+    .trim();
+  try {
+    return sanitizeFilename(ascii);
+  } catch {
+    return FALLBACK_NAME;
+  }
 }
 
 /** RFC 5987 `value-chars`: attr-char stays, every other UTF-8 byte is `%XX`. */

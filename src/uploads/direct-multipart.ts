@@ -146,25 +146,18 @@ export async function completeMultipart(
   const id = pending.multipartUploadId as string;
   const { multipartUploadId: _open, ...completed } = pending;
   let parts: UploadedPart[];
-  let totalBytes: number;
   try {
     // Completed by an earlier call whose answer was lost: verify what is there.
     if ((await ctx.storage.head(pending.key)) !== undefined) return verifyAndPromote(ctx, completed);
-    ({ parts, totalBytes } = matchParts(
-      ctx,
-      pending,
-      clientParts,
-      await ctx.storage.listParts(pending.key, id),
-    ));
+    ({ parts } = matchParts(ctx, pending, clientParts, await ctx.storage.listParts(pending.key, id)));
   } catch (error) {
-    if (isUploadRejected(error, 'ERR_UPLOAD_TOO_LARGE'))
-      return rejectAndClean(ctx, pending, error, error.details.sizeBytes);
+    if (isUploadRejected(error, 'ERR_UPLOAD_TOO_LARGE')) return rejectAndClean(ctx, pending, error);
     throw markCounted(ctx, 'multipart', pending.declaredBytes, error, pending.startedAtMs);
   }
   try {
     await ctx.storage.completeMultipart(pending.key, id, parts);
   } catch (error) {
-    throw markCounted(ctx, 'multipart', totalBytes, error, pending.startedAtMs);
+    throw markCounted(ctx, 'multipart', pending.declaredBytes, error, pending.startedAtMs);
   }
   // From here on the bytes are one object: cleanup deletes it (there is no multipart upload to abort).
   return verifyAndPromote(ctx, completed);

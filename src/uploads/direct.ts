@@ -13,7 +13,7 @@ import { type AdmitPreparation, admit } from './admit.js';
 import { firstParts, partPlan } from './direct-multipart.js';
 import type { Pending } from './pending.js';
 import type { PolicyContext, UploadMode } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { declaredSize, markCounted } from './policy-failures.js';
 import type { DirectMode, DirectUploadRequest, DirectUploadTicket } from './policy-types.js';
 import { rejectAndClean } from './promote.js';
 
@@ -104,7 +104,7 @@ export async function startDirect(
   }
   const asked = argument.oneOf('mode', request.mode ?? 'auto', ['put', 'post', 'multipart', 'auto'] as const);
   const mode: UploadMode = resolveMode(ctx, asked, request.sizeBytes);
-  ctx.instruments.attempt(mode);
+  ctx.instruments.attempt(mode, declaredSize(request.sizeBytes));
   const checksum = request.checksumSha256;
   try {
     if (checksum !== undefined && (typeof checksum !== 'string' || !SHA256_BASE64.test(checksum))) {
@@ -118,7 +118,7 @@ export async function startDirect(
       );
     }
   } catch (error) {
-    throw markCounted(ctx, mode, undefined, error);
+    throw markCounted(ctx, mode, declaredSize(request.sizeBytes), error);
   }
   const pending = await admit(
     ctx,

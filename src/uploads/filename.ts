@@ -42,6 +42,9 @@ const SPACE_LIKE = /[\t\n\v\f\r\u0085\u2028\u2029\p{Zs}]/gu;
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 const FORMAT_CHARS = /[\p{Cf}\uFFFE\uFFFF]/gu;
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/g;
+// Slash look-alikes (fullwidth solidus and reverse solidus, division and fraction slashes, big solidi):
+// harmless in our keys, but a client that NFKC-folds the name would see a path separator.
+const SLASH_LIKE = /[\uFF0F\uFF3C\u2215\u2044\u29F8\u29F9\uFE68]/g;
 const DRIVE_PREFIX = /^[A-Za-z]:/;
 const RESERVED_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 
@@ -51,9 +54,19 @@ const byteLength = (text: string) => encoder.encode(text).length;
 const reject = (why: string) =>
   new UploadRejectedError('ERR_UPLOAD_FILENAME', `the file name is not acceptable: ${why}`);
 
-/** Leading dots and spaces, trailing dots and spaces: hidden files, `.`/`..`, Windows' silent trims. */
+const DOT_OR_SPACE = /[.\s]/u;
+
+/**
+ * Leading dots and spaces, trailing dots and spaces: hidden files, `.`/`..`, Windows' silent trims.
+ * The end is trimmed by a loop, not `/[.\s]+$/`: that regex retries from every position of a long run
+ * (a 32 KiB name of dots took 2 s), and `\s` has no astral characters, so code units are safe here.
+ */
 function trimDotsAndSpaces(name: string): string {
-  return name.replace(/^[.\s]+/u, '').replace(/[.\s]+$/u, '');
+  let start = 0;
+  while (start < name.length && DOT_OR_SPACE.test(name.charAt(start))) start += 1;
+  let end = name.length;
+  while (end > start && DOT_OR_SPACE.test(name.charAt(end - 1))) end -= 1;
+  return name.slice(start, end);
 }
 
 /** The last path segment, whatever the separator (`/`, `\`), without a drive letter (`C:x` → `x`). */
@@ -100,7 +113,7 @@ function cleanOnce(input: string, maxBytes: number): string {
   let name = input.normalize('NFC');
   name = name.replace(SPACE_LIKE, ' ').replace(CONTROLS, '').replace(FORMAT_CHARS, '').normalize('NFC');
   name = lastSegment(name);
-  name = name.replace(WINDOWS_FORBIDDEN, '_');
+  name = name.replace(WINDOWS_FORBIDDEN, '_').replace(SLASH_LIKE, '_');
   name = trimDotsAndSpaces(name.replace(/ {2,}/g, ' '));
   name = neutraliseDeviceName(name);
   return truncateKeepingExtension(name, maxBytes);

@@ -56,7 +56,11 @@ export const UPLOAD_DURATION_BUCKETS_S: readonly number[] = [
 
 /** The instruments of one upload policy. */
 export interface UploadInstruments {
-  /** `uploads.attempts` `{policy, mode}`: every upload started (direct ticket or proxied body). */
+  /**
+   * `uploads.attempts` `{policy, mode, size_bucket}`: every upload started (direct ticket or proxied body),
+   * bucketed by the declared size, the same basis as `uploads.failures`, so failures / attempts per bucket
+   * is the failure rate by size.
+   */
   readonly attempts: Counter;
   /** `uploads.failures` `{policy, mode, size_bucket, reason}`: the card's metric, divided by attempts. */
   readonly failures: Counter;
@@ -81,7 +85,7 @@ export function uploadInstruments(metrics: Metrics): UploadInstruments {
     attempts: metrics.counter('uploads.attempts', {
       description: 'uploads started: direct tickets issued and proxied bodies accepted for reading',
       unit: '{upload}',
-      labelNames: ['policy', 'mode'],
+      labelNames: ['policy', 'mode', 'size_bucket'],
     }),
     failures: metrics.counter('uploads.failures', {
       description:

@@ -114,14 +114,33 @@ export function quarantineKey(prefix: string, hash: string, id: string, ext = ''
   return `${validateKeyPrefix(prefix, 'prefixes.quarantine')}${hash}/${id}${suffix}`;
 }
 
-/** The final key of a promoted file: `<prefix><ownerHash>/<id>[.<ext>]`. */
-export function finalKey(prefix: string, hash: string, id: string, ext = ''): string {
-  const suffix = checkParts(hash, id, ext);
-  return `${validateKeyPrefix(prefix, 'prefixes.final')}${hash}/${id}${suffix}`;
+/** The optional folder between the owner and the id: an upload id, so a sweeper finds every attempt. */
+function groupSegment(group: string | undefined): string {
+  if (group === undefined) return '';
+  if (typeof group !== 'string' || !UPLOAD_ID.test(group)) {
+    throw new InvalidArgumentError('`group` must be an id from newUploadId()');
+  }
+  return `${group}/`;
 }
 
-/** The key of thumbnail `name` of file `id`: `<prefix><ownerHash>/<id>/<name>.<ext>`. */
-export function thumbnailKey(prefix: string, hash: string, id: string, name: string, ext: string): string {
+/**
+ * The final key of a promoted file: `<prefix><ownerHash>/[<group>/]<id>[.<ext>]`. The policy passes the
+ * upload id as `group`, so the copies of one upload share a folder its sweeper can list.
+ */
+export function finalKey(prefix: string, hash: string, id: string, ext = '', group?: string): string {
+  const suffix = checkParts(hash, id, ext);
+  return `${validateKeyPrefix(prefix, 'prefixes.final')}${hash}/${groupSegment(group)}${id}${suffix}`;
+}
+
+/** The key of thumbnail `name` of file `id`: `<prefix><ownerHash>/[<group>/]<id>/<name>.<ext>`. */
+export function thumbnailKey(
+  prefix: string,
+  hash: string,
+  id: string,
+  name: string,
+  ext: string,
+  group?: string,
+): string {
   checkParts(hash, id, '');
   if (typeof name !== 'string' || !THUMBNAIL_NAME.test(name)) {
     throw new InvalidArgumentError('`name` must be 1-32 of `a-z0-9_-`, starting with a letter or digit');
@@ -129,7 +148,7 @@ export function thumbnailKey(prefix: string, hash: string, id: string, name: str
   if (typeof ext !== 'string' || !EXTENSION.test(ext)) {
     throw new InvalidArgumentError('`ext` must be 1-10 lower-case letters or digits');
   }
-  return `${validateKeyPrefix(prefix, 'prefix')}${hash}/${id}/${name}.${ext}`;
+  return `${validateKeyPrefix(prefix, 'prefix')}${hash}/${groupSegment(group)}${id}/${name}.${ext}`;
 }
 
 /** Key extension of each type the sniffer can return (the detector's own `ext` wins for the rest). */

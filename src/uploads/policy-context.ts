@@ -67,7 +67,8 @@ export interface ResolvedServing {
  * reason}` on every refusal or failure, bytes stored on success.
  */
 export interface PolicyInstruments {
-  attempt(mode: UploadMode): void;
+  /** Counts one upload started, bucketed by its declared size (`unknown` when none was declared). */
+  attempt(mode: UploadMode, declaredBytes: number | undefined): void;
   /**
    * `sizeBytes` is the best size known (declared, or counted so far); undefined buckets as `unknown`.
    * `reason` is an {@link UploadFailureReason} or one of `store`, `invalid`, `timeout`, `error`.

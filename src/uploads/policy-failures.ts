@@ -17,11 +17,25 @@ export function reasonOf(error: unknown): string {
   return 'error';
 }
 
-/** Counts `error` in `uploads.failures` unless it was counted already; returns it for `throw`. */
+/**
+ * The `size_bucket` basis of both counters: the size the client declared, `undefined` (bucket `unknown`)
+ * when it declared none or something that is not a size. One basis for attempts and failures is what
+ * makes failures / attempts per bucket a rate; actual sizes go to `uploads.bytes`.
+ */
+export function declaredSize(sizeBytes: unknown): number | undefined {
+  return typeof sizeBytes === 'number' && Number.isSafeInteger(sizeBytes) && sizeBytes >= 0
+    ? sizeBytes
+    : undefined;
+}
+
+/**
+ * Counts `error` in `uploads.failures` unless it was counted already; returns it for `throw`.
+ * `declaredBytes` is the upload's declared size ({@link declaredSize}), never the bytes received.
+ */
 export function markCounted(
   ctx: PolicyContext,
   mode: UploadMode,
-  sizeBytes: number | undefined,
+  declaredBytes: number | undefined,
   error: unknown,
   startedAtMs?: number,
 ): unknown {
@@ -29,8 +43,6 @@ export function markCounted(
     if (counted.has(error)) return error;
     counted.add(error);
   }
-  // A size refusal knows the size even when the caller did not (a declaration refused before it was kept).
-  const size = sizeBytes ?? (isUploadRejected(error) ? error.details.sizeBytes : undefined);
-  ctx.instruments.failure(mode, size, reasonOf(error), error, startedAtMs);
+  ctx.instruments.failure(mode, declaredBytes, reasonOf(error), error, startedAtMs);
   return error;
 }

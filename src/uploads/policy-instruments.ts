@@ -26,8 +26,8 @@ export function policyInstruments(metrics: Metrics, policy: string, clock: Clock
     base.duration.record(Math.max(0, clock.now() - startedAtMs) / 1000, { policy, mode, outcome });
   };
   return Object.freeze({
-    attempt(mode: UploadMode) {
-      base.attempts.add(1, { policy, mode });
+    attempt(mode: UploadMode, declaredBytes: number | undefined) {
+      base.attempts.add(1, { policy, mode, size_bucket: sizeBucket(declaredBytes) });
     },
     failure(
       mode: UploadMode,

@@ -29,29 +29,38 @@ export function quarantineKey(ctx: PolicyContext, owner: string, uploadId: strin
 
 /**
  * A final key with a fresh file id per promotion attempt, so a losing concurrent attempt only ever
- * deletes its own copy. The extension comes from the sniffed type.
+ * deletes its own copy, inside a folder named by the upload id, so the sweeper can find the copy of an
+ * attempt that crashed between the copy and the settle ({@link finalFolderOf}). The extension comes from
+ * the sniffed type.
  */
 export function finalKeyFor(
   ctx: PolicyContext,
   owner: string,
+  uploadId: string,
   contentType: string,
   detectedExt?: string,
 ): { key: string; fileId: string } {
   const fileId = newId(ctx);
   const ext = keys.extensionForType(contentType, detectedExt);
-  return { key: keys.finalKey(ctx.prefixes.final, ownerSegment(owner), fileId, ext), fileId };
+  return { key: keys.finalKey(ctx.prefixes.final, ownerSegment(owner), fileId, ext, uploadId), fileId };
 }
 
-/** The key of thumbnail `name` of the final file `fileId`. */
+/** The folder of every final object (files and thumbnails) an upload's promotion attempts wrote. */
+export function finalFolderOf(ctx: PolicyContext, owner: string, uploadId: string): string {
+  return `${ctx.prefixes.final}${ownerSegment(owner)}/${uploadId}/`;
+}
+
+/** The key of thumbnail `name` of the final file `fileId` of upload `uploadId`. */
 export function thumbnailKeyFor(
   ctx: PolicyContext,
   owner: string,
+  uploadId: string,
   fileId: string,
   name: string,
   contentType: string,
 ): string {
   const ext = keys.extensionForType(contentType) || 'img';
-  return keys.thumbnailKey(ctx.prefixes.final, ownerSegment(owner), fileId, name, ext);
+  return keys.thumbnailKey(ctx.prefixes.final, ownerSegment(owner), fileId, name, ext, uploadId);
 }
 
 /** The client's file name, sanitised (ERR_UPLOAD_FILENAME when nothing usable is left). */

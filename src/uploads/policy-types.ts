@@ -177,6 +177,8 @@ export interface ProxiedUploadRequest extends UploadRequest {
 /** What {@link UploadPolicy.sweep} cleaned. */
 export interface SweepReport {
   readonly expiredReservations: number;
+  /** Objects under the final prefix written by promotions that never settled (a crash between copy and settle). */
+  readonly deletedUnsettledObjects: number;
   readonly abortedMultipartUploads: number;
   readonly deletedQuarantineObjects: number;
 }

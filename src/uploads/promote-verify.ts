@@ -85,17 +85,12 @@ async function scanned(
  * Refuses the upload: cleaned up, unless the reservation is already gone (a concurrent finalizer
  * committed, and its file must not be touched): then ERR_UPLOAD_NOT_FOUND.
  */
-async function refuse(
-  ctx: PolicyContext,
-  pending: Pending,
-  error: unknown,
-  sizeBytes: number | undefined,
-): Promise<never> {
+async function refuse(ctx: PolicyContext, pending: Pending, error: unknown): Promise<never> {
   const lost = await lostOr(ctx, pending, new Error('lost'));
   if (isUploadRejected(lost, 'ERR_UPLOAD_NOT_FOUND')) {
-    throw markCounted(ctx, pending.mode, sizeBytes, lost, pending.startedAtMs);
+    throw markCounted(ctx, pending.mode, pending.declaredBytes, lost, pending.startedAtMs);
   }
-  return rejectAndClean(ctx, pending, error, sizeBytes);
+  return rejectAndClean(ctx, pending, error);
 }
 
 /**
@@ -111,7 +106,7 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
       const answer = await lostOr(ctx, pending, error);
       throw markCounted(ctx, pending.mode, pending.declaredBytes, answer, pending.startedAtMs);
     }
-    return refuse(ctx, pending, error, error.details.sizeBytes ?? pending.declaredBytes);
+    return refuse(ctx, pending, error);
   }
   if (info === undefined) {
     const missing = new UploadRejectedError('ERR_UPLOAD_INCOMPLETE', 'the file has not been uploaded yet');
@@ -135,8 +130,14 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
       scan,
     };
   } catch (error) {
-    if (isUploadRejected(error)) return refuse(ctx, pending, error, sizeBytes);
-    throw markCounted(ctx, pending.mode, sizeBytes, await lostOr(ctx, pending, error), pending.startedAtMs);
+    if (isUploadRejected(error)) return refuse(ctx, pending, error);
+    throw markCounted(
+      ctx,
+      pending.mode,
+      pending.declaredBytes,
+      await lostOr(ctx, pending, error),
+      pending.startedAtMs,
+    );
   }
   return promote(ctx, pending, checked);
 }

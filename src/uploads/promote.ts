@@ -35,12 +35,7 @@ export interface CheckedUpload {
  * never replaces `error`; what it leaves (an object under the quarantine prefix, an open multipart upload,
  * a reservation) is what `sweep` removes by age or expiry.
  */
-export async function rejectAndClean(
-  ctx: PolicyContext,
-  pending: Pending,
-  error: unknown,
-  sizeBytes?: number,
-): Promise<never> {
+export async function rejectAndClean(ctx: PolicyContext, pending: Pending, error: unknown): Promise<never> {
   const { storage, instruments } = ctx;
   if (pending.multipartUploadId !== undefined) {
     await storage
@@ -51,7 +46,7 @@ export async function rejectAndClean(
   await ctx.quota.store
     .release(pending.owner, pending.uploadId, ctx.clock.now())
     .catch(() => instruments.cleanupFailure(pending.mode, 'release'));
-  throw markCounted(ctx, pending.mode, sizeBytes ?? pending.declaredBytes, error, pending.startedAtMs);
+  throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
 }
 
 /** Deletes keys this attempt wrote; failures are counted and left to the caller's error. */
@@ -100,7 +95,7 @@ async function storeThumbnails(
   const mine: string[] = [];
   try {
     for (const t of thumbnails) {
-      const key = thumbnailKeyFor(ctx, pending.owner, fileId, t.name, t.contentType);
+      const key = thumbnailKeyFor(ctx, pending.owner, pending.uploadId, fileId, t.name, t.contentType);
       mine.push(key);
       await ctx.storage.put(key, t.bytes, t.contentType, { 'upload-id': pending.uploadId });
       stored.push({ name: t.name, key, width: t.width, height: t.height });
@@ -131,9 +126,9 @@ export async function promote(
   try {
     thumbnails = await makeThumbnails(ctx, pending, checked);
   } catch (error) {
-    return rejectAndClean(ctx, pending, error, checked.sizeBytes);
+    return rejectAndClean(ctx, pending, error);
   }
-  const { key, fileId } = finalKeyFor(ctx, pending.owner, checked.contentType, checked.ext);
+  const { key, fileId } = finalKeyFor(ctx, pending.owner, pending.uploadId, checked.contentType, checked.ext);
   const written: string[] = [];
   let settled: boolean;
   let storedThumbnails: StoredFile['thumbnails'];
@@ -159,12 +154,12 @@ export async function promote(
       isUploadRejected(error) || error instanceof StoreError
         ? await lostOr(ctx, pending, error)
         : new StoreError('uploads: promotion failed', { cause: error });
-    throw markCounted(ctx, pending.mode, checked.sizeBytes, wrapped, pending.startedAtMs);
+    throw markCounted(ctx, pending.mode, pending.declaredBytes, wrapped, pending.startedAtMs);
   }
   if (!settled) {
     await deleteWritten(ctx, pending, written);
     const lost = new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
-    throw markCounted(ctx, pending.mode, checked.sizeBytes, lost, pending.startedAtMs);
+    throw markCounted(ctx, pending.mode, pending.declaredBytes, lost, pending.startedAtMs);
   }
   await ctx.storage.delete(pending.key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
   ctx.instruments.success(pending.mode, checked.sizeBytes, pending.startedAtMs);

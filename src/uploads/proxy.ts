@@ -15,7 +15,7 @@ import { contentDisposition } from './content-disposition.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import type { Pending } from './pending.js';
 import type { PolicyContext, ResolvedScan } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { declaredSize, markCounted } from './policy-failures.js';
 import type { ProxiedUploadRequest, StoredFile } from './policy-types.js';
 import { type CheckedUpload, promote, rejectAndClean } from './promote.js';
 import { DEFAULT_MAX_SVG_BYTES, type SniffResult, sniffType } from './sniff.js';
@@ -80,7 +80,7 @@ async function stream(
   ctx: PolicyContext,
   pending: Pending,
   request: ProxiedUploadRequest,
-  state: { writer?: MultipartWriter; abortFailed?: boolean; receivedBytes: () => number },
+  state: { writer?: MultipartWriter; abortFailed?: boolean },
 ): Promise<{ result: PipelineResult; type: SniffResult }> {
   const headBytes = headBytesFor(ctx, pending);
   let type: SniffResult | undefined;
@@ -133,7 +133,6 @@ async function stream(
       ctx.instruments.cleanupFailure(MODE, 'abort');
     },
   });
-  state.receivedBytes = run.receivedBytes;
   const result = await run.result;
   if (result.object.sizeBytes !== result.sizeBytes) {
     throw new StoreError(
@@ -143,26 +142,19 @@ async function stream(
   return { result, type: type! };
 }
 
-/** The best size known of a failed upload: declared, the size that broke the limit, or bytes counted. */
-function failedSize(pending: Pending, error: unknown, receivedBytes: number): number | undefined {
-  if (pending.declaredBytes !== undefined) return pending.declaredBytes;
-  if (isUploadRejected(error) && error.details.sizeBytes !== undefined) return error.details.sizeBytes;
-  return receivedBytes;
-}
-
 /**
  * Streams `request.body` through the checks into storage and promotes it; see the file comment.
  * Counted in `uploads.attempts{mode="proxied"}`.
  */
 export async function proxyUpload(ctx: PolicyContext, request: ProxiedUploadRequest): Promise<StoredFile> {
-  ctx.instruments.attempt(MODE);
+  ctx.instruments.attempt(MODE, declaredSize(request?.sizeBytes));
   try {
     checkRequest(request);
   } catch (error) {
-    throw markCounted(ctx, MODE, undefined, error);
+    throw markCounted(ctx, MODE, declaredSize(request?.sizeBytes), error);
   }
   const pending = await admit(ctx, request, MODE);
-  const state: Parameters<typeof stream>[3] = { receivedBytes: () => 0 };
+  const state: Parameters<typeof stream>[3] = {};
   let streamed: Awaited<ReturnType<typeof stream>>;
   try {
     streamed = await stream(ctx, pending, request, state);
@@ -170,7 +162,7 @@ export async function proxyUpload(ctx: PolicyContext, request: ProxiedUploadRequ
     // The pipeline aborted the multipart upload; only when that failed does rejectAndClean try again.
     const retryAbort = state.abortFailed === true && state.writer !== undefined;
     const cleaned = retryAbort ? { ...pending, multipartUploadId: state.writer!.uploadId } : pending;
-    return rejectAndClean(ctx, cleaned, error, failedSize(pending, error, state.receivedBytes()));
+    return rejectAndClean(ctx, cleaned, error);
   }
   const { result, type } = streamed;
   const scanned: CheckedUpload['scan'] =
@@ -191,6 +183,6 @@ export async function proxyUpload(ctx: PolicyContext, request: ProxiedUploadRequ
     // promote leaves a failed upload pending so `finalize` can retry it; nothing finalizes a proxied
     // upload but this request, so clean now (a lost race, ERR_UPLOAD_NOT_FOUND, has nothing left to clean).
     if (isUploadRejected(error, 'ERR_UPLOAD_NOT_FOUND')) throw error;
-    return rejectAndClean(ctx, pending, error, result.sizeBytes);
+    return rejectAndClean(ctx, pending, error);
   }
 }

@@ -120,6 +120,9 @@ function doctypeProblem(text: string): string | undefined {
 export function svgUnsafeReason(text: string): string | undefined {
   if (/<!entity/i.test(text)) return 'an entity declaration';
   if (/<\?xml-stylesheet/i.test(text)) return 'an xml-stylesheet processing instruction';
+  // XHTML inside SVG outside foreignObject (<h:meta http-equiv="refresh">, <h:base>, <h:form>): nothing an
+  // image needs, and what it brings is navigation and forms.
+  if (/http:\/\/www\.w3\.org\/1999\/xhtml/i.test(text)) return 'an XHTML namespace';
   const doctype = doctypeProblem(text);
   if (doctype !== undefined) return doctype;
   const decoded = decodeCharacterReferences(text);

@@ -2,8 +2,9 @@
  * The sweeper: what abandoned uploads leave behind, removed by expiry and by age. Run it on a schedule
  * (every few minutes) in one process; running it in several at once only repeats deletes.
  *
- * 1. Expired reservations (`quota.sweepExpired`): their quarantine object is deleted and their multipart
- *    upload aborted.
+ * 1. Expired reservations (`quota.sweepExpired`): their quarantine object is deleted, their multipart
+ *    upload aborted, and anything under their final folder deleted: an expired reservation was never
+ *    settled, so a copy there is one a promotion wrote before it crashed (or lost its settle).
  * 2. Multipart uploads under the quarantine prefix started more than `olderThanMs` ago: aborted (a crash
  *    between create and the reservation, or a proxied upload whose process died).
  * 3. Objects under the quarantine prefix older than `olderThanMs`: deleted (a crash between promotion's
@@ -16,6 +17,7 @@
 import { argument } from '../core/validate.js';
 import { decodePending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
+import { finalFolderOf } from './policy-keys.js';
 import type { SweepReport } from './policy-types.js';
 
 /** Options of {@link sweepUploads}. */
@@ -25,8 +27,30 @@ export interface SweepOptions {
   readonly limit?: number;
 }
 
-async function sweepReservations(ctx: PolicyContext, nowMs: number, limit: number): Promise<number> {
+/** Deletes what unsettled promotion attempts of `pending` left under the final prefix; returns the count. */
+async function deleteUnsettledCopies(
+  ctx: PolicyContext,
+  pending: ReturnType<typeof decodePending>,
+): Promise<number> {
+  let deleted = 0;
+  try {
+    for (const object of await ctx.storage.list(finalFolderOf(ctx, pending.owner, pending.uploadId))) {
+      await ctx.storage.delete(object.key);
+      deleted += 1;
+    }
+  } catch {
+    ctx.instruments.cleanupFailure(pending.mode, 'delete');
+  }
+  return deleted;
+}
+
+async function sweepReservations(
+  ctx: PolicyContext,
+  nowMs: number,
+  limit: number,
+): Promise<{ expired: number; unsettled: number }> {
   const expired = await ctx.quota.store.sweepExpired(nowMs, limit);
+  let unsettled = 0;
   for (const reservation of expired) {
     let pending: ReturnType<typeof decodePending>;
     try {
@@ -40,8 +64,9 @@ async function sweepReservations(ctx: PolicyContext, nowMs: number, limit: numbe
         .catch(() => ctx.instruments.cleanupFailure(pending.mode, 'abort'));
     }
     await ctx.storage.delete(pending.key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
+    unsettled += await deleteUnsettledCopies(ctx, pending);
   }
-  return expired.length;
+  return { expired: expired.length, unsettled };
 }
 
 /** Runs one sweep; see the file comment. */
@@ -50,7 +75,7 @@ export async function sweepUploads(ctx: PolicyContext, options: SweepOptions = {
   const limit = argument.integer('limit', options.limit ?? 1000, 1, 100_000);
   const nowMs = ctx.clock.now();
   const cutoffMs = nowMs - olderThanMs;
-  const expiredReservations = await sweepReservations(ctx, nowMs, limit);
+  const reservations = await sweepReservations(ctx, nowMs, limit);
   const prefix = ctx.prefixes.quarantine;
 
   let abortedMultipartUploads = 0;
@@ -76,5 +101,10 @@ export async function sweepUploads(ctx: PolicyContext, options: SweepOptions = {
       ctx.instruments.cleanupFailure('put', 'delete');
     }
   }
-  return Object.freeze({ expiredReservations, abortedMultipartUploads, deletedQuarantineObjects });
+  return Object.freeze({
+    expiredReservations: reservations.expired,
+    deletedUnsettledObjects: reservations.unsettled,
+    abortedMultipartUploads,
+    deletedQuarantineObjects,
+  });
 }

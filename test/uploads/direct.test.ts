@@ -51,7 +51,7 @@ describe('direct PUT', () => {
       filename: 'cat.png',
     });
     expect(file.scan).toBe('not_scanned');
-    expect(file.key).toMatch(/^files\/[0-9a-f]{32}\/[a-z2-7]{26}\.png$/);
+    expect(file.key).toMatch(/^files\/[0-9a-f]{32}\/[a-z2-7]{26}\/[a-z2-7]{26}\.png$/);
     expect(await h.keys('quarantine/')).toEqual([]);
     expect(await h.keys('files/')).toEqual([file.key]);
     expect(await h.usage()).toEqual({ usedBytes: 3000, reservedBytes: 0 });

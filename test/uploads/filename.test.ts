@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { contentDisposition } from '../../src/uploads/content-disposition.js';
 import { isUploadRejected } from '../../src/uploads/errors.js';
 import {
   DEFAULT_MAX_FILENAME_BYTES,
@@ -262,5 +263,31 @@ describe('extensionOf', () => {
     [undefined as unknown as string, ''],
   ])('%j → %j', (input, output) => {
     expect(extensionOf(input)).toBe(output);
+  });
+});
+
+describe('review findings', () => {
+  it('a 32 KiB run of dots or spaces is linear work: the same answer as a short one', () => {
+    // The old trailing-trim regex retried from every position of the run (2 s for this name).
+    // No timing assertion (shared machine): this documents the shapes; before the fix each took ~2 s.
+    expect(sanitizeFilename(`a${'.'.repeat(32_700)}x`)).toBe('a.x');
+    expect(sanitizeFilename(`a${'.'.repeat(32_700)}`)).toBe('a');
+    expect(sanitizeFilename(`a${'. '.repeat(16_000)}`)).toBe('a');
+    expect(sanitizeFilename(`a${'\t.'.repeat(16_000)}`)).toBe('a');
+  });
+
+  it('slash look-alikes become `_`, so an NFKC-folding client never sees a path', () => {
+    const cleaned = sanitizeFilename('．．／．．／etc／passwd');
+    expect(cleaned.normalize('NFKC')).not.toContain('/');
+    expect(sanitizeFilename('a＼b∕c⁄d')).toBe('a_b_c_d');
+  });
+
+  it('the ASCII fallback of Content-Disposition is cleaned again after folding', () => {
+    const fallback = (name: string) => /filename="([^"]*)"/.exec(contentDisposition(name))?.[1];
+    expect(fallback('．．／．．／etc／passwd')).toBe('_.._etc_passwd'); // no separator, no leading dot
+    expect(fallback('ＣＯＮ')).toBe('_CON');
+    expect(fallback('ｃｏｎ．ｔｘｔ')).toBe('_con.txt');
+    expect(fallback('x．．')).toBe('x');
+    expect(fallback('．．．')).toBe('download');
   });
 });

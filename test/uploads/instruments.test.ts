@@ -57,7 +57,12 @@ describe('uploadInstruments', () => {
     };
     uploadInstruments(recorder);
     expect(declared).toEqual([
-      { kind: 'counter', name: 'uploads.attempts', unit: '{upload}', labels: ['policy', 'mode'] },
+      {
+        kind: 'counter',
+        name: 'uploads.attempts',
+        unit: '{upload}',
+        labels: ['policy', 'mode', 'size_bucket'],
+      },
       {
         kind: 'counter',
         name: 'uploads.failures',

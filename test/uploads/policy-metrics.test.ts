@@ -53,6 +53,16 @@ describe('uploads metrics', () => {
     ).toBe(1);
     expect(h.metrics.counterValue('uploads.failures', { reason: 'aborted', mode: 'multipart' })).toBe(1);
     expect(h.metrics.counterValue('uploads.bytes')).toBe(2 * KiB);
+    // The failure rate by size: both counters bucket by the declared size, so every failure has its attempt
+    // in the same bucket (an SVG refused at the declaration is not `unknown`; 2 MiB is 1MiB_10MiB on both).
+    for (const bucket of SIZE_BUCKETS) {
+      const failures = h.metrics.counterValue('uploads.failures', { size_bucket: bucket });
+      expect(failures).toBeLessThanOrEqual(
+        h.metrics.counterValue('uploads.attempts', { size_bucket: bucket }),
+      );
+    }
+    expect(h.metrics.counterValue('uploads.attempts', { size_bucket: '1MiB_10MiB' })).toBe(1);
+    expect(h.metrics.counterValue('uploads.failures', { size_bucket: 'unknown' })).toBe(0);
     for (const series of h.metrics.snapshot().filter((s) => s.name.startsWith('uploads.'))) {
       if (series.labels.mode !== undefined) expect(UPLOAD_MODES).toContain(series.labels.mode);
       if (series.labels.size_bucket !== undefined) expect(SIZE_BUCKETS).toContain(series.labels.size_bucket);

@@ -176,13 +176,29 @@ describe('createSharpThumbnailer: deadline and turns', () => {
     expect(clock.pendingSleepers()).toBe(0);
   });
 
-  it('runs calls side by side without a concurrency limit', async () => {
+  it('runs two calls at a time by default (the libuv pool is shared with fs and dns), more when asked', async () => {
     let open = () => {};
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
     const { sharp: counting, calls } = countingSharp(gate);
-    const thumbnailer = createSharpThumbnailer({ sharp: counting });
+    const png = await solid(20, 20).png().toBuffer();
+    const byDefault = createSharpThumbnailer({ sharp: counting });
+    const first = Promise.all([1, 2, 3].map(() => byDefault.thumbnails(png, spec)));
+    await vi.waitFor(() => expect(calls.metadataCalls).toBe(2));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.metadataCalls).toBe(2); // the third waits for a turn
+    open();
+    expect((await first).map((t) => t[0]?.width)).toEqual([20, 20, 20]);
+  });
+
+  it('runs calls side by side up to the concurrency asked', async () => {
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { sharp: counting, calls } = countingSharp(gate);
+    const thumbnailer = createSharpThumbnailer({ sharp: counting, concurrency: 3 });
     const png = await solid(20, 20).png().toBuffer();
     const all = Promise.all([1, 2, 3].map(() => thumbnailer.thumbnails(png, spec)));
     await vi.waitFor(() => expect(calls.metadataCalls).toBe(3));

@@ -94,6 +94,14 @@ describe('SVG handling', () => {
       `<!DOCTYPE svg PUBLIC "-//EVIL//DTD X//EN" "http://evil.example/x.dtd"><svg ${NS}/>`,
     ],
     ['xml-stylesheet', `<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="x.xsl"?><svg ${NS}/>`],
+    [
+      'an XHTML meta refresh (review finding)',
+      `<svg ${NS} xmlns:h="http://www.w3.org/1999/xhtml"><h:meta http-equiv="refresh" content="0;url=https://evil"/></svg>`,
+    ],
+    [
+      'an XHTML form',
+      `<svg ${NS}><g xmlns="http://www.w3.org/1999/xhtml"><form action="https://evil"/></g></svg>`,
+    ],
   ])('refuses an SVG with %s as ERR_UPLOAD_UNSAFE_CONTENT, even as an attachment', async (_, text) => {
     expect(await outcome(sniffSvg(text))).toBe('ERR_UPLOAD_UNSAFE_CONTENT');
   });

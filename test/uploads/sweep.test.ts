@@ -3,7 +3,28 @@
  * stale multipart uploads and quarantine objects by age, and nothing young or final touched.
  */
 import { describe, expect, it } from 'vitest';
+import { createMemoryQuotaStore, type QuotaStore } from '../../src/uploads/index.js';
 import { expectClean, harness, KiB, OWNER, send, text } from './policy-fixtures.js';
+
+/** A quota store whose `settle` never answers: the process "dies" between the copy and the commit. */
+function crashingAtSettle(): QuotaStore & { reachedSettle: () => boolean } {
+  const inner = createMemoryQuotaStore();
+  let reached = false;
+  return {
+    ...inner,
+    reserve: (input) => inner.reserve(input),
+    get: (owner, id, nowMs) => inner.get(owner, id, nowMs),
+    release: (owner, id, nowMs) => inner.release(owner, id, nowMs),
+    free: (owner, bytes) => inner.free(owner, bytes),
+    usage: (owner, nowMs) => inner.usage(owner, nowMs),
+    sweepExpired: (nowMs, limit) => inner.sweepExpired(nowMs, limit),
+    settle: () => {
+      reached = true;
+      return new Promise<boolean>(() => {});
+    },
+    reachedSettle: () => reached,
+  };
+}
 
 describe('sweep', () => {
   it('expired reservations: quarantine objects deleted, multipart uploads aborted, bytes freed', async () => {
@@ -27,6 +48,7 @@ describe('sweep', () => {
     const young = await s.policy.sweep();
     expect(young).toEqual({
       expiredReservations: 0,
+      deletedUnsettledObjects: 0,
       abortedMultipartUploads: 0,
       deletedQuarantineObjects: 0,
     });
@@ -36,6 +58,7 @@ describe('sweep', () => {
     await expectClean(s);
     expect(await s.policy.sweep()).toEqual({
       expiredReservations: 0,
+      deletedUnsettledObjects: 0,
       abortedMultipartUploads: 0,
       deletedQuarantineObjects: 0,
     });
@@ -48,17 +71,44 @@ describe('sweep', () => {
     await s.storage.put('files/keep', text(5), 'text/plain');
     expect(await s.policy.sweep({ olderThanMs: 60_000 })).toEqual({
       expiredReservations: 0,
+      deletedUnsettledObjects: 0,
       abortedMultipartUploads: 0,
       deletedQuarantineObjects: 0,
     });
     s.clock.advance(60_001);
     expect(await s.policy.sweep({ olderThanMs: 60_000 })).toEqual({
       expiredReservations: 0,
+      deletedUnsettledObjects: 0,
       abortedMultipartUploads: 1,
       deletedQuarantineObjects: 1,
     });
     expect(await s.keys('quarantine/')).toEqual([]);
     expect(await s.keys('files/')).toEqual(['files/keep']);
+  });
+
+  it('a crash between the copy and the settle: the uncharged final copy goes with the expired reservation', async () => {
+    const quota = crashingAtSettle();
+    const s = harness({ quota: { store: quota, limitBytes: 64 * KiB } });
+    await s.storage.put('files/other-owner-file', text(5), 'text/plain');
+    const ticket = await s.policy.startDirect({
+      owner: OWNER,
+      filename: 'a.txt',
+      contentType: 'text/plain',
+      sizeBytes: 10,
+      mode: 'put',
+    });
+    send(s, ticket, text(10));
+    void s.policy.finalize(OWNER, ticket.uploadId); // never settles: the process is gone
+    for (let i = 0; i < 50 && !quota.reachedSettle(); i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(quota.reachedSettle()).toBe(true);
+    const copies = (await s.keys('files/')).filter((k) => k.includes(ticket.uploadId));
+    expect(copies).toHaveLength(1);
+    s.clock.advance(2 * 3_600_000);
+    const report = await s.policy.sweep();
+    expect(report).toMatchObject({ expiredReservations: 1, deletedUnsettledObjects: 1 });
+    expect(await s.keys('files/')).toEqual(['files/other-owner-file']);
+    expect(await s.keys('quarantine/')).toEqual([]);
+    expect(await quota.usage(OWNER, s.clock.now())).toEqual({ usedBytes: 0, reservedBytes: 0 });
   });
 
   it('limit bounds each kind per run', async () => {

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isBackendPatternsError } from '../../core/errors.js';
 import type { ManualClock } from '../../core/manual-clock.js';
-import { objectStoreErrorCode } from '../../uploads/s3-rules.js';
-import type { ByteSource, ObjectStore } from '../../uploads/types.js';
+import { type ByteSource, type ObjectStore, objectStoreErrorCode } from '../../uploads/index.js';
 import type { ContractFixture } from './test-api.js';
 import { withFixture } from './test-api.js';
 

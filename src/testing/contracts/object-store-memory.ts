@@ -2,7 +2,7 @@
  * The client side of the memory store for the ObjectStore contract (and for your own tests): each call
  * hands the request to the store's `receive*` method, as a browser's request would reach S3.
  */
-import type { MemoryObjectStore } from '../../uploads/memory-store.js';
+import type { MemoryObjectStore } from '../../uploads/index.js';
 import type { ClientAnswer, ObjectStoreClient } from './object-store-helpers.js';
 
 const answerOf = (result: ReturnType<MemoryObjectStore['receivePut']>): ClientAnswer =>
