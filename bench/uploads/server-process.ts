@@ -56,9 +56,15 @@ async function getJson<T>(url: string, method: 'GET' | 'POST'): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Starts one server process with `config`. */
-export async function startBenchServer(config: ServerConfig): Promise<BenchServer> {
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', SERVER], {
+/**
+ * Starts one server process with `config`; `nodeArgs` go to its Node (e.g. `--cpu-prof`, which
+ * NODE_OPTIONS does not take).
+ */
+export async function startBenchServer(
+  config: ServerConfig,
+  nodeArgs: readonly string[] = [],
+): Promise<BenchServer> {
+  const child = spawnTracked(process.execPath, [...nodeArgs, '--import', 'tsx', SERVER], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BENCH_UPLOADS_SERVER: JSON.stringify(config) },
