@@ -48,7 +48,9 @@ function encodeRfc5987(name: string): string {
  *
  * @example
  * ```ts
- * res.setHeader('Content-Disposition', contentDisposition(file.filename, 'attachment'));
+ * import { contentDisposition } from 'backend-patterns/uploads';
+ * const header = contentDisposition('résumé.pdf', 'attachment');
+ * // attachment; filename="resume.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
  * ```
  */
 export function contentDisposition(filename: string, type: DispositionType = 'attachment'): string {

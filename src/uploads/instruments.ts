@@ -71,14 +71,8 @@ export interface UploadInstruments {
 }
 
 /**
- * The instruments of the uploads module on `metrics`.
- *
- * @example
- * ```ts
- * import { createMemoryMetrics } from 'backend-patterns/testing';
- * const m = uploadInstruments(createMemoryMetrics());
- * m.failures.add(1, { policy: 'avatars', mode: 'put', size_bucket: sizeBucket(5_000_000), reason: 'type' });
- * ```
+ * The instruments of the uploads module on `metrics` (internal: the policy fills the labels; the
+ * public surface is the metric names and `sizeBucket`).
  */
 export function uploadInstruments(metrics: Metrics): UploadInstruments {
   return {

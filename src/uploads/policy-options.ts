@@ -200,9 +200,10 @@ export function resolvePolicyOptions(options: UploadPolicyOptions): PolicyContex
     );
   }
   // A reservation outlives the longest way its bytes can still arrive (a presigned URL, a proxied body).
-  const defaultTtlMs = Math.max(o.presignTtlS * 1000, o.totalTimeoutMs) + 15 * 60_000;
+  const longestUploadMs = Math.max(o.presignTtlS * 1000, o.totalTimeoutMs);
+  const defaultTtlMs = longestUploadMs + 15 * 60_000;
   const quota =
-    o.quota === undefined ? createUnlimitedQuota(defaultTtlMs) : parseQuota(o.quota, defaultTtlMs);
+    o.quota === undefined ? createUnlimitedQuota(defaultTtlMs) : parseQuota(o.quota, defaultTtlMs, longestUploadMs);
   return Object.freeze({
     name: o.name,
     storage: o.storage,

@@ -29,14 +29,24 @@ const parseQuotaShape = opt.shape({
   reservationTtlMs: opt.duration(),
 }).parse;
 
-/** Resolves `quota`. A `limitBytes` function that answers a bad number fails that upload with ERR_INVALID_OPTION. */
-export function parseQuota(value: unknown, defaultTtlMs: number): ResolvedQuota {
+/**
+ * Resolves `quota`. A `limitBytes` function that answers a bad number fails that upload with
+ * ERR_INVALID_OPTION. `minTtlMs` is the longest an upload may legitimately take (the presign lifetime or
+ * the proxied total deadline): a reservation that expires sooner would free its bytes mid-upload and end
+ * a good upload in ERR_UPLOAD_NOT_FOUND, so a shorter `reservationTtlMs` is refused at construction.
+ */
+export function parseQuota(value: unknown, defaultTtlMs: number, minTtlMs: number): ResolvedQuota {
   const q = parseQuotaShape(value, 'quota', OWNER) as {
     store: QuotaStore;
     limitBytes: number | LimitFn | undefined;
     reservationTtlMs: number | undefined;
   };
   if (q.limitBytes === undefined) throw new InvalidOptionError(`${OWNER}: \`quota.limitBytes\` is required`);
+  if (q.reservationTtlMs !== undefined && q.reservationTtlMs < minTtlMs) {
+    throw new InvalidOptionError(
+      `${OWNER}: \`quota.reservationTtlMs\` (${q.reservationTtlMs} ms) must be at least ${minTtlMs} ms, the presign lifetime or the proxied total deadline, whichever is longer`,
+    );
+  }
   const limit = q.limitBytes;
   return Object.freeze({
     store: q.store,

@@ -44,7 +44,7 @@ describe('createUploadPolicy options', () => {
         quota: {
           store: createMemoryQuotaStore(),
           limitBytes: (owner) => (owner === 'vip' ? 1e6 : 1e3),
-          reservationTtlMs: 60_000,
+          reservationTtlMs: 8 * 86_400_000,
         },
         scan: { scanner: markerScanner(), onUnavailable: 'accept', onTooLarge: 'reject' },
         serving: {
@@ -104,6 +104,20 @@ describe('createUploadPolicy options', () => {
     ['svg value', { svg: 'inline' }, 'svg'],
     ['quota without a store', { quota: { limitBytes: 1 } }, 'quota.store'],
     ['quota without a limit', { quota: { store: createMemoryQuotaStore() } }, 'quota.limitBytes'],
+    [
+      'a reservation shorter than the presign lifetime (it would expire mid-upload)',
+      { quota: { store: createMemoryQuotaStore(), limitBytes: 1, reservationTtlMs: 60_000 } },
+      'quota.reservationTtlMs',
+    ],
+    [
+      'a reservation shorter than the proxied total deadline',
+      {
+        presignTtlS: 60,
+        totalTimeoutMs: 7_200_000,
+        quota: { store: createMemoryQuotaStore(), limitBytes: 1, reservationTtlMs: 3_600_000 },
+      },
+      'quota.reservationTtlMs',
+    ],
     [
       'negative quota limit',
       { quota: { store: createMemoryQuotaStore(), limitBytes: -1 } },
