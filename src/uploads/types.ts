@@ -95,6 +95,12 @@ export interface PresignedPart {
 export interface CopyOptions {
   /** Content-Type of the copy: the sniffed type, not the client's. */
   readonly contentType: string;
+  /**
+   * Copy only if the source's ETag is this one (S3 `CopySourceIfMatch`); otherwise the copy fails with a
+   * `StoreError` whose S3 code is `PreconditionFailed`. The policy passes the ETag its checks read, so the
+   * copy is the object that was checked, not one the client PUT again in between.
+   */
+  readonly ifMatch?: string;
   /** e.g. `attachment; filename*=UTF-8''report.svg`. */
   readonly contentDisposition?: string;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -150,7 +156,17 @@ export interface ObjectStore {
     contentType: string,
     metadata?: Readonly<Record<string, string>>,
   ): Promise<string>;
-  presignPart(key: string, uploadId: string, partNumber: number, expiresInS: number): Promise<PresignedPart>;
+  /**
+   * Presigns one UploadPart. With `contentLength` the length is signed: the store refuses a part of
+   * another size (so a client cannot park 5 GiB parts on a 6 MiB upload before completion is checked).
+   */
+  presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInS: number,
+    contentLength?: number,
+  ): Promise<PresignedPart>;
   /** Every part the store holds for the upload (all pages). */
   listParts(key: string, uploadId: string): Promise<readonly UploadedPart[]>;
   completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<ObjectInfo>;
@@ -174,9 +190,17 @@ export interface ObjectStore {
   ): Promise<ObjectInfo>;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Bytes `start..endInclusive` (fewer when the object is shorter). */
-  readRange(key: string, start: number, endInclusive: number): Promise<Uint8Array>;
-  /** The whole object as a stream (for the scanner and the thumbnailer). */
-  read(key: string, signal?: AbortSignal): Promise<ByteSource>;
+  /**
+   * Bytes `start..endInclusive` (fewer when the object is shorter). With `ifMatch`, only of that version
+   * (S3 `IfMatch`): another ETag is a `StoreError` with S3 code `PreconditionFailed`.
+   */
+  readRange(key: string, start: number, endInclusive: number, ifMatch?: string): Promise<Uint8Array>;
+  /**
+   * The whole object as a stream (for the scanner and the thumbnailer), of version `ifMatch` when given.
+   * Aborting `signal` releases the underlying connection even when the stream was never read (a caller
+   * that gives up early must not leak a socket of the client's pool).
+   */
+  read(key: string, signal?: AbortSignal, ifMatch?: string): Promise<ByteSource>;
   copy(fromKey: string, toKey: string, options: CopyOptions): Promise<ObjectInfo>;
   delete(key: string): Promise<void>;
   /** Keys under `prefix` with their last-modified time (for tests and the quarantine sweeper). */
