@@ -66,6 +66,9 @@ export interface ResolvedServing {
  * What the policy measures. `uploads.attempts{mode}` on every call, `uploads.failures{mode, size_bucket,
  * reason}` on every refusal or failure, bytes stored on success.
  */
+/** The policy call a `uploads.call_failures` sample is about (a bounded label). */
+export type CallOp = 'finalize' | 'presign_parts' | 'complete' | 'abort';
+
 export interface PolicyInstruments {
   /** Counts one upload started, bucketed by its declared size (`unknown` when none was declared). */
   attempt(mode: UploadMode, declaredBytes: number | undefined): void;
@@ -86,6 +89,12 @@ export interface PolicyInstruments {
   cleanupFailure(mode: UploadMode, step: 'delete' | 'abort' | 'release'): void;
   /** A thumbnail could not be made; the file stays, with fewer thumbnails. */
   thumbnailFailure(reason: string): void;
+  /**
+   * `uploads.call_failures{policy, op, reason}`: a call refused while its upload goes on (finalize before
+   * the bytes arrived, a bad part list, a lost race, an unknown id). Kept out of `uploads.failures`, which
+   * counts each upload's end once, so failures / attempts stays a rate.
+   */
+  callFailure(op: CallOp, reason: string): void;
 }
 
 /** The resolved, validated policy every part of the module works from. */

@@ -4,7 +4,7 @@
  */
 import { isBackendPatternsError } from '../core/errors.js';
 import { isUploadRejected } from './errors.js';
-import type { PolicyContext, UploadMode } from './policy-context.js';
+import type { CallOp, PolicyContext, UploadMode } from './policy-context.js';
 
 const counted = new WeakSet<object>();
 
@@ -44,5 +44,19 @@ export function markCounted(
     counted.add(error);
   }
   ctx.instruments.failure(mode, declaredBytes, reasonOf(error), error, startedAtMs);
+  return error;
+}
+
+/**
+ * Counts a refused call whose upload goes on (its reservation kept: the client may retry, or another
+ * call already finished it) in `uploads.call_failures{op, reason}`, never in `uploads.failures`; marks
+ * the error counted so no outer layer counts it again. Returns it for `throw`.
+ */
+export function markCallFailure(ctx: PolicyContext, op: CallOp, error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) {
+    if (counted.has(error)) return error;
+    counted.add(error);
+  }
+  ctx.instruments.callFailure(op, reasonOf(error));
   return error;
 }

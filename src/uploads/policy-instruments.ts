@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../core/metrics.js';
 import { isUploadRejected } from './errors.js';
 import { sizeBucket, uploadInstruments } from './instruments.js';
-import type { PolicyInstruments, UploadMode } from './policy-context.js';
+import type { CallOp, PolicyInstruments, UploadMode } from './policy-context.js';
 
 /** Builds the instruments of the policy named `policy`. */
 export function policyInstruments(metrics: Metrics, policy: string, clock: Clock): PolicyInstruments {
@@ -20,6 +20,11 @@ export function policyInstruments(metrics: Metrics, policy: string, clock: Clock
     description: 'thumbnails not made for a stored file (the file is kept without them)',
     unit: '{file}',
     labelNames: ['policy', 'reason'],
+  });
+  const callFailures = metrics.counter('uploads.call_failures', {
+    description: 'calls refused while their upload goes on (retryable, lost races, unknown ids)',
+    unit: '{call}',
+    labelNames: ['policy', 'op', 'reason'],
   });
   const duration = (mode: UploadMode, outcome: string, startedAtMs: number | undefined) => {
     if (startedAtMs === undefined) return;
@@ -45,6 +50,9 @@ export function policyInstruments(metrics: Metrics, policy: string, clock: Clock
     },
     cleanupFailure(mode: UploadMode, step: 'delete' | 'abort' | 'release') {
       cleanup.add(1, { policy, mode, step });
+    },
+    callFailure(op: CallOp, reason: string) {
+      callFailures.add(1, { policy, op, reason });
     },
     thumbnailFailure(reason: string) {
       thumbnails.add(1, { policy, reason });
