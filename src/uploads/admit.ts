@@ -112,6 +112,7 @@ export async function admit(
     const uploadId = newId(ctx);
     let pending: Pending = Object.freeze({
       uploadId,
+      policy: ctx.name,
       owner,
       key: quarantineKey(ctx, owner, uploadId),
       filename,
@@ -142,7 +143,7 @@ async function reserve(ctx: PolicyContext, pending: Pending): Promise<void> {
     uploadId: pending.uploadId,
     bytes: pending.reservedBytes,
     limitBytes,
-    ttlMs: ctx.quota.reservationTtlMs,
+    ttlMs: pending.mode === 'multipart' ? ctx.multipartTtlMs : ctx.quota.reservationTtlMs,
     nowMs: pending.startedAtMs,
     state: encodePending(pending),
   });

@@ -6,12 +6,17 @@
 import { StoreError } from '../core/errors.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import type { PolicyContext, UploadMode } from './policy-context.js';
-import { isId } from './policy-keys.js';
+import { isId, quarantineKey } from './policy-keys.js';
 
 /** An admitted, unfinished upload. */
 export interface Pending {
   /** Server-made id (base64url), unique per upload. */
   readonly uploadId: string;
+  /**
+   * The name of the policy that admitted it. Policies may share a quota store (one quota per user across
+   * them); a pending upload is only ever finalized by its own policy, with its own checks and scanner.
+   */
+  readonly policy: string;
   readonly owner: string;
   /** The quarantine key the bytes go to. */
   readonly key: string;
@@ -60,6 +65,7 @@ export function decodePending(state: string): Pending {
     raw !== null &&
     raw.v === 1 &&
     isString(raw.uploadId) &&
+    isString(raw.policy) &&
     isString(raw.owner) &&
     isString(raw.key) &&
     isString(raw.filename) &&
@@ -89,6 +95,9 @@ export async function loadPending(ctx: PolicyContext, owner: unknown, uploadId: 
   const pending = decodePending(reservation.state);
   // The store keys by owner already; a state naming someone else is corruption, and reads as absent.
   if (pending.owner !== owner || pending.uploadId !== uploadId) throw notFound();
+  // Another policy's upload (a shared quota store) is not ours to check or promote; nor is a state whose
+  // key is not where this policy puts this upload's bytes.
+  if (pending.policy !== ctx.name || pending.key !== quarantineKey(ctx, owner, uploadId)) throw notFound();
   return pending;
 }
 

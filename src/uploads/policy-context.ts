@@ -119,6 +119,8 @@ export interface PolicyContext {
   readonly partSizeBytes: number;
   readonly idleTimeoutMs: number;
   readonly totalTimeoutMs: number;
+  /** Reservation lifetime of a direct multipart upload, ms (>= the quota's reservation TTL). */
+  readonly multipartTtlMs: number;
   /** Leading bytes read for sniffing: max(detector.sampleBytes, 4096). */
   readonly sniffBytes: number;
   readonly instruments: PolicyInstruments;

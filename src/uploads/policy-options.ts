@@ -23,6 +23,9 @@ const OWNER = 'createUploadPolicy';
 const MiB = 1024 * 1024;
 
 /** S3's presigned URL limit, s (SigV4 query authentication: 7 days). */
+/** Default reservation lifetime of a direct multipart upload: a day (S3 itself takes far longer ones). */
+const DEFAULT_MULTIPART_TTL_MS = 86_400_000;
+
 export const MAX_PRESIGN_TTL_S = 604_800;
 
 const STORE_METHODS = [
@@ -65,6 +68,7 @@ const parse = defineOptions(OWNER, {
   partSizeBytes: opt.integer({ default: 8 * MiB }),
   idleTimeoutMs: opt.duration({ default: 30_000 }),
   totalTimeoutMs: opt.duration({ default: 3_600_000 }),
+  multipartTtlMs: opt.duration(),
   metrics: opt.metrics(),
   clock: opt.clock(),
   random: opt.fn<(bytes: number) => Uint8Array>({ default: (n: number) => new Uint8Array(randomBytes(n)) }),
@@ -203,7 +207,18 @@ export function resolvePolicyOptions(options: UploadPolicyOptions): PolicyContex
   const longestUploadMs = Math.max(o.presignTtlS * 1000, o.totalTimeoutMs);
   const defaultTtlMs = longestUploadMs + 15 * 60_000;
   const quota =
-    o.quota === undefined ? createUnlimitedQuota(defaultTtlMs) : parseQuota(o.quota, defaultTtlMs, longestUploadMs);
+    o.quota === undefined
+      ? createUnlimitedQuota(defaultTtlMs)
+      : parseQuota(o.quota, defaultTtlMs, longestUploadMs);
+  const multipartTtlMs = o.multipartTtlMs ?? Math.max(DEFAULT_MULTIPART_TTL_MS, quota.reservationTtlMs);
+  if (multipartTtlMs < quota.reservationTtlMs) {
+    throw optionError(
+      OWNER,
+      'multipartTtlMs',
+      `at least the reservation TTL (${quota.reservationTtlMs} ms)`,
+      multipartTtlMs,
+    );
+  }
   return Object.freeze({
     name: o.name,
     storage: o.storage,
@@ -221,6 +236,7 @@ export function resolvePolicyOptions(options: UploadPolicyOptions): PolicyContex
     partSizeBytes: o.partSizeBytes,
     idleTimeoutMs: o.idleTimeoutMs,
     totalTimeoutMs: o.totalTimeoutMs,
+    multipartTtlMs,
     sniffBytes: Math.max(o.detector?.sampleBytes ?? 0, 4096),
     instruments: policyInstruments(o.metrics, o.name, o.clock),
     clock: o.clock,

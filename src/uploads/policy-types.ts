@@ -98,6 +98,13 @@ export interface UploadPolicyOptions {
   readonly idleTimeoutMs?: number;
   /** Proxied uploads: the whole body must arrive within this, ms. Default 3,600,000. */
   readonly totalTimeoutMs?: number;
+  /**
+   * Direct multipart uploads: how long one may take from `startDirect` to `completeMultipart`, ms (its
+   * reservation lives this long; `presignParts` hands out fresh part URLs meanwhile). Default 86,400,000
+   * (24 h) or the reservation TTL if longer; a value under the reservation TTL is refused. The sweep's default age is the longer of the two, so it never
+   * aborts a multipart upload still within this window.
+   */
+  readonly multipartTtlMs?: number;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
   /** Random bytes for keys and upload ids (tests inject it). Default `crypto.randomBytes`. */

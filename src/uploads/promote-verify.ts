@@ -9,9 +9,15 @@ import { contentDisposition } from './content-disposition.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import { lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { markCallFailure } from './policy-failures.js';
 import type { StoredFile } from './policy-types.js';
-import { type CheckedUpload, promote, rejectAndClean } from './promote.js';
+import {
+  type CheckedUpload,
+  changedWhileChecked,
+  isVersionMismatch,
+  promote,
+  rejectAndClean,
+} from './promote.js';
 import { scanOutcome } from './proxy.js';
 import { DEFAULT_MAX_SVG_BYTES, sniffType } from './sniff.js';
 import type { ObjectInfo, ScanVerdict } from './types.js';
@@ -36,7 +42,7 @@ async function headChecked(ctx: PolicyContext, pending: Pending): Promise<Object
 }
 
 /** The sniffed type of the object (SVG: read whole, as its safety check needs the whole document). */
-async function sniffed(ctx: PolicyContext, pending: Pending, sizeBytes: number) {
+async function sniffed(ctx: PolicyContext, pending: Pending, sizeBytes: number, etag: string | undefined) {
   const whole = pending.declaredType === SVG;
   if (whole && sizeBytes > DEFAULT_MAX_SVG_BYTES) {
     throw new UploadRejectedError('ERR_UPLOAD_TOO_LARGE', 'an SVG file is larger than can be checked', {
@@ -45,7 +51,7 @@ async function sniffed(ctx: PolicyContext, pending: Pending, sizeBytes: number) 
     });
   }
   const length = whole ? sizeBytes : Math.min(sizeBytes, ctx.sniffBytes);
-  const head = await ctx.storage.readRange(pending.key, 0, length - 1);
+  const head = await ctx.storage.readRange(pending.key, 0, length - 1, etag);
   return sniffType({
     head,
     totalBytes: sizeBytes,
@@ -57,11 +63,16 @@ async function sniffed(ctx: PolicyContext, pending: Pending, sizeBytes: number) 
   });
 }
 
-/** The scan verdict, decided by the policy's fallbacks. A scanner that throws counts as unavailable. */
+/**
+ * The scan verdict, decided by the policy's fallbacks. A scanner that throws counts as unavailable. The
+ * read is aborted when the scan ends, however it ends: a scanner that gives up without reading (clamd
+ * down) must not leave the store's connection open (S3's pool would run dry after ~50 such finalizes).
+ */
 async function scanned(
   ctx: PolicyContext,
   pending: Pending,
   sizeBytes: number,
+  etag: string | undefined,
 ): Promise<CheckedUpload['scan']> {
   const scan = ctx.scan;
   if (scan === undefined) return 'not_scanned';
@@ -70,12 +81,15 @@ async function scanned(
     verdict = { status: 'too_large', limitBytes: scan.scanner.maxScanBytes };
   } else {
     // A failing read is the store's failure, not the scanner's: it must not read as "unavailable".
-    const source = await ctx.storage.read(pending.key);
+    const reading = new AbortController();
+    const source = await ctx.storage.read(pending.key, reading.signal, etag);
     try {
       verdict = await scan.scanner.scan(source, { sizeBytes });
     } catch (error) {
-      if (isUploadRejected(error)) throw error;
+      if (isUploadRejected(error) || isVersionMismatch(error)) throw error;
       verdict = { status: 'unavailable', reason: 'the scanner threw' };
+    } finally {
+      reading.abort();
     }
   }
   return scanOutcome(scan, verdict, sizeBytes);
@@ -87,9 +101,7 @@ async function scanned(
  */
 async function refuse(ctx: PolicyContext, pending: Pending, error: unknown): Promise<never> {
   const lost = await lostOr(ctx, pending, new Error('lost'));
-  if (isUploadRejected(lost, 'ERR_UPLOAD_NOT_FOUND')) {
-    throw markCounted(ctx, pending.mode, pending.declaredBytes, lost, pending.startedAtMs);
-  }
+  if (isUploadRejected(lost, 'ERR_UPLOAD_NOT_FOUND')) throw markCallFailure(ctx, 'finalize', lost);
   return rejectAndClean(ctx, pending, error);
 }
 
@@ -102,10 +114,7 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
   try {
     info = await headChecked(ctx, pending);
   } catch (error) {
-    if (!isUploadRejected(error)) {
-      const answer = await lostOr(ctx, pending, error);
-      throw markCounted(ctx, pending.mode, pending.declaredBytes, answer, pending.startedAtMs);
-    }
+    if (!isUploadRejected(error)) throw markCallFailure(ctx, 'finalize', await lostOr(ctx, pending, error));
     return refuse(ctx, pending, error);
   }
   if (info === undefined) {
@@ -113,13 +122,14 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
     const error = await lostOr(ctx, pending, new Error('gone')).then((e) =>
       isUploadRejected(e) ? e : missing,
     );
-    throw markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs);
+    // Not there yet: the client may still send it. The upload goes on, so this is a call failure.
+    throw markCallFailure(ctx, 'finalize', error);
   }
-  const sizeBytes = info.sizeBytes;
+  const { sizeBytes, etag } = info;
   let checked: CheckedUpload;
   try {
-    const type = await sniffed(ctx, pending, sizeBytes);
-    const scan = await scanned(ctx, pending, sizeBytes);
+    const type = await sniffed(ctx, pending, sizeBytes, etag);
+    const scan = await scanned(ctx, pending, sizeBytes, etag);
     const disposition =
       type.disposition === 'attachment' ? contentDisposition(pending.filename, 'attachment') : undefined;
     checked = {
@@ -127,17 +137,13 @@ export async function verifyAndPromote(ctx: PolicyContext, pending: Pending): Pr
       contentType: type.contentType,
       ext: type.ext,
       ...(disposition === undefined ? {} : { disposition }),
+      ...(etag === undefined ? {} : { etag }),
       scan,
     };
   } catch (error) {
+    if (isVersionMismatch(error)) throw markCallFailure(ctx, 'finalize', changedWhileChecked(error));
     if (isUploadRejected(error)) return refuse(ctx, pending, error);
-    throw markCounted(
-      ctx,
-      pending.mode,
-      pending.declaredBytes,
-      await lostOr(ctx, pending, error),
-      pending.startedAtMs,
-    );
+    throw markCallFailure(ctx, 'finalize', await lostOr(ctx, pending, error));
   }
   return promote(ctx, pending, checked);
 }

@@ -11,9 +11,10 @@ import { StoreError } from '../core/errors.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import { lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { markCallFailure, markCounted } from './policy-failures.js';
 import { finalKeyFor, thumbnailKeyFor } from './policy-keys.js';
 import type { StoredFile } from './policy-types.js';
+import { objectStoreErrorCode } from './s3-rules.js';
 import type { Thumbnail } from './types.js';
 
 /** What the checks established about the bytes in quarantine. */
@@ -27,6 +28,37 @@ export interface CheckedUpload {
   /** Set to serve the file only as an attachment (SVG with `svg: 'attachment'`). */
   readonly disposition?: string;
   readonly scan: StoredFile['scan'];
+  /**
+   * The ETag of the quarantine object the checks read (direct uploads). Thumbnails and the copy read only
+   * that version: a client that PUTs other bytes to its still-valid URL mid-check makes the copy fail
+   * (`PreconditionFailed`) instead of promoting bytes nobody checked.
+   */
+  readonly etag?: string;
+}
+
+/** The object changed under the checks (the client sent again): nothing promoted; finalize may be retried. */
+export function changedWhileChecked(cause: unknown): UploadRejectedError {
+  return new UploadRejectedError(
+    'ERR_UPLOAD_INCOMPLETE',
+    'the file changed while it was being checked; finalize again once it is complete',
+    {},
+    { cause },
+  );
+}
+
+/** True when a store error says a version condition (`ifMatch`) failed. */
+export const isVersionMismatch = (error: unknown): boolean =>
+  objectStoreErrorCode(error) === 'PreconditionFailed';
+
+/**
+ * Counts an error of a promotion that leaves the upload pending. A proxied upload has no second chance
+ * (its caller cleans up, and that is the upload's end: `uploads.failures`); a direct one may be finalized
+ * again, so the refused call is a `uploads.call_failures{op="finalize"}`.
+ */
+export function countPendingFailure(ctx: PolicyContext, pending: Pending, error: unknown): unknown {
+  return pending.mode === 'proxied'
+    ? markCounted(ctx, pending.mode, pending.declaredBytes, error, pending.startedAtMs)
+    : markCallFailure(ctx, 'finalize', error);
 }
 
 /**
@@ -74,10 +106,11 @@ async function makeThumbnails(
     return [];
   }
   try {
-    const source = await ctx.storage.readRange(pending.key, 0, checked.sizeBytes - 1);
+    const source = await ctx.storage.readRange(pending.key, 0, checked.sizeBytes - 1, checked.etag);
     return await options.thumbnailer.thumbnails(source, options.sizes);
   } catch (error) {
     if (isUploadRejected(error, 'ERR_UPLOAD_IMAGE')) throw error;
+    if (isVersionMismatch(error)) throw changedWhileChecked(error);
     ctx.instruments.thumbnailFailure(isUploadRejected(error) ? error.reason : 'error');
     return [];
   }
@@ -136,6 +169,7 @@ export async function promote(
     await ctx.storage.copy(pending.key, key, {
       contentType: checked.contentType,
       ...(checked.disposition === undefined ? {} : { contentDisposition: checked.disposition }),
+      ...(checked.etag === undefined ? {} : { ifMatch: checked.etag }),
       metadata: { 'upload-id': pending.uploadId, filename: encodeURIComponent(pending.filename) },
     });
     written.push(key);
@@ -150,16 +184,18 @@ export async function promote(
     // Whether a failed settle took effect is unknown: dropping the copy can only overcharge, never
     // leave an uncharged file under the final prefix.
     await deleteWritten(ctx, pending, written);
-    const wrapped =
-      isUploadRejected(error) || error instanceof StoreError
+    const wrapped = isVersionMismatch(error)
+      ? changedWhileChecked(error)
+      : isUploadRejected(error) || error instanceof StoreError
         ? await lostOr(ctx, pending, error)
         : new StoreError('uploads: promotion failed', { cause: error });
-    throw markCounted(ctx, pending.mode, pending.declaredBytes, wrapped, pending.startedAtMs);
+    throw countPendingFailure(ctx, pending, wrapped);
   }
   if (!settled) {
+    // Another finalizer committed (its end was counted there) or the reservation expired.
     await deleteWritten(ctx, pending, written);
     const lost = new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
-    throw markCounted(ctx, pending.mode, pending.declaredBytes, lost, pending.startedAtMs);
+    throw countPendingFailure(ctx, pending, lost);
   }
   await ctx.storage.delete(pending.key).catch(() => ctx.instruments.cleanupFailure(pending.mode, 'delete'));
   ctx.instruments.success(pending.mode, checked.sizeBytes, pending.startedAtMs);

@@ -58,6 +58,9 @@ async function sweepReservations(
     } catch {
       continue; // not ours: nothing to delete
     }
+    // Another policy's upload (a shared quota store): its storage and prefixes are not ours. Its own
+    // sweep removes what it left by age (quarantine objects, multipart uploads).
+    if (pending.policy !== ctx.name) continue;
     if (pending.multipartUploadId !== undefined) {
       await ctx.storage
         .abortMultipart(pending.key, pending.multipartUploadId)
@@ -71,7 +74,9 @@ async function sweepReservations(
 
 /** Runs one sweep; see the file comment. */
 export async function sweepUploads(ctx: PolicyContext, options: SweepOptions = {}): Promise<SweepReport> {
-  const olderThanMs = argument.integer('olderThanMs', options.olderThanMs ?? ctx.quota.reservationTtlMs, 0);
+  // Nothing younger than the longest reservation can belong to an upload that is abandoned for sure.
+  const defaultAgeMs = Math.max(ctx.quota.reservationTtlMs, ctx.multipartTtlMs);
+  const olderThanMs = argument.integer('olderThanMs', options.olderThanMs ?? defaultAgeMs, 0);
   const limit = argument.integer('limit', options.limit ?? 1000, 1, 100_000);
   const nowMs = ctx.clock.now();
   const cutoffMs = nowMs - olderThanMs;

@@ -213,7 +213,9 @@ describe('store failures', () => {
     expect(await h.usage()).toEqual({ usedBytes: 0, reservedBytes: 10 });
     const file = await h.policy.finalize(OWNER, id);
     expect(await base.keys('files/')).toEqual([file.key]);
-    expect(h.metrics.counterValue('uploads.failures', { reason: 'store' })).toBe(1);
+    // The upload went on (and was stored on retry): a refused call, not an upload's end.
+    expect(h.metrics.counterValue('uploads.failures')).toBe(0);
+    expect(h.metrics.counterValue('uploads.call_failures', { op: 'finalize', reason: 'store' })).toBe(1);
   });
 
   it('cleanup failures do not hide the refusal and are counted', async () => {
