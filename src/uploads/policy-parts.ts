@@ -136,6 +136,9 @@ const parseServingShape = opt.shape({
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
       throw optionError(o, p, 'an http(s) URL without query or fragment');
     }
+    // Credentials in the base would be printed into every public URL handed to browsers.
+    if (url.username !== '' || url.password !== '')
+      throw optionError(o, p, 'an http(s) URL without credentials');
     return v.replace(/\/+$/, '');
   }),
   cloudFront: opt.port<{ sign(url: string, expiresAtMs: number): string }>(['sign']),

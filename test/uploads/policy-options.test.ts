@@ -105,6 +105,11 @@ describe('createUploadPolicy options', () => {
     ['quota without a store', { quota: { limitBytes: 1 } }, 'quota.store'],
     ['quota without a limit', { quota: { store: createMemoryQuotaStore() } }, 'quota.limitBytes'],
     [
+      'a CDN base URL with credentials',
+      { serving: { cdnBaseUrl: 'https://user:pw@cdn.example' } },
+      'cdnBaseUrl',
+    ],
+    [
       'a reservation shorter than the presign lifetime (it would expire mid-upload)',
       { quota: { store: createMemoryQuotaStore(), limitBytes: 1, reservationTtlMs: 60_000 } },
       'quota.reservationTtlMs',
