@@ -2,7 +2,7 @@
  * The nested options of `createUploadPolicy` (quota, scan, thumbnails, serving), each validated into its
  * resolved form with the option's full name in the message (`quota.limitBytes`, `thumbnails.sizes[1]`).
  */
-import { InvalidOptionError } from '../core/errors.js';
+import { InvalidOptionError, StoreError } from '../core/errors.js';
 import { opt, optionError } from '../core/options.js';
 import type { ResolvedQuota, ResolvedScan, ResolvedServing, ResolvedThumbnails } from './policy-context.js';
 import { createMemoryQuotaStore } from './quota-memory.js';
@@ -54,7 +54,13 @@ export function parseQuota(value: unknown, defaultTtlMs: number, minTtlMs: numbe
     reservationTtlMs: q.reservationTtlMs ?? defaultTtlMs,
     async limitBytes(owner: string): Promise<number> {
       if (typeof limit === 'number') return limit;
-      const answer = await limit(owner);
+      let answer: unknown;
+      try {
+        answer = await limit(owner);
+      } catch (cause) {
+        // The app's lookup (a database, a plan service) failed: a store failure, typed, with the cause.
+        throw new StoreError(`${OWNER}: \`quota.limitBytes\` failed`, { cause });
+      }
       if (!isLimit(answer)) {
         throw new InvalidOptionError(
           `${OWNER}: \`quota.limitBytes\` returned something other than a non-negative integer`,

@@ -167,12 +167,15 @@ function webReader(stream: WebStreamLike): ChunkReader {
 }
 
 function iterableReader(source: AsyncIterable<unknown>): ChunkReader {
-  const iterator = source[Symbol.asyncIterator]();
+  // Made on the first read, so an iterator that throws when created fails like one that throws later
+  // (a source error, typed by the pipeline), not as an untyped error out of the policy.
+  let iterator: AsyncIterator<unknown> | undefined;
   let released = false;
   let done = false;
   return {
     async read() {
       if (released || done) return undefined;
+      iterator ??= source[Symbol.asyncIterator]();
       const step = await iterator.next();
       if (step.done === true) {
         done = true;
@@ -184,7 +187,7 @@ function iterableReader(source: AsyncIterable<unknown>): ChunkReader {
       if (released) return;
       released = true;
       // Not awaited: an async generator queues return() behind a pending next() that may never settle.
-      if (!done) iterator.return?.()?.catch(() => {});
+      if (!done) iterator?.return?.()?.catch(() => {});
     },
   };
 }

@@ -112,3 +112,33 @@ describe('review: the flows', () => {
     expect(() => harness({ multipartTtlMs: 60_000 })).toThrow(/multipartTtlMs/);
   });
 });
+
+describe('review: hooks that throw are typed', () => {
+  it('a quota.limitBytes function that throws is ERR_STORE with the cause; nothing is reserved', async () => {
+    const h = harness({
+      quota: {
+        store: createMemoryQuotaStore(),
+        limitBytes: () => {
+          throw new TypeError('plan service down');
+        },
+      },
+    });
+    const error = await start(h).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_STORE', cause: { message: 'plan service down' } });
+  });
+
+  it('a body whose iterator throws when created is a typed refusal, cleaned up', async () => {
+    const h = harness();
+    const body = {
+      [Symbol.asyncIterator]() {
+        throw new TypeError('sync boom');
+      },
+    } as unknown as AsyncIterable<Uint8Array>;
+    const error = await h.policy
+      .proxy({ owner: OWNER, filename: 'a.txt', contentType: 'text/plain', body })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: expect.stringMatching(/^ERR_/) });
+    expect(error).not.toBeInstanceOf(TypeError);
+    expect(await h.usage()).toEqual({ usedBytes: 0, reservedBytes: 0 });
+  });
+});
