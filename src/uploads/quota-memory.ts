@@ -4,8 +4,13 @@
  * the port lives here in plain code:
  *
  * - a reservation is live while `nowMs < expiresAtMs`; from `expiresAtMs` on it counts for nothing;
- * - every call on an owner that carries `nowMs` first drops that owner's expired reservations (so an
- *   expired id may be reserved again, and `sweepExpired` no longer returns what was dropped lazily);
+ * - every call on an owner that carries `nowMs` first drops that owner's expired reservations: they stop
+ *   counting and move to the owner's `gone` list, which `sweepExpired` returns (once) and empties, so the
+ *   sweeper still cleans what a lazily dropped upload left behind; an expired id may be reserved again
+ *   (its `gone` entry is then forgotten: the new reservation owns the same objects);
+ * - `settle` records the file's bytes under its upload id (one record per stored file, kept until
+ *   `free`); `free(owner, uploadId)` removes that record and subtracts what it held, once; an id with a
+ *   record cannot be reserved again (`duplicate`), so a sweep never returns the id of a stored file;
  * - `free` has no `nowMs`: its `reservedBytes` counts the reservations not dropped yet;
  * - `sweepExpired` takes the earliest expiries first (ties: owner, then upload id).
  */
@@ -30,6 +35,27 @@ interface Ledger {
   usedBytes: number;
   reservedBytes: number;
   readonly held: Map<string, Held>;
+  /** Expired reservations dropped lazily, not yet returned by a sweep (they count for nothing). */
+  readonly gone: Map<string, Held>;
+  /** Stored files: upload id -> the bytes its settle added to `usedBytes`. */
+  readonly files: Map<string, number>;
+}
+
+/** Every expired reservation (lazily dropped or not yet), earliest first (ties: owner, then upload id). */
+function expiredOf(ledgers: ReadonlyMap<string, Ledger>, nowMs: number): Reservation[] {
+  const expired: Reservation[] = [];
+  for (const [owner, l] of ledgers) {
+    for (const [uploadId, held] of l.gone) expired.push(Object.freeze({ owner, uploadId, ...held }));
+    for (const [uploadId, held] of l.held) {
+      if (held.expiresAtMs <= nowMs) expired.push(Object.freeze({ owner, uploadId, ...held }));
+    }
+  }
+  return expired.sort(
+    (a, b) =>
+      a.expiresAtMs - b.expiresAtMs ||
+      (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0) ||
+      (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0),
+  );
 }
 
 /**
@@ -52,12 +78,12 @@ export function createMemoryQuotaStore(): QuotaStore {
   const ledger = (owner: string): Ledger => {
     let found = ledgers.get(owner);
     if (!found) {
-      found = { usedBytes: 0, reservedBytes: 0, held: new Map() };
+      found = { usedBytes: 0, reservedBytes: 0, held: new Map(), gone: new Map(), files: new Map() };
       ledgers.set(owner, found);
     }
     return found;
   };
-  /** Reads the usage and forgets an owner with nothing used or held, so idle owners cost no memory. */
+  /** Reads the usage and forgets an idle owner (nothing used, held, waiting for the sweep or stored). */
   const usageOf = (owner: string, l: Ledger): QuotaUsage => {
     forgetIfIdle(owner, l);
     return { usedBytes: l.usedBytes, reservedBytes: l.reservedBytes };
@@ -66,10 +92,14 @@ export function createMemoryQuotaStore(): QuotaStore {
     l.held.delete(uploadId);
     l.reservedBytes -= held.bytes;
   };
-  /** Drops the owner's expired reservations (the lazy expiry every call with a `nowMs` performs). */
+  /** Drops the owner's expired reservations into `gone` (the lazy expiry every call with a `nowMs` performs). */
   const prepare = (owner: string, nowMs: number): Ledger => {
     const l = ledger(owner);
-    for (const [uploadId, held] of l.held) if (held.expiresAtMs <= nowMs) drop(l, uploadId, held);
+    for (const [uploadId, held] of l.held) {
+      if (held.expiresAtMs > nowMs) continue;
+      drop(l, uploadId, held);
+      l.gone.set(uploadId, held);
+    }
     return l;
   };
   const live = (owner: string, uploadId: string, nowMs: number) => {
@@ -79,14 +109,16 @@ export function createMemoryQuotaStore(): QuotaStore {
     return { l, held: l.held.get(uploadId) };
   };
   const forgetIfIdle = (owner: string, l: Ledger) => {
-    if (l.usedBytes === 0 && l.held.size === 0) ledgers.delete(owner);
+    if (l.usedBytes === 0 && l.held.size === 0 && l.gone.size === 0 && l.files.size === 0) {
+      ledgers.delete(owner);
+    }
   };
 
   return {
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
       const l = prepare(input.owner, input.nowMs);
-      if (l.held.has(input.uploadId))
+      if (l.held.has(input.uploadId) || l.files.has(input.uploadId))
         return { ok: false, reason: 'duplicate', usage: usageOf(input.owner, l) };
       // Compared as a difference: every term is a safe integer, so no sum can round.
       if (input.bytes > input.limitBytes - l.usedBytes - l.reservedBytes) {
@@ -98,6 +130,7 @@ export function createMemoryQuotaStore(): QuotaStore {
         state: input.state,
       });
       l.reservedBytes += input.bytes;
+      l.gone.delete(input.uploadId);
       return { ok: true, usage: usageOf(input.owner, l) };
     },
     async get(owner, uploadId, nowMs) {
@@ -113,6 +146,7 @@ export function createMemoryQuotaStore(): QuotaStore {
       if (held) {
         drop(l, uploadId, held);
         l.usedBytes += actualBytes;
+        l.files.set(uploadId, actualBytes);
       }
       forgetIfIdle(owner, l);
       return held !== undefined;
@@ -123,11 +157,15 @@ export function createMemoryQuotaStore(): QuotaStore {
       forgetIfIdle(owner, l);
       return held !== undefined;
     },
-    async free(owner, bytes) {
+    async free(owner, uploadId) {
       checkOwner(owner);
-      checkBytes('bytes', bytes);
+      checkUploadId(uploadId);
       const l = ledger(owner);
-      l.usedBytes = Math.max(0, l.usedBytes - bytes);
+      const bytes = l.files.get(uploadId);
+      if (bytes !== undefined) {
+        l.files.delete(uploadId);
+        l.usedBytes = Math.max(0, l.usedBytes - bytes);
+      }
       return usageOf(owner, l);
     },
     async usage(owner, nowMs) {
@@ -137,23 +175,13 @@ export function createMemoryQuotaStore(): QuotaStore {
     async sweepExpired(nowMs, limit) {
       checkNow(nowMs);
       checkSweepLimit(limit);
-      const expired: Reservation[] = [];
-      for (const [owner, l] of ledgers) {
-        for (const [uploadId, held] of l.held) {
-          if (held.expiresAtMs <= nowMs) expired.push(Object.freeze({ owner, uploadId, ...held }));
-        }
-      }
-      expired.sort(
-        (a, b) =>
-          a.expiresAtMs - b.expiresAtMs ||
-          (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0) ||
-          (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0),
-      );
-      const taken = expired.slice(0, limit);
+      const taken = expiredOf(ledgers, nowMs).slice(0, limit);
       for (const r of taken) {
         const l = ledger(r.owner);
         const held = l.held.get(r.uploadId);
+        // An id is in `held` or in `gone`, never both (a reserve forgets its `gone` entry).
         if (held) drop(l, r.uploadId, held);
+        else l.gone.delete(r.uploadId);
         forgetIfIdle(r.owner, l);
       }
       return taken;

@@ -1,11 +1,15 @@
 /**
- * The shared Lua of the Redis quota store's owner scripts. Every owner script takes the owner's three
+ * The shared Lua of the Redis quota store's owner scripts. Every owner script takes the owner's four
  * keys (one hash tag, so one slot):
  *
  * - KEYS[1] `ledger`: hash `used` (stored bytes), `rsv` (bytes of reservations not dropped yet), `n`
- *   (their number), `v` (reserves ever made: the version the sweep index compares). No TTL: the ledger.
+ *   (their number), `v` (reserves ever made: the version the sweep index compares), and one field
+ *   `f:<uploadId>` -> bytes per stored file (written by settle, removed by free). No TTL: the ledger.
  * - KEYS[2] `exp`: zset, member `<bytes>:<uploadId>`, score = expiry (epoch ms). TTL.
  * - KEYS[3] `res`: hash, `<uploadId>` -> `<expiry>:<bytes>:<s|l>:<state>` (`l`: state lost). TTL.
+ * - KEYS[4] `gone`: hash, `<uploadId>` -> the `res` entry of an expired reservation a call dropped
+ *   lazily, kept for the sweep to return once. It counts for nothing. TTL: at least what `exp` had left
+ *   when it was written (the sweep index entry of the owner lives as long), else the grace.
  *
  * Bytes live in both reservation keys and the counters in the ledger, so losing any one reservation key
  * (eviction, a stray DEL) is repaired from the other (`heal`) and never frees bytes still reserved; a
@@ -75,20 +79,44 @@ local function load()
   if L.n ~= redis.call('ZCARD', KEYS[2]) or L.n ~= redis.call('HLEN', KEYS[3]) then heal(L) end
   return L
 end
+local function keep_gone(ttl)
+  if ttl <= 0 then ttl = QUOTA_KEY_GRACE_MS end
+  if redis.call('PTTL', KEYS[4]) < ttl then redis.call('PEXPIRE', KEYS[4], fmt(ttl)) end
+end
+-- Expired reservations stop counting here; the readable ones move to 'gone' for the sweep to return.
 local function drop_expired(L, now)
+  local ttl = redis.call('PTTL', KEYS[2])
+  local moved = false
   while true do
     local ms = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', fmt(now), 'LIMIT', 0, DROP_BATCH)
-    if #ms == 0 then return end
+    if #ms == 0 then break end
     local ids = {}
     for i = 1, #ms do
       local b, id = split_member(ms[i])
       L.rsv = L.rsv - b
       ids[i] = id
     end
+    local vs = redis.call('HMGET', KEYS[3], unpack(ids))
+    local kept = {}
+    for i = 1, #ids do
+      local v = vs[i]
+      if v then
+        local _, _, flag = split_entry(v)
+        if flag == 's' then
+          kept[#kept + 1] = ids[i]
+          kept[#kept + 1] = v
+        end
+      end
+    end
+    if #kept > 0 then
+      redis.call('HSET', KEYS[4], unpack(kept))
+      moved = true
+    end
     redis.call('ZREM', KEYS[2], unpack(ms))
     redis.call('HDEL', KEYS[3], unpack(ids))
     L.n, L.dirty = L.n - #ms, true
   end
+  if moved then keep_gone(ttl) end
 end
 local function forget(L, id, bytes)
   redis.call('ZREM', KEYS[2], fmt(bytes) .. ':' .. id)

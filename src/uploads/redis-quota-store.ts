@@ -3,7 +3,7 @@
  *
  * ## Quota store semantics
  *
- * **Atomic.** Each method on one owner is one Lua script over that owner's three keys, so a reserve sees
+ * **Atomic.** Each method on one owner is one Lua script over that owner's four keys, so a reserve sees
  * every other reserve, settle and release of the owner in some order and 200 concurrent reserves never
  * exceed the limit. A reserve then indexes itself for the sweep with a second script (other slot), and
  * `sweepExpired` is a loop of scripts (index, owner, index): each step is atomic, the whole sweep is not.
@@ -11,13 +11,18 @@
  *
  * **Key layout** (`<prefix>:up:` then): per owner, under the hash tag `{o:<22 chars of base64url
  * SHA-256 of the owner>}` (so no owner — braces, colons, newlines, 512 bytes of emoji — can shape a key):
- * `ledger` (hash: used, rsv, n, v), `exp` (zset `<bytes>:<uploadId>` by expiry), `res` (hash uploadId ->
- * expiry, bytes, state). The sweep index: `{sweep}:idx` (zset owner -> earliest expiry, a lower bound)
+ * `ledger` (hash: used, rsv, n, v, and `f:<uploadId>` -> bytes per stored file), `exp` (zset
+ * `<bytes>:<uploadId>` by expiry), `res` (hash uploadId -> expiry, bytes, state), `gone` (hash of
+ * reservations dropped lazily, waiting for the sweep). The sweep index: `{sweep}:idx` (zset owner -> earliest expiry, a lower bound)
  * and `{sweep}:ver` (hash owner -> version). See redis-quota-lua.ts and redis-quota-index.ts.
  *
  * **TTLs.** `exp`, `res`, `idx` and `ver` expire one hour after the newest reservation they hold would
- * (`QUOTA_KEY_GRACE_MS`); an expired reservation stops counting at its expiry, not when a key goes. The
- * `ledger` hash has no TTL: it is the ledger of stored bytes and lives as long as the owner's files.
+ * (`QUOTA_KEY_GRACE_MS`); `gone` lives at least as long as `exp` had left when a lazy drop wrote to it
+ * (so as long as the owner's index entry), else one hour; an expired reservation stops counting at its
+ * expiry, not when a key goes. The `ledger` hash has no TTL: it is the ledger of stored bytes and lives
+ * as long as the owner's files. It holds one field per stored file (`f:<uploadId>` -> bytes, about 60
+ * to 100 bytes of Redis memory each with a 26-character id), removed by `free`: budget it like the
+ * file table itself.
  * Losing it (eviction, FLUSHALL, a failover without persistence) forgets the owner's used bytes, so the
  * owner may store up to the limit again: run Redis with `maxmemory-policy noeviction` and persistence
  * (AOF), or rebuild used bytes from your file table. Losing `exp` or `res` alone is healed from the other
@@ -34,9 +39,11 @@
  * When Redis fails mid-sweep, the call returns what it had already dropped (a later call reports the
  * failure if it lasts); a failed index fix only leaves the entry low.
  *
- * **Sweeping.** Call `sweepExpired` periodically (the policy's `sweep` does): lazy drops free the
- * bytes but leave the owner's index entry, which only a sweep visit removes. A reservation dropped
- * lazily (by any call on its owner after its expiry) is not returned by a later sweep, as in memory.
+ * **Sweeping.** Call `sweepExpired` periodically (the policy's `sweep` does). A reservation dropped
+ * lazily (by any call on its owner after its expiry) stops counting at once and moves to `gone`; the
+ * owner's index entry stays (its score is at most that expiry), so the next sweep visits the owner,
+ * returns what `gone` holds once and empties it, as in memory. A reserve of the same id again forgets
+ * its `gone` entry (the new reservation owns the same objects).
  *
  * **Errors.** Bad arguments: `ERR_INVALID_ARGUMENT` before any round trip (the same checks as the memory
  * store). Redis errors, a dead connection, an unexpected reply: `ERR_STORE` (the cause is kept).
@@ -95,7 +102,7 @@ const ownerTag = (owner: string) =>
   `o:${createHash('sha256').update(owner).digest('base64url').slice(0, 22)}`;
 
 /**
- * The store's key names under `prefix` (already validated): an owner's three keys in script order, and
+ * The store's key names under `prefix` (already validated): an owner's four keys in script order, and
  * the two index keys. Internal (tests of the index protocol use it); not part of the public entry.
  */
 export function redisQuotaKeys(prefix: string) {
@@ -103,7 +110,7 @@ export function redisQuotaKeys(prefix: string) {
   return {
     owner(owner: string): string[] {
       const tag = ownerTag(owner);
-      return [keys.key(tag, 'ledger'), keys.key(tag, 'exp'), keys.key(tag, 'res')];
+      return [keys.key(tag, 'ledger'), keys.key(tag, 'exp'), keys.key(tag, 'res'), keys.key(tag, 'gone')];
     },
     index: [keys.key('sweep', 'idx'), keys.key('sweep', 'ver')] as const,
   };
@@ -214,10 +221,10 @@ export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaSto
       checkNow(nowMs);
       return run(releaseScript, ownerKeys(owner), [nowMs, uploadId]);
     },
-    async free(owner, bytes) {
+    async free(owner, uploadId) {
       checkOwner(owner);
-      checkBytes('bytes', bytes);
-      const [used, reserved] = await run(freeScript, ownerKeys(owner), [bytes]);
+      checkUploadId(uploadId);
+      const [used, reserved] = await run(freeScript, ownerKeys(owner), [uploadId]);
       return usageOf(used, reserved);
     },
     async usage(owner, nowMs) {

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { argument } from '../core/validate.js';
 import { checkOwner } from './admit.js';
 import type { PolicyContext } from './policy-context.js';
-import { ownerSegment } from './policy-keys.js';
+import { isId, ownerSegment } from './policy-keys.js';
 import type { StoredFile, UrlMode } from './policy-types.js';
 
 const MAX_KEY_LENGTH = 1024;
@@ -69,10 +69,33 @@ export async function fileUrl(
   return cloudFront.sign(publicUrl(cdnBaseUrl, key), ctx.clock.now() + signedUrlTtlS * 1000);
 }
 
+/** A stored file's name inside its upload folder: `<fileId>` or `<fileId>.<ext>` (see keys.ts). */
+const FILE_NAME = /^[a-z2-7]{26}(\.[a-z0-9]{1,10})?$/;
+
 /**
- * Deletes a stored file and its thumbnails, then frees its bytes. A file already gone frees nothing, so a
- * repeated delete does not undercharge the owner (two deletes racing each other still could: serialise
- * deletes of one file in the application if that matters).
+ * The upload id of a stored file's key, which must be `<final prefix><ownerHash>/<uploadId>/<fileId>[.<ext>]`
+ * for `owner` (the folder {@link finalFolderOf} names); anything else is InvalidArgumentError.
+ */
+function uploadIdOfFinalKey(ctx: PolicyContext, key: string, owner: string): string {
+  const [uploadId, name, ...rest] = key
+    .slice(`${ctx.prefixes.final}${ownerSegment(owner)}/`.length)
+    .split('/');
+  if (!isId(uploadId) || name === undefined || !FILE_NAME.test(name) || rest.length > 0) {
+    throw new InvalidArgumentError(
+      '`file.key` must be the key of a stored file: <final prefix><owner>/<uploadId>/<fileId>[.<ext>]',
+    );
+  }
+  return uploadId;
+}
+
+/**
+ * Deletes a stored file and its thumbnails, then frees its bytes: the quota store frees what its settle
+ * recorded under the upload id (the folder of `file.key`), once, so repeated or concurrent deletes of one
+ * file subtract its bytes once. `file.sizeBytes` is ignored (kept in the type for compatibility): the
+ * caller's size is never trusted. A key that is not a stored file's key of `file.owner` (see
+ * {@link uploadIdOfFinalKey}) is InvalidArgumentError. The quota is freed before the object goes, so a
+ * crash in between leaves an uncharged object that a retried delete removes (a retry frees nothing
+ * more); a file already gone frees nothing.
  */
 export async function deleteStoredFile(
   ctx: PolicyContext,
@@ -81,15 +104,15 @@ export async function deleteStoredFile(
   if (typeof file !== 'object' || file === null) throw new InvalidArgumentError('`file` must be an object');
   const owner = checkOwner(file.owner);
   const key = finalKeyArg(ctx, 'file.key', file.key, owner);
-  const sizeBytes = argument.integer('file.sizeBytes', file.sizeBytes, 0);
+  const uploadId = uploadIdOfFinalKey(ctx, key, owner);
   const thumbnails = Array.isArray(file.thumbnails) ? file.thumbnails : [];
   if (file.thumbnails !== undefined && !Array.isArray(file.thumbnails)) {
     throw new InvalidArgumentError('`file.thumbnails` must be an array');
   }
   const thumbKeys = thumbnails.map((t, i) => finalKeyArg(ctx, `file.thumbnails[${i}].key`, t?.key, owner));
+  // Another attempt's copy in the same folder (never returned to anyone) must not free the stored file.
   const exists = (await ctx.storage.head(key)) !== undefined;
+  if (exists) await ctx.quota.store.free(owner, uploadId);
   for (const thumbKey of thumbKeys) await ctx.storage.delete(thumbKey);
-  if (!exists) return;
-  await ctx.storage.delete(key);
-  await ctx.quota.store.free(owner, sizeBytes);
+  if (exists) await ctx.storage.delete(key);
 }

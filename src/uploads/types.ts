@@ -249,24 +249,36 @@ export interface Reservation {
 
 /**
  * The per-owner byte ledger. Each method is atomic on its own (one Lua script on Redis). Expired
- * reservations count for nothing and are dropped lazily by any call on the same owner, and in bulk by
- * `sweepExpired`; every Redis key has a TTL tied to its newest reservation or is the long-lived usage.
+ * reservations count for nothing from their expiry on; any call on the same owner with a `nowMs` drops
+ * them lazily (they stop counting but wait, once each, for `sweepExpired`), and `sweepExpired` drops and
+ * returns them in bulk. Every settled upload keeps a record of its stored bytes under its upload id until
+ * `free`. Every Redis key has a TTL tied to its newest reservation, except the long-lived ledger (used
+ * bytes and one field per stored file).
  */
 export interface QuotaStore {
+  /** Holds `bytes` when they fit; `duplicate` while the id is reserved or names a stored (settled, not freed) file. */
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /** The live reservation, or undefined when it never existed, was settled or released, or expired. */
   get(owner: string, uploadId: string, nowMs: number): Promise<Reservation | undefined>;
   /**
-   * Turns the reservation into stored bytes: removes it and adds `actualBytes` (<= its bytes) to used.
-   * Returns false (and changes nothing) when the reservation is gone.
+   * Turns the reservation into stored bytes: removes it, adds `actualBytes` (<= its bytes) to used and
+   * records `actualBytes` as the stored file of `uploadId` (what `free` subtracts later). Returns false
+   * (and changes nothing) when the reservation is gone.
    */
   settle(owner: string, uploadId: string, actualBytes: number, nowMs: number): Promise<boolean>;
   /** Drops the reservation; false when it was already gone. */
   release(owner: string, uploadId: string, nowMs: number): Promise<boolean>;
-  /** Subtracts a deleted file's bytes from used (never below 0). */
-  free(owner: string, bytes: number): Promise<QuotaUsage>;
+  /**
+   * Frees the stored file of `uploadId`: removes its record and subtracts the bytes its settle recorded
+   * from used (never below 0), atomically. A second call, or an id with no record (never settled, already
+   * freed), frees nothing and returns the usage unchanged: concurrent frees of one file subtract once.
+   */
+  free(owner: string, uploadId: string): Promise<QuotaUsage>;
   usage(owner: string, nowMs: number): Promise<QuotaUsage>;
-  /** Drops up to `limit` expired reservations of any owner and returns them (so their objects can go). */
+  /**
+   * Drops up to `limit` expired reservations of any owner and returns them (so their objects can go),
+   * each exactly once, including those a call on their owner already dropped lazily.
+   */
   sweepExpired(nowMs: number, limit: number): Promise<readonly Reservation[]>;
 }
 

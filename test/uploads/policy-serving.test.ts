@@ -80,21 +80,81 @@ describe('url', () => {
 });
 
 describe('deleteFile', () => {
-  it('frees the bytes once; refuses another owner, keys outside the owner, bad sizes', async () => {
+  /** The folder of a stored file's key (`files/<ownerHash>/<uploadId>/`) and its upload id. */
+  const folderOf = (key: string) => {
+    const parts = key.split('/');
+    return {
+      folder: `${parts.slice(0, 3).join('/')}/`,
+      ownerDir: `${parts.slice(0, 2).join('/')}/`,
+      uploadId: parts[2]!,
+    };
+  };
+
+  it('frees what the settle recorded, whatever sizeBytes says (ignored, not trusted)', async () => {
+    const h = harness();
+    const a = await stored(h);
+    const b = await stored(h);
+    expect(await h.usage()).toEqual({ usedBytes: 20, reservedBytes: 0 });
+    await h.policy.deleteFile({ ...a, sizeBytes: 1_000_000 });
+    expect(await h.usage()).toEqual({ usedBytes: 10, reservedBytes: 0 });
+    await h.policy.deleteFile({ ...b, sizeBytes: -1 });
+    expect(await h.usage()).toEqual({ usedBytes: 0, reservedBytes: 0 });
+    expect(await h.keys('files/')).toEqual([]);
+  });
+
+  it('two concurrent deletes of one file free its bytes once; a repeated delete frees nothing', async () => {
+    const h = harness();
+    const a = await stored(h);
+    const b = await stored(h);
+    await Promise.all([h.policy.deleteFile(a), h.policy.deleteFile(a), h.policy.deleteFile(a)]);
+    expect(await h.usage()).toEqual({ usedBytes: 10, reservedBytes: 0 });
+    await h.policy.deleteFile(a);
+    expect(await h.usage()).toEqual({ usedBytes: 10, reservedBytes: 0 });
+    expect(await h.keys('files/')).toEqual([b.key]);
+  });
+
+  it("another attempt's key in the same upload folder (gone) frees nothing and deletes nothing", async () => {
     const h = harness();
     const file = await stored(h);
-    await expect(h.policy.deleteFile({ ...file, owner: 'user-2' })).rejects.toMatchObject({
-      code: 'ERR_INVALID_ARGUMENT',
-    });
-    await expect(h.policy.deleteFile({ ...file, sizeBytes: -1 })).rejects.toMatchObject({
-      code: 'ERR_INVALID_ARGUMENT',
-    });
+    const { folder } = folderOf(file.key);
+    await h.policy.deleteFile({ ...file, key: `${folder}${'a'.repeat(26)}.txt` });
+    expect(await h.usage()).toEqual({ usedBytes: 10, reservedBytes: 0 });
+    expect(await h.keys('files/')).toEqual([file.key]);
+  });
+
+  it('refuses another owner, keys not shaped <prefix><owner>/<uploadId>/<fileId>[.<ext>], bad thumbnails', async () => {
+    const h = harness();
+    const file = await stored(h);
+    const { folder, ownerDir, uploadId } = folderOf(file.key);
+    const name = file.key.slice(folder.length);
+    const invalid = { code: 'ERR_INVALID_ARGUMENT' };
+    await expect(h.policy.deleteFile({ ...file, owner: 'user-2' })).rejects.toMatchObject(invalid);
+    const badKeys = [
+      `${ownerDir}${name}`, // no upload folder
+      `${ownerDir}${uploadId}`, // the folder's name as a file
+      `${folder}${name.replace('.txt', '')}/thumb.webp`, // a thumbnail's key
+      `${folder}${name.toUpperCase()}`,
+      `${folder}${name}/`,
+      `${ownerDir}NOT-AN-ID/${name}`,
+      `${ownerDir}${uploadId}x/${name}`,
+      `${folder}../${name}`,
+      `quarantine/${file.key.slice('files/'.length)}`,
+      `files/${'0'.repeat(32)}/${uploadId}/${name}`,
+      '',
+    ];
+    for (const key of badKeys) {
+      await expect(h.policy.deleteFile({ ...file, key }), key).rejects.toMatchObject(invalid);
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+    await expect(h.policy.deleteFile({ ...file, key: 5 as any })).rejects.toMatchObject(invalid);
+    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
+    await expect(h.policy.deleteFile(null as any)).rejects.toMatchObject(invalid);
     await expect(
       h.policy.deleteFile({
         ...file,
         thumbnails: [{ name: 'x', key: 'files/other/x', width: 1, height: 1 }],
       }),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    ).rejects.toMatchObject(invalid);
     expect(await h.keys('files/')).toEqual([file.key]);
     expect(await h.usage()).toEqual({ usedBytes: 10, reservedBytes: 0 });
     await h.policy.deleteFile(file);

@@ -21,7 +21,7 @@ type Op =
     }
   | { readonly op: 'get' | 'release'; readonly owner: number; readonly id: number }
   | { readonly op: 'settle'; readonly owner: number; readonly id: number; readonly actual: number }
-  | { readonly op: 'free'; readonly owner: number; readonly bytes: number }
+  | { readonly op: 'free'; readonly owner: number; readonly id: number }
   | { readonly op: 'usage'; readonly owner: number }
   | { readonly op: 'sweep'; readonly limit: number }
   | { readonly op: 'advance'; readonly ms: number };
@@ -49,7 +49,7 @@ function generate(random: DifferentialRandom): Op {
     { op: 'get', owner, id },
     { op: 'settle', owner, id, actual: random.int(0, 65) },
     { op: 'release', owner, id },
-    { op: 'free', owner, bytes: random.int(0, 40) },
+    { op: 'free', owner, id },
     { op: 'usage', owner },
     { op: 'sweep', limit: random.int(1, 3) },
     { op: 'advance', ms: random.pick([1, 499, 1500, 5000]) },
@@ -79,7 +79,7 @@ async function apply(store: QuotaStore, op: Op, clock: { now(): number; advance(
     case 'release':
       return store.release(OWNERS[op.owner]!, IDS[op.id]!, now);
     case 'free':
-      return store.free(OWNERS[op.owner]!, op.bytes);
+      return store.free(OWNERS[op.owner]!, IDS[op.id]!);
     case 'usage':
       return store.usage(OWNERS[op.owner]!, now);
     case 'sweep': {

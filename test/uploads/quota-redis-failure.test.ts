@@ -112,7 +112,7 @@ describe.skipIf(noServer)('redis quota store: Redis killed and restarted', () =>
     await expect(store.get('o', 'b', now)).rejects.toMatchObject(storeError);
     await expect(store.settle('o', 'b', 1, now)).rejects.toMatchObject(storeError);
     await expect(store.release('o', 'b', now)).rejects.toMatchObject(storeError);
-    await expect(store.free('o', 1)).rejects.toMatchObject(storeError);
+    await expect(store.free('o', 'a')).rejects.toMatchObject(storeError);
     await expect(store.usage('o', now)).rejects.toMatchObject(storeError);
     await expect(store.sweepExpired(now, 10)).rejects.toMatchObject(storeError);
     // Bad arguments are still refused as such, before any round trip.

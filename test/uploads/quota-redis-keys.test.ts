@@ -23,7 +23,7 @@ async function keysOf(client: Redis, prefix: string): Promise<string[]> {
   return found.sort();
 }
 
-/** The last segment of a key: `ledger`, `exp`, `res`, `idx` or `ver`. */
+/** The last segment of a key: `ledger`, `exp`, `res`, `gone`, `idx` or `ver`. */
 const kind = (key: string) => key.slice(key.lastIndexOf(':') + 1);
 
 describe.skipIf(noRedis)('redis quota store keys', () => {
@@ -57,8 +57,10 @@ describe.skipIf(noRedis)('redis quota store keys', () => {
     for (let j = 0; j < 4; j++) await store.settle('idle-after-settle', `u${j}`, 1, clock.now());
     clock.advance(TTL_MS * 2);
     await store.sweepExpired(clock.now(), 3);
+    clock.advance(TTL_MS);
+    // u2 of `c:\n` expired after the sweep: this call drops it lazily into `gone`, for the next sweep.
     await store.usage('c:\n', clock.now());
-    await store.free('{b}', 1);
+    await store.free('a', 'u0');
 
     const keys = await keysOf(client!, prefix);
     const persistent: string[] = [];
@@ -72,10 +74,37 @@ describe.skipIf(noRedis)('redis quota store keys', () => {
     }
     expect(persistent.map(kind)).toEqual(['ledger', 'ledger', 'ledger', 'ledger']);
     expect(new Set(keys.filter((k) => !persistent.includes(k)).map(kind))).toEqual(
-      new Set(['exp', 'res', 'idx', 'ver']),
+      new Set(['exp', 'res', 'gone', 'idx', 'ver']),
     );
-    // The owner with nothing reserved any more keeps its ledger only.
-    expect(keys.length).toBe(4 + 3 * 2 + 2);
+    // The owner with nothing reserved any more keeps its ledger only; one owner has a `gone` key.
+    expect(keys.length).toBe(4 + 3 * 2 + 1 + 2);
+    // The ledgers hold one field per stored file: `a` freed its one, `idle-after-settle` keeps four.
+    const fileFields = async (key: string) =>
+      (await client!.hkeys(key)).filter((f) => f.startsWith('f:')).sort();
+    const ledgers = await Promise.all(persistent.map(fileFields));
+    expect(ledgers.flat().sort()).toEqual(['f:u0', 'f:u1', 'f:u2', 'f:u3']);
+    const gone = keys.find((k) => kind(k) === 'gone')!;
+    expect(await client!.hkeys(gone)).toEqual(['u2']);
+    const swept = await store.sweepExpired(clock.now(), 100);
+    expect(swept.map((r) => `${r.owner}/${r.uploadId}`)).toContain('c:\n/u2');
+    expect(await client!.exists(gone)).toBe(0);
+  });
+
+  it('a lazy drop gives `gone` the TTL `exp` had left (so it lives as long as the index entry)', async () => {
+    const { prefix, store } = fresh();
+    const clock = createManualClock(START_MS);
+    const r = { owner: 'g', bytes: 1, limitBytes: 100, nowMs: clock.now(), state: '' };
+    await store.reserve({ ...r, uploadId: 'short', ttlMs: TTL_MS });
+    await store.reserve({ ...r, uploadId: 'long', ttlMs: 10 * TTL_MS });
+    clock.advance(TTL_MS);
+    await store.usage('g', clock.now());
+    const keys = await keysOf(client!, prefix);
+    const ttlOf = (k: string) => client!.pttl(keys.find((key) => kind(key) === k)!);
+    // Read in this order on one connection: `gone` last, so its value is never the larger by a clock tick.
+    const [exp, idx, gone] = await Promise.all([ttlOf('exp'), ttlOf('idx'), ttlOf('gone')]);
+    expect(gone).toBeGreaterThan(10 * TTL_MS);
+    expect(gone).toBeLessThanOrEqual(exp);
+    expect(gone).toBeLessThanOrEqual(idx);
   });
 
   /** Owner `v`: 40 stored, two live reservations of 30, limit 100: full. Returns the store and its keys. */

@@ -55,7 +55,7 @@ export const quotaStoreHostileCases: readonly QuotaCase[] = [
       for (const owner of ['', 'é'.repeat(256) + 'x', 'a'.repeat(513), '\uD800', 'a\uDC00b', 5, null]) {
         await assert.rejects(store.reserve(reservation(clock, { owner: owner as string })), invalid);
         await assert.rejects(store.usage(owner as string, clock.now()), invalid);
-        await assert.rejects(store.free(owner as string, 1), invalid);
+        await assert.rejects(store.free(owner as string, 'u1'), invalid);
       }
     },
   ],
@@ -109,7 +109,9 @@ export const quotaStoreHostileCases: readonly QuotaCase[] = [
       await assert.rejects(store.settle('alice', 'u1', 1, Number.NaN), invalid);
       await assert.rejects(store.get('alice', 'a:b', now), invalid);
       await assert.rejects(store.release('alice', '', now), invalid);
-      await assert.rejects(store.free('alice', -1), invalid);
+      for (const uploadId of ['', 'a:b', 'x'.repeat(129), 5, null]) {
+        await assert.rejects(store.free('alice', uploadId as string), invalid);
+      }
       for (const limit of [0, -1, 1.5, 10_001]) await assert.rejects(store.sweepExpired(now, limit), invalid);
       await assertUnchanged(store, now);
     },
@@ -128,7 +130,7 @@ export const quotaStoreHostileCases: readonly QuotaCase[] = [
       assert.deepEqual(one.usage, { usedBytes: 0, reservedBytes: MAX });
       assert.equal(await store.settle('alice', 'u1', big - 1, clock.now()), true);
       assert.deepEqual(await store.usage('alice', clock.now()), { usedBytes: big - 1, reservedBytes: 1 });
-      assert.deepEqual(await store.free('alice', 1), { usedBytes: big - 2, reservedBytes: 1 });
+      assert.deepEqual(await store.free('alice', 'u1'), { usedBytes: 0, reservedBytes: 1 });
     },
   ],
   [
