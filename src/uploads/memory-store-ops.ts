@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { createMemoryPresigning } from './memory-store-presign.js';
 import type { Signer } from './memory-store-signing.js';
 import {
+  bareEtag,
   completeUpload,
   infoOf,
   type MemoryState,
@@ -30,6 +31,10 @@ function checkRange(start: unknown, endInclusive: unknown): void {
   }
 }
 
+/** An `ifMatch` argument: absent, or an ETag as a header carries it (checked like the S3 adapter). */
+const checkIfMatch = (ifMatch: unknown): string | undefined =>
+  ifMatch === undefined ? undefined : checkHeaderValue(ifMatch, 'ifMatch');
+
 function checkUploadId(uploadId: unknown): string {
   if (typeof uploadId !== 'string' || uploadId === '') {
     throw new InvalidArgumentError('`uploadId` must be a non-empty string');
@@ -49,6 +54,15 @@ export function createMemoryOperations(state: MemoryState, signer: Signer, base:
   const objectOf = (op: string, key: string) => {
     const object = state.objects.get(checkKey(key));
     if (object === undefined) throw storeFailure(state.name, op, 'NoSuchKey');
+    return object;
+  };
+  // The object, and only as version `ifMatch` when given (S3's If-Match: ETags compared unquoted).
+  const versionOf = (op: string, key: string, ifMatch: unknown) => {
+    const condition = checkIfMatch(ifMatch);
+    const object = objectOf(op, key);
+    if (condition !== undefined && bareEtag(condition) !== bareEtag(object.etag)) {
+      throw storeFailure(state.name, op, 'PreconditionFailed', 'the object is not the version asked for');
+    }
     return object;
   };
   const createMultipart: ObjectStore['createMultipart'] = async (key, contentType, metadata) =>
@@ -115,21 +129,23 @@ export function createMemoryOperations(state: MemoryState, signer: Signer, base:
       const object = state.objects.get(checkKey(key));
       return object === undefined ? undefined : infoOf(key, object);
     },
-    async readRange(key, start, endInclusive) {
+    async readRange(key, start, endInclusive, ifMatch) {
       checkRange(start, endInclusive);
-      return objectOf('readRange', key).bytes.slice(start, endInclusive + 1);
+      return versionOf('readRange', key, ifMatch).bytes.slice(start, endInclusive + 1);
     },
-    async read(key, signal) {
+    async read(key, signal, ifMatch) {
+      const condition = checkIfMatch(ifMatch);
       signal?.throwIfAborted();
       // The object as it is now: a later overwrite does not change a stream already handed out.
-      return chunksOf(objectOf('read', key).bytes, signal);
+      return chunksOf(versionOf('read', key, condition).bytes, signal);
     },
     async copy(fromKey, toKey, options) {
-      const source = objectOf('copy', fromKey);
       checkKey(toKey, 'toKey');
       if (typeof options !== 'object' || options === null) {
         throw new InvalidArgumentError('`copy` takes an options object');
       }
+      // Checked and copied in one step: nothing can come between (S3's CopySourceIfMatch).
+      const source = versionOf('copy', fromKey, options.ifMatch);
       const disposition = options.contentDisposition;
       return storeObject(
         state,

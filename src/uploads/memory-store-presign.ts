@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { signPostPolicy } from './memory-store-post.js';
-import { putSignedParts } from './memory-store-receive.js';
+import { partSignedParts, putSignedParts } from './memory-store-receive.js';
 import { encodeKeyPath, Q, type Signer } from './memory-store-signing.js';
 import type { MemoryState } from './memory-store-state.js';
 import {
@@ -83,22 +83,30 @@ export function createMemoryPresigning(state: MemoryState, signer: Signer, base:
       const signed = signPostPolicy(signer, expiresAtMs, fields, [minBytes, maxBytes]);
       return { method: 'POST', url: `${base}/`, fields: signed, expiresAtMs };
     },
-    async presignPart(key, uploadId, partNumber, expiresInS): Promise<PresignedPart> {
+    async presignPart(key, uploadId, partNumber, expiresInS, contentLength): Promise<PresignedPart> {
       checkKey(key);
       if (typeof uploadId !== 'string' || uploadId === '') {
         throw new InvalidArgumentError('`uploadId` must be a non-empty string');
       }
       checkBytes(partNumber, 'partNumber', 1, state.limits.maxParts);
       const expiresAtMs = expiryOf(expiresInS);
-      const signature = signer.sign(['part', key, expiresAtMs, uploadId, String(partNumber)]);
+      const length =
+        contentLength === undefined
+          ? undefined
+          : checkBytes(contentLength, 'contentLength', 0, state.limits.maxPartBytes);
+      const signature = signer.sign(partSignedParts(key, expiresAtMs, uploadId, String(partNumber), length));
       const url = urlOf(base, key, {
         [Q.op]: 'part',
         [Q.uploadId]: uploadId,
         [Q.partNumber]: String(partNumber),
         [Q.expires]: String(expiresAtMs),
+        // Says the length is signed (as S3's X-Amz-SignedHeaders does); dropping it breaks the HMAC.
+        ...(length === undefined ? {} : { [Q.length]: 'signed' }),
         [Q.signature]: signature,
       });
-      return { partNumber, url, headers: {}, expiresAtMs };
+      const headers: Record<string, string> =
+        length === undefined ? {} : { 'content-length': String(length) };
+      return { partNumber, url, headers, expiresAtMs };
     },
     async signedGetUrl(key: string, options: SignedGetOptions): Promise<string> {
       checkKey(key);

@@ -113,7 +113,25 @@ export function receivePut(
   return { ok: true, status: 200, etag: info.etag ?? '' };
 }
 
-/** Receives a presigned UploadPart. */
+/**
+ * The parts an UploadPart URL signs: key, expiry, upload, part number and, when signed, the exact
+ * length (`undefined` when not: such a URL takes any size up to the part limit).
+ */
+export function partSignedParts(
+  key: string,
+  expiresAtMs: number,
+  uploadId: string | null,
+  partNumber: string | null,
+  contentLength: number | undefined,
+): readonly unknown[] {
+  const base = ['part', key, expiresAtMs, uploadId, partNumber];
+  return contentLength === undefined ? base : [...base, contentLength];
+}
+
+/**
+ * Receives a presigned UploadPart. A URL whose length is signed refuses a body of another length as
+ * S3 does (403 SignatureDoesNotMatch: the length is part of what was signed).
+ */
 export function receivePart(
   state: MemoryState,
   signer: Signer,
@@ -121,13 +139,16 @@ export function receivePart(
   input: { url: string; body: Uint8Array },
 ): MemoryReceiveResult {
   if (!(input.body instanceof Uint8Array)) return refuse(400, 'IncompleteBody', 'the body must be bytes');
-  const checked = authorise(state, signer, parseStoreUrl(baseUrl, input.url), 'part', (p, exp) => [
-    'part',
-    p.key,
-    exp,
-    p.query.get(Q.uploadId),
-    p.query.get(Q.partNumber),
-  ]);
+  const length = input.body.byteLength;
+  const checked = authorise(state, signer, parseStoreUrl(baseUrl, input.url), 'part', (p, exp) =>
+    partSignedParts(
+      p.key,
+      exp,
+      p.query.get(Q.uploadId),
+      p.query.get(Q.partNumber),
+      p.query.has(Q.length) ? length : undefined,
+    ),
+  );
   if ('ok' in checked) return checked;
   const upload = state.uploads.get(checked.query.get(Q.uploadId) ?? '');
   if (upload === undefined || upload.key !== checked.key) {

@@ -13,6 +13,7 @@ export const Q = {
   signature: 'X-Mem-Signature',
   uploadId: 'uploadId',
   partNumber: 'partNumber',
+  length: 'X-Mem-Length',
 } as const;
 
 /** The POST form field carrying the policy's HMAC (`policy` carries the policy itself). */

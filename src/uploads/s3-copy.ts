@@ -3,6 +3,12 @@
  * sources up to 5 GiB (the single-PUT limit); a bigger source is copied as a multipart upload of
  * UploadPartCopy ranges, so a large proxied upload can still be promoted without passing the bytes
  * through the server. Either way the copy is aborted, never left half-made, when a step fails.
+ *
+ * With `ifMatch` only that version of the source is copied (the one the policy checked). S3 takes
+ * `x-amz-copy-source-if-match` on both requests; radosgw 16.2 reads CopyObject's condition under its
+ * older name `x-amz-copy-if-match` and checks no condition on UploadPartCopy (pinned in
+ * test/uploads/s3-copy-if-match.test.ts). So CopyObject sends both names, and a part copy also checks the
+ * source's ETag by HEAD before the first part and after the last, aborting when it changed.
  */
 import {
   AbortMultipartUploadCommand,
@@ -11,6 +17,7 @@ import {
   CreateMultipartUploadCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import type { S3ObjectsHead } from './s3-read.js';
 import { storeFailure } from './s3-rules.js';
 import type { S3Context } from './s3-store.js';
 
@@ -28,14 +35,55 @@ export interface CopyAttributes {
 export const copySource = (bucket: string, key: string) =>
   `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 
+/** The source to copy: its key, size and, when given, the only ETag it may have. */
+export interface CopySourceVersion {
+  readonly key: string;
+  readonly sizeBytes: number;
+  readonly ifMatch?: string;
+}
+
+/** A `StoreError` with S3's code for a failed condition, as S3 itself answers one. */
+export const preconditionFailed = (op: string) =>
+  storeFailure('s3', op, 'PreconditionFailed', 'the source is not the version asked for');
+
+const bare = (etag: string | undefined) => etag?.replace(/^"(.*)"$/, '$1');
+
+/**
+ * Adds radosgw 16.2's name of CopyObject's condition (it ignores the S3 name). Added before signing, so
+ * it is signed like the rest; a server that does not know the header ignores it.
+ */
+function withLegacyCondition<C extends { middlewareStack: CopyObjectCommand['middlewareStack'] }>(
+  command: C,
+  ifMatch: string | undefined,
+): C {
+  if (ifMatch === undefined) return command;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-copy-if-match'] = ifMatch;
+      return next(args);
+    },
+    { step: 'build', name: 'radosgwCopyIfMatch' },
+  );
+  return command;
+}
+
 async function multipartCopy(
   s3: S3Context,
-  fromKey: string,
+  head: S3ObjectsHead,
+  source: CopySourceVersion,
   toKey: string,
-  sizeBytes: number,
   attributes: CopyAttributes,
 ): Promise<string | undefined> {
   const { bucket } = s3;
+  const { key: fromKey, sizeBytes, ifMatch } = source;
+  // The servers that ignore UploadPartCopy's condition: the source must still be that version after
+  // the last part (and it was before the first: `copy` read it by HEAD).
+  const stillSame = async () => {
+    if (ifMatch !== undefined && bare((await head(fromKey))?.etag) !== bare(ifMatch)) {
+      throw preconditionFailed('copy');
+    }
+  };
   const created = await s3.call('copy', (c) =>
     c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: toKey, ...attributes })),
   );
@@ -54,12 +102,14 @@ async function multipartCopy(
         PartNumber: n,
         CopySource: copySource(bucket, fromKey),
         CopySourceRange: `bytes=${start}-${end}`,
+        ...(ifMatch === undefined ? {} : { CopySourceIfMatch: ifMatch }),
       };
       const out = await s3.call('copy', (c) => c.send(new UploadPartCopyCommand(input)));
       const etag = out.CopyPartResult?.ETag;
       if (etag === undefined) throw storeFailure('s3', 'copy', 'NoETag', `part ${n}`);
       parts.push({ PartNumber: n, ETag: etag });
     }
+    await stillSame();
     const complete = { Bucket: bucket, Key: toKey, UploadId: uploadId, MultipartUpload: { Parts: parts } };
     const done = await s3.call('copy', (c) => c.send(new CompleteMultipartUploadCommand(complete)));
     return done.ETag;
@@ -71,25 +121,30 @@ async function multipartCopy(
 }
 
 /**
- * Copies `fromKey` (of `sizeBytes`) to `toKey` with `attributes`, by the request S3 allows for that
- * size; resolves the new object's ETag.
+ * Copies `source` to `toKey` with `attributes`, by the request S3 allows for its size; resolves the
+ * new object's ETag. `head` reads the source again for a part copy with a condition.
  */
 export async function copyObject(
   s3: S3Context,
-  fromKey: string,
+  head: S3ObjectsHead,
+  source: CopySourceVersion,
   toKey: string,
-  sizeBytes: number,
   attributes: CopyAttributes,
 ): Promise<string | undefined> {
-  if (sizeBytes > s3.limits.maxSinglePutBytes)
-    return multipartCopy(s3, fromKey, toKey, sizeBytes, attributes);
+  if (source.sizeBytes > s3.limits.maxSinglePutBytes) {
+    return multipartCopy(s3, head, source, toKey, attributes);
+  }
+  const { ifMatch } = source;
   const input = {
     Bucket: s3.bucket,
     Key: toKey,
-    CopySource: copySource(s3.bucket, fromKey),
+    CopySource: copySource(s3.bucket, source.key),
     MetadataDirective: 'REPLACE' as const,
+    ...(ifMatch === undefined ? {} : { CopySourceIfMatch: ifMatch }),
     ...attributes,
   };
-  const out = await s3.call('copy', (c) => c.send(new CopyObjectCommand(input)));
+  const out = await s3.call('copy', (c) =>
+    c.send(withLegacyCondition(new CopyObjectCommand(input), ifMatch)),
+  );
   return out.CopyObjectResult?.ETag;
 }

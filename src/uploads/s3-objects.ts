@@ -4,46 +4,24 @@
  */
 import {
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from '../core/errors.js';
-import { copyObject } from './s3-copy.js';
-import { sdkErrorCode, sdkStatus, toStoreError } from './s3-errors.js';
+import { copyObject, preconditionFailed } from './s3-copy.js';
+import { sdkErrorCode, sdkStatus } from './s3-errors.js';
+import { checkIfMatch, conditionOr, createS3Reads } from './s3-read.js';
 import { checkHeaderValue, checkKey, checkMetadata, storeFailure } from './s3-rules.js';
 import type { S3Context } from './s3-store.js';
-import type { ByteSource, ObjectInfo, ObjectStore } from './types.js';
+import type { ObjectInfo, ObjectStore } from './types.js';
+
+/** `"abc"` and `abc` are the same ETag. */
+const bareEtag = (etag: string | undefined) => etag?.replace(/^"(.*)"$/, '$1');
 
 type ObjectCalls = Pick<ObjectStore, 'put' | 'head' | 'readRange' | 'read' | 'copy' | 'delete' | 'list'>;
 
 const isNotFound = (error: unknown) => sdkStatus(error) === 404 || sdkErrorCode(error) === 'NotFound';
-
-function checkRange(start: unknown, endInclusive: unknown): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive)) {
-    throw new InvalidArgumentError('`start` and `endInclusive` must be integers');
-  }
-  if ((start as number) < 0 || (endInclusive as number) < (start as number)) {
-    throw new InvalidArgumentError('the range must satisfy 0 <= start <= endInclusive');
-  }
-}
-
-/**
- * Re-throws a failure in the middle of a body stream as a `StoreError`, or as the signal's reason when
- * the caller aborted (the caller's deadline, not a store failure); closes the body on early exit.
- */
-async function* guarded(bucket: string, body: AsyncIterable<Uint8Array>, signal?: AbortSignal): ByteSource {
-  try {
-    for await (const chunk of body) {
-      signal?.throwIfAborted();
-      yield chunk;
-    }
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw toStoreError(bucket, 'read', error);
-  }
-}
 
 /** Every object under `prefix`, through every page. */
 async function listObjects(s3: S3Context, prefix: string) {
@@ -120,40 +98,7 @@ export function createS3Objects(s3: S3Context): ObjectCalls {
       return { key, sizeBytes: body.byteLength, contentType: type, etag: out.ETag, metadata: { ...meta } };
     },
     head,
-    async readRange(key, start, endInclusive) {
-      checkKey(key);
-      checkRange(start, endInclusive);
-      return s3.call('readRange', async (client) => {
-        try {
-          const out = await client.send(
-            new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endInclusive}` }),
-          );
-          const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array(0);
-          // A server that ignores Range (some do for empty objects) sends it all: keep what was asked.
-          return bytes.byteLength > endInclusive - start + 1 ? bytes.slice(start, endInclusive + 1) : bytes;
-        } catch (error) {
-          // 416: the object exists and is shorter than `start` (an empty object always is).
-          if (sdkStatus(error) === 416 || sdkErrorCode(error) === 'InvalidRange') return new Uint8Array(0);
-          throw error;
-        }
-      });
-    },
-    async read(key, signal) {
-      checkKey(key);
-      signal?.throwIfAborted();
-      const out = await s3
-        .call('read', (client) =>
-          client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
-        )
-        .catch((error: unknown) => {
-          throw signal?.aborted ? signal.reason : error;
-        });
-      const body = out.Body as unknown as AsyncIterable<Uint8Array> | undefined;
-      if (body === undefined || typeof body[Symbol.asyncIterator] !== 'function') {
-        throw storeFailure('s3', 'read', 'NoBody', 'the response has no streamable body');
-      }
-      return guarded(bucket, body, signal);
-    },
+    ...createS3Reads(s3),
     async copy(fromKey, toKey, options) {
       checkKey(fromKey, 'fromKey');
       checkKey(toKey, 'toKey');
@@ -165,13 +110,21 @@ export function createS3Objects(s3: S3Context): ObjectCalls {
       const contentDisposition =
         disposition === undefined ? undefined : checkHeaderValue(disposition, 'contentDisposition');
       const metadata = checkMetadata(options.metadata);
+      const ifMatch = checkIfMatch(options.ifMatch);
       // The source's size picks the request (CopyObject up to 5 GiB, part copies above).
       const source = await head(fromKey);
       if (source === undefined) throw storeFailure('s3', 'copy', 'NoSuchKey', 'the source does not exist');
-      const etag = await copyObject(s3, fromKey, toKey, source.sizeBytes, {
+      // Another version already: refused before anything is written (the server checks again).
+      if (ifMatch !== undefined && bareEtag(source.etag) !== bareEtag(ifMatch)) {
+        throw preconditionFailed('copy');
+      }
+      const version = { key: fromKey, sizeBytes: source.sizeBytes, ...(ifMatch ? { ifMatch } : {}) };
+      const etag = await copyObject(s3, head, version, toKey, {
         ContentType: contentType,
         ...(contentDisposition === undefined ? {} : { ContentDisposition: contentDisposition }),
         Metadata: { ...metadata },
+      }).catch((error: unknown) => {
+        throw conditionOr('copy', error);
       });
       // radosgw 16.2 answers a completed multipart copy with an empty ETag: ask for the real one then.
       const finalEtag = etag ? etag : (await head(toKey))?.etag;

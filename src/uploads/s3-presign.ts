@@ -24,6 +24,8 @@ import type { ObjectStore, PresignedPut } from './types.js';
 type Presigning = Pick<ObjectStore, 'presignPut' | 'presignPost' | 'presignPart' | 'signedGetUrl'>;
 
 const SIGNED = new Set(['content-type', 'content-length']);
+/** A part has no type of its own (the SDK would sign a default one the client does not send). */
+const PART_SIGNED = new Set(['content-length']);
 
 /** The POST-policy variable the SDK turns into a `starts-with` key condition. */
 const FILENAME_VARIABLE = '$' + '{filename}';
@@ -116,24 +118,34 @@ export function createS3Presigning(s3: S3Context): Presigning {
       );
       return { method: 'POST' as const, url: post.url, fields: post.fields, expiresAtMs };
     },
-    async presignPart(key, uploadId, partNumber, expiresInS) {
+    async presignPart(key, uploadId, partNumber, expiresInS, contentLength) {
       checkKey(key);
       if (typeof uploadId !== 'string' || uploadId === '') {
         throw new InvalidArgumentError('`uploadId` must be a non-empty string');
       }
       checkBytes(partNumber, 'partNumber', 1, s3.limits.maxParts);
       const expiry = checkExpiry(expiresInS);
+      const length =
+        contentLength === undefined
+          ? undefined
+          : checkBytes(contentLength, 'contentLength', 0, s3.limits.maxPartBytes);
       const command = new UploadPartCommand({
         Bucket: bucket,
         Key: key,
         UploadId: uploadId,
         PartNumber: partNumber,
+        ...(length === undefined ? {} : { ContentLength: length }),
       });
-      const url = await s3.call('presignPart', (client) => getSignedUrl(client, command, options(expiry)));
+      // With a length, `content-length` is signed: S3 refuses a part of any other size (403).
+      const extra = length === undefined ? {} : { signableHeaders: PART_SIGNED };
+      const url = await s3.call('presignPart', (client) =>
+        getSignedUrl(client, command, options(expiry, extra)),
+      );
+      const known: Record<string, string> = length === undefined ? {} : { 'content-length': String(length) };
       return {
         partNumber,
         url,
-        headers: signedHeadersOf(url, {}),
+        headers: signedHeadersOf(url, known),
         expiresAtMs: s3.clock.now() + expiry * 1000,
       };
     },

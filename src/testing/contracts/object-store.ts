@@ -19,6 +19,7 @@ import {
 
 export { memoryStoreClient } from './object-store-memory.js';
 
+import { conditionCases } from './object-store-conditions.js';
 import { multipartCases } from './object-store-multipart.js';
 import { presignCases } from './object-store-presign.js';
 import type { ContractTestApi } from './test-api.js';
@@ -248,5 +249,6 @@ export function objectStoreContract(t: ContractTestApi, options: ObjectStoreCont
     t.describe('objects', () => objectCases(t, options));
     t.describe('presigned PUT and POST', () => presignCases(t, options));
     t.describe('multipart', () => multipartCases(t, options));
+    t.describe('conditions, released reads, signed part sizes', () => conditionCases(t, options));
   });
 }
