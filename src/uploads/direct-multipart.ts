@@ -6,15 +6,21 @@
  * client lists parts 1..partCount, each once, each present in the store with the same ETag; every part
  * but the last is within the store's part limits. A total over the reservation is ERR_UPLOAD_TOO_LARGE,
  * and that one is final: the multipart upload is aborted and the reservation released.
+ *
+ * Every part URL signs its length (the part size, the remainder for the last part), so the store itself
+ * refuses a part of another size: a client cannot park 5 GiB parts on a small upload until completion.
+ * Refused calls whose upload goes on (bad part numbers or list, unknown id, a store failure, a lost race)
+ * count in `uploads.call_failures`; only the end of an upload counts in `uploads.failures`.
  */
 import { checkOwner } from './admit.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
-import { loadPending, type Pending } from './pending.js';
+import { loadPending, lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
-import { markCounted } from './policy-failures.js';
+import { markCallFailure } from './policy-failures.js';
 import type { StoredFile } from './policy-types.js';
 import { rejectAndClean } from './promote.js';
 import { verifyAndPromote } from './promote-verify.js';
+import { objectStoreErrorCode } from './s3-rules.js';
 import type { PresignedPart, UploadedPart } from './types.js';
 
 /** Parts presigned with the ticket. */
@@ -34,6 +40,18 @@ export function partPlan(
 
 const partError = (message: string) => new UploadRejectedError('ERR_UPLOAD_PART', message);
 
+/**
+ * The exact length of part `n` of `pending`: the part size, and what is left of the declared size for
+ * the last part (the plan made at start, so a changed `partSizeBytes` option does not move it).
+ */
+export function partLengthOf(ctx: PolicyContext, pending: Pending, n: number): number {
+  const count = pending.partCount ?? 1;
+  const size = pending.partSizeBytes ?? ctx.partSizeBytes;
+  if (n < count) return size;
+  const declared = pending.declaredBytes ?? pending.reservedBytes;
+  return Math.max(0, declared - (count - 1) * size);
+}
+
 async function presignNumbers(
   ctx: PolicyContext,
   pending: Pending,
@@ -41,7 +59,10 @@ async function presignNumbers(
 ): Promise<PresignedPart[]> {
   const id = pending.multipartUploadId as string;
   const out: PresignedPart[] = [];
-  for (const n of numbers) out.push(await ctx.storage.presignPart(pending.key, id, n, ctx.presignTtlS));
+  for (const n of numbers) {
+    const length = partLengthOf(ctx, pending, n);
+    out.push(await ctx.storage.presignPart(pending.key, id, n, ctx.presignTtlS, length));
+  }
   return out;
 }
 
@@ -91,7 +112,8 @@ export async function presignParts(
     const numbers = checkNumbers(partNumbers, pending.partCount ?? 1);
     return Object.freeze(await presignNumbers(ctx, pending, numbers));
   } catch (error) {
-    throw markCounted(ctx, 'multipart', undefined, error);
+    // The upload goes on (the client may ask again): a call failure, never the upload's end.
+    throw markCallFailure(ctx, 'presign_parts', error);
   }
 }
 
@@ -128,6 +150,22 @@ function matchParts(ctx: PolicyContext, pending: Pending, client: unknown, store
 }
 
 /**
+ * The answer to a store failure while completing: ERR_UPLOAD_NOT_FOUND when another call won (the
+ * reservation is gone, or the store no longer knows the multipart upload: a concurrent completion
+ * finished it), else the store's error; the upload goes on either way.
+ */
+async function completeFailure(ctx: PolicyContext, pending: Pending, error: unknown): Promise<unknown> {
+  const answer = await lostOr(ctx, pending, error);
+  if (answer !== error || objectStoreErrorCode(error) !== 'NoSuchUpload') return answer;
+  return new UploadRejectedError(
+    'ERR_UPLOAD_NOT_FOUND',
+    'no such pending multipart upload',
+    {},
+    { cause: error },
+  );
+}
+
+/**
  * Completes the owner's direct multipart upload after checking the parts, then verifies and promotes
  * it like any direct upload.
  */
@@ -141,7 +179,7 @@ export async function completeMultipart(
   try {
     pending = await loadMultipart(ctx, owner, uploadId);
   } catch (error) {
-    throw markCounted(ctx, 'multipart', undefined, error);
+    throw markCallFailure(ctx, 'complete', error);
   }
   const id = pending.multipartUploadId as string;
   const { multipartUploadId: _open, ...completed } = pending;
@@ -152,12 +190,12 @@ export async function completeMultipart(
     ({ parts } = matchParts(ctx, pending, clientParts, await ctx.storage.listParts(pending.key, id)));
   } catch (error) {
     if (isUploadRejected(error, 'ERR_UPLOAD_TOO_LARGE')) return rejectAndClean(ctx, pending, error);
-    throw markCounted(ctx, 'multipart', pending.declaredBytes, error, pending.startedAtMs);
+    throw markCallFailure(ctx, 'complete', await completeFailure(ctx, pending, error));
   }
   try {
     await ctx.storage.completeMultipart(pending.key, id, parts);
   } catch (error) {
-    throw markCounted(ctx, 'multipart', pending.declaredBytes, error, pending.startedAtMs);
+    throw markCallFailure(ctx, 'complete', await completeFailure(ctx, pending, error));
   }
   // From here on the bytes are one object: cleanup deletes it (there is no multipart upload to abort).
   return verifyAndPromote(ctx, completed);

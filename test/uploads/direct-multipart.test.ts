@@ -29,6 +29,13 @@ async function start(h: Harness, sizeBytes: number): Promise<MultipartTicket> {
   return t;
 }
 
+/** A part URL of the (only) open store upload without a signed length (what a lax store would take). */
+async function unsignedPart(h: Harness, partNumber: number): Promise<string> {
+  const [open] = await h.listMultipart();
+  if (open === undefined) throw new Error('no open multipart upload');
+  return (await h.storage.presignPart(open.key, open.uploadId, partNumber, 60)).url;
+}
+
 /** Uploads `bytes` as part `n` through its URL; returns the client's completion entry. */
 function sendPart(h: Harness, url: string, n: number, bytes: Uint8Array): UploadedPart {
   const answer = h.storage.receivePart(url, bytes);
@@ -87,6 +94,12 @@ describe('direct multipart', () => {
       mode: 'put',
     });
     await expectCode(h.policy.presignParts(OWNER, put.uploadId, [1]), 'ERR_UPLOAD_NOT_FOUND');
+    // Refused calls of an upload that goes on: call failures, never the upload's end.
+    expect(h.metrics.counterValue('uploads.call_failures', { op: 'presign_parts', reason: 'part' })).toBe(8);
+    expect(
+      h.metrics.counterValue('uploads.call_failures', { op: 'presign_parts', reason: 'not_found' }),
+    ).toBe(2);
+    expect(h.metrics.counterValue('uploads.failures')).toBe(0);
   });
 
   it('completion with a missing part, a wrong ETag or a short middle part is ERR_UPLOAD_PART and stays resumable', async () => {
@@ -104,8 +117,10 @@ describe('direct multipart', () => {
       h.policy.completeMultipart(OWNER, t.uploadId, [a, b, { partNumber: 3, etag: 'nope' }]),
       'ERR_UPLOAD_PART',
     );
-    // A short middle part: the client re-sends part 2 with too few bytes.
-    const shortB = sendPart(h, p2.url, 2, text(100));
+    // A short middle part through the signed URL: the store refuses it (the length is signed).
+    expect(h.storage.receivePart(p2.url, text(100))).toMatchObject({ status: 403 });
+    // Through a URL without a signed length (a store that ignores it): completion refuses it.
+    const shortB = sendPart(h, await unsignedPart(h, 2), 2, text(100));
     const c = sendPart(h, p3.url, 3, text(KiB));
     await expectCode(h.policy.completeMultipart(OWNER, t.uploadId, [a, shortB, c]), 'ERR_UPLOAD_PART');
     await expectCode(h.policy.completeMultipart(OWNER, t.uploadId, [b, a, c]), 'ERR_UPLOAD_PART');
@@ -113,13 +128,23 @@ describe('direct multipart', () => {
     const fixedB = sendPart(h, p2.url, 2, text(KiB));
     const file = await h.policy.completeMultipart(OWNER, t.uploadId, [a, fixedB, c]);
     expect(file.sizeBytes).toBe(3 * KiB);
+    expect(h.metrics.counterValue('uploads.call_failures', { op: 'complete', reason: 'part' })).toBe(4);
+    expect(h.metrics.counterValue('uploads.failures')).toBe(0);
   });
 
   it('a total over the reservation is refused and cleaned (multipart aborted, reservation released)', async () => {
     const h = harness();
     const t = await start(h, 2 * KiB + 10);
+    // The signed URL of part 3 takes 10 bytes only; a URL without a signed length (a store that does
+    // not enforce it) takes 2 KiB, and then completion refuses the total.
+    expect(h.storage.receivePart((t.parts[2] as { url: string }).url, text(2 * KiB))).toMatchObject({
+      status: 403,
+    });
+    const unsigned = await unsignedPart(h, 3);
     const parts = t.parts.map((p) =>
-      sendPart(h, p.url, p.partNumber, text(p.partNumber === 3 ? 2 * KiB : KiB)),
+      p.partNumber === 3
+        ? sendPart(h, unsigned, 3, text(2 * KiB))
+        : sendPart(h, p.url, p.partNumber, text(KiB)),
     );
     await expectCode(h.policy.completeMultipart(OWNER, t.uploadId, parts), 'ERR_UPLOAD_TOO_LARGE');
     await expectClean(h);
