@@ -31,7 +31,7 @@ async function start(h: Harness, sizeBytes: number): Promise<MultipartTicket> {
 
 /** A part URL of the (only) open store upload without a signed length (what a lax store would take). */
 async function unsignedPart(h: Harness, partNumber: number): Promise<string> {
-  const [open] = await h.listMultipart();
+  const [open] = await h.storage.listMultipartUploads('quarantine/');
   if (open === undefined) throw new Error('no open multipart upload');
   return (await h.storage.presignPart(open.key, open.uploadId, partNumber, 60)).url;
 }
