@@ -12,6 +12,7 @@
  *   `free`); `free(owner, uploadId)` removes that record and subtracts what it held, once; an id with a
  *   record cannot be reserved again (`duplicate`), so a sweep never returns the id of a stored file;
  * - `free` has no `nowMs`: its `reservedBytes` counts the reservations not dropped yet;
+ * - memory: an owner costs nothing once idle; each stored file keeps one map entry until freed;
  * - `sweepExpired` takes the earliest expiries first (ties: owner, then upload id).
  */
 import {
@@ -92,7 +93,7 @@ export function createMemoryQuotaStore(): QuotaStore {
     l.held.delete(uploadId);
     l.reservedBytes -= held.bytes;
   };
-  /** Drops the owner's expired reservations into `gone` (the lazy expiry every call with a `nowMs` performs). */
+  /** Moves the owner's expired reservations to `gone`: the lazy expiry of every call with a `nowMs`. */
   const prepare = (owner: string, nowMs: number): Ledger => {
     const l = ledger(owner);
     for (const [uploadId, held] of l.held) {

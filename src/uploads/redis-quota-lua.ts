@@ -159,7 +159,7 @@ export const sweepOwnerScript = defineScript({
   keys: OWNER_KEYS,
   args: [NOW, 'limit'],
   returns:
-    '{version, next expiry (0: more dropped ones wait) or -1, dropped, then uploadId, expiry, bytes, state per readable one}',
+    '{version, next expiry (0: gone not empty) or -1, dropped, then uploadId, expiry, bytes, state each}',
   uses: [QUOTA_LEDGER],
   body: `
 local L = load()

@@ -221,7 +221,10 @@ export interface QuotaUsage {
 /** Input of {@link QuotaStore.reserve}. */
 export interface ReserveInput {
   readonly owner: string;
-  /** Unique per upload; a second reserve with the same id is refused (`duplicate`). */
+  /**
+   * Unique per upload; a second reserve with the same id is refused (`duplicate`) while the first is
+   * reserved or while its settled file has not been freed.
+   */
   readonly uploadId: string;
   readonly bytes: number;
   /** The owner's limit; the reservation fits when used + live reservations + bytes <= limitBytes. */
@@ -256,7 +259,7 @@ export interface Reservation {
  * bytes and one field per stored file).
  */
 export interface QuotaStore {
-  /** Holds `bytes` when they fit; `duplicate` while the id is reserved or names a stored (settled, not freed) file. */
+  /** Holds `bytes` when they fit; `duplicate` while the id is reserved or names a settled file not freed. */
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /** The live reservation, or undefined when it never existed, was settled or released, or expired. */
   get(owner: string, uploadId: string, nowMs: number): Promise<Reservation | undefined>;

@@ -122,7 +122,7 @@ describe('deleteFile', () => {
     expect(await h.keys('files/')).toEqual([file.key]);
   });
 
-  it('refuses another owner, keys not shaped <prefix><owner>/<uploadId>/<fileId>[.<ext>], bad thumbnails', async () => {
+  it('refuses another owner, keys not <prefix><owner>/<uploadId>/<fileId>[.<ext>], bad thumbnails', async () => {
     const h = harness();
     const file = await stored(h);
     const { folder, ownerDir, uploadId } = folderOf(file.key);

@@ -139,6 +139,19 @@ const lazyCases: readonly QuotaCase[] = [
     },
   ],
   [
+    'one owner with a lazily dropped and a plainly expired reservation: one sweep returns both',
+    async (store, clock) => {
+      await store.reserve(reservation(clock, { uploadId: 'lazy', ttlMs: 1000 }));
+      clock.advance(1000);
+      assert.deepEqual(await store.usage('alice', clock.now()), usageOf(0, 0));
+      await store.reserve(reservation(clock, { uploadId: 'plain', ttlMs: 1000 }));
+      clock.advance(1000);
+      const swept = await store.sweepExpired(clock.now(), 100);
+      assert.deepEqual(swept.map((r) => r.uploadId).sort(), ['lazy', 'plain']);
+      assert.deepEqual(await store.sweepExpired(clock.now(), 100), []);
+    },
+  ],
+  [
     'an expired id reserved again: the sweep returns the new reservation, once, when it expires',
     async (store, clock) => {
       await store.reserve(reservation(clock, { ttlMs: 1000, state: 'old' }));
