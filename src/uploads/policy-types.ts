@@ -214,7 +214,11 @@ export interface UploadPolicy {
   abort(owner: string, uploadId: string): Promise<void>;
   /** Streams a request body through the checks into storage, in constant memory. */
   proxy(request: ProxiedUploadRequest): Promise<StoredFile>;
-  /** Deletes a stored file and its thumbnails and frees its bytes from the owner's quota. */
+  /**
+   * Deletes a stored file and its thumbnails and frees its bytes once: the quota store frees what it
+   * recorded at the settle for the upload id in the key. `sizeBytes` is ignored (kept for compatibility);
+   * a key not made by this policy is `ERR_INVALID_ARGUMENT`.
+   */
   deleteFile(file: Pick<StoredFile, 'key' | 'owner' | 'sizeBytes' | 'thumbnails'>): Promise<void>;
   /** A URL to serve the file. */
   url(file: Pick<StoredFile, 'key' | 'contentDisposition'>, mode?: UrlMode): Promise<string>;

