@@ -2,8 +2,9 @@
  * The in-memory {@link ObjectStore}: objects and multipart uploads in a Map, presigned URLs it signs
  * with its own HMAC and checks itself. A client's side of a presigned request goes through `receivePut`,
  * `receivePost`, `receivePart` (and `receiveGet` for signed downloads), which refuse exactly what S3
- * refuses: another Content-Type or length than signed, a changed URL, an expired one, a form outside its
- * policy, a short non-last part at completion. So a policy runs whole in tests and demos without S3.
+ * refuses: another Content-Type or length than signed (parts too), a changed URL, an expired one, a form
+ * outside its policy, a short non-last part at completion; reads and copies with `ifMatch` of a replaced
+ * object are `PreconditionFailed`. So a policy runs whole in tests and demos without S3.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -41,7 +42,10 @@ export interface MemoryObjectStore extends ObjectStore {
   receivePut(url: string, headers: Readonly<Record<string, string>>, body: Uint8Array): MemoryReceiveResult;
   /** A client POSTs a form: `fields` (the presigned ones, possibly altered), then the file's bytes. */
   receivePost(url: string, fields: Readonly<Record<string, string>>, file: Uint8Array): MemoryReceiveResult;
-  /** A client PUTs one part to a presigned UploadPart URL. */
+  /**
+   * A client PUTs one part to a presigned UploadPart URL. When the URL was presigned with a
+   * `contentLength`, a body of another length is 403 `SignatureDoesNotMatch` (as on S3), nothing stored.
+   */
   receivePart(url: string, body: Uint8Array): MemoryReceiveResult;
   /** A client GETs a signed GET URL. */
   receiveGet(url: string): MemoryGetResult;

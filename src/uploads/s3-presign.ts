@@ -38,14 +38,18 @@ const inputObject = (input: unknown, method: string): Record<string, unknown> =>
 };
 
 /** The headers a signed URL requires, from its `X-Amz-SignedHeaders`, valued from `known`. */
-function signedHeadersOf(url: string, known: Readonly<Record<string, string>>): Record<string, string> {
+function signedHeadersOf(
+  url: string,
+  known: Readonly<Record<string, string>>,
+  op = 'presignPut',
+): Record<string, string> {
   const names = (new URL(url).searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
   const headers: Record<string, string> = {};
   for (const name of names) {
     if (name === '' || name === 'host') continue;
     const value = known[name];
     // A header the SDK signed that we cannot give the client would make every upload fail: say so now.
-    if (value === undefined) throw storeFailure('s3', 'presignPut', 'UnexpectedSignedHeader', name);
+    if (value === undefined) throw storeFailure('s3', op, 'UnexpectedSignedHeader', name);
     headers[name] = value;
   }
   return headers;
@@ -145,7 +149,7 @@ export function createS3Presigning(s3: S3Context): Presigning {
       return {
         partNumber,
         url,
-        headers: signedHeadersOf(url, known),
+        headers: signedHeadersOf(url, known, 'presignPart'),
         expiresAtMs: s3.clock.now() + expiry * 1000,
       };
     },
