@@ -52,6 +52,10 @@ function ifMatchCases(t: ContractTestApi, options: ObjectStoreContractOptions, m
       );
       assert.equal(await store.head(`${p}final`), undefined, 'the destination is not written');
       await rejectsStore(store.readRange(`${p}v`, 0, 9, '"0123456789abcdef0123456789abcdef"'));
+      // Replaced by an empty object: the condition fails, not an empty range of the new one.
+      const before = (await store.head(`${p}v`))?.etag as string;
+      await store.put(`${p}v`, new Uint8Array(0), 'application/octet-stream');
+      await rejectsStore(store.readRange(`${p}v`, 0, 9, before), 'PreconditionFailed');
     }),
     ms,
   );
