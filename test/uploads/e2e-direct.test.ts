@@ -216,7 +216,16 @@ describe.skipIf(noS3 || noClamd || noRedis)('direct uploads on radosgw + clamd +
         const t = await start('text/plain', 10 * MiB + 10, 'multipart');
         if (t.mode !== 'multipart') throw new Error('multipart expected');
         const parts: UploadedPart[] = [];
-        for (const p of t.parts) parts.push(await sendPart(p.url, p.partNumber, text(5 * MiB)));
+        for (const p of t.parts.slice(0, 2)) parts.push(await sendPart(p.url, p.partNumber, text(5 * MiB)));
+        // The ticket's last URL signs 10 bytes: radosgw refuses 5 MiB there (403).
+        const last = await fetch((t.parts[2] as { url: string }).url, { method: 'PUT', body: text(5 * MiB) });
+        await last.arrayBuffer();
+        expect(last.status).toBe(403);
+        // A URL without a signed length (one the policy never hands out) gets the bytes in: the
+        // completion check is the second line of defence.
+        const [open] = await storage.listMultipartUploads('quarantine/');
+        const unsigned = await storage.presignPart(open?.key ?? '', open?.uploadId ?? '', 3, 60);
+        parts.push(await sendPart(unsigned.url, 3, text(5 * MiB)));
         return codeOf(policy.completeMultipart(OWNER, t.uploadId, parts));
       },
     ],
