@@ -22,10 +22,10 @@ import type { MultipartLimits, ObjectStore, TypeDetector } from './types.js';
 const OWNER = 'createUploadPolicy';
 const MiB = 1024 * 1024;
 
-/** S3's presigned URL limit, s (SigV4 query authentication: 7 days). */
 /** Default reservation lifetime of a direct multipart upload: a day (S3 itself takes far longer ones). */
 const DEFAULT_MULTIPART_TTL_MS = 86_400_000;
 
+/** S3's presigned URL limit, s (SigV4 query authentication: 7 days). */
 export const MAX_PRESIGN_TTL_S = 604_800;
 
 const STORE_METHODS = [

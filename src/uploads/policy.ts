@@ -8,7 +8,8 @@ import { startDirect } from './direct.js';
 import { completeMultipart, presignParts } from './direct-multipart.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import { loadPending } from './pending.js';
-import type { PolicyContext } from './policy-context.js';
+import type { CallOp, PolicyContext } from './policy-context.js';
+import { markCallFailure } from './policy-failures.js';
 import { isId, quarantineKey } from './policy-keys.js';
 import { resolvePolicyOptions } from './policy-options.js';
 import type { StoredFile, UploadPolicy, UploadPolicyOptions } from './policy-types.js';
@@ -19,24 +20,30 @@ import { deleteStoredFile, fileUrl } from './serving.js';
 import { sweepUploads } from './sweep.js';
 
 /**
- * The owner's pending upload; on ERR_UPLOAD_NOT_FOUND, the quarantine key that upload would have is
- * deleted too: a reservation that expired leaves its bytes there, and nothing else would find them before
- * the sweeper (the key is derived from owner and id, so no other owner's object can be hit).
+ * The owner's pending upload; on ERR_UPLOAD_NOT_FOUND with no reservation at all, the quarantine key that
+ * upload would have is deleted too: a reservation that expired leaves its bytes there, and nothing else
+ * would find them before the sweeper (the key is derived from owner and id, so no other owner's object
+ * can be hit). A live reservation of another policy sharing the quota store also reads as NOT_FOUND here,
+ * and its bytes are left alone.
  */
-async function pendingOrClean(ctx: PolicyContext, owner: string, uploadId: string) {
+async function pendingOrClean(ctx: PolicyContext, owner: string, uploadId: string, op: CallOp) {
   try {
     return await loadPending(ctx, owner, uploadId);
   } catch (error) {
     if (isUploadRejected(error, 'ERR_UPLOAD_NOT_FOUND') && isId(uploadId)) {
-      await ctx.storage.delete(quarantineKey(ctx, owner, uploadId)).catch(() => {});
+      const live = await ctx.quota.store.get(owner, uploadId, ctx.clock.now()).then(
+        (r) => r !== undefined,
+        () => true, // unknown: leave the bytes to the sweeper
+      );
+      if (!live) await ctx.storage.delete(quarantineKey(ctx, owner, uploadId)).catch(() => {});
     }
-    throw error;
+    throw markCallFailure(ctx, op, error);
   }
 }
 
 async function finalize(ctx: PolicyContext, ownerArg: string, uploadId: string): Promise<StoredFile> {
   const owner = checkOwner(ownerArg);
-  const pending = await pendingOrClean(ctx, owner, uploadId);
+  const pending = await pendingOrClean(ctx, owner, uploadId, 'finalize');
   if (pending.mode === 'proxied') {
     // A proxied upload is finished by the request streaming it, never by a client call.
     throw new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
@@ -49,7 +56,7 @@ async function finalize(ctx: PolicyContext, ownerArg: string, uploadId: string):
 
 async function abort(ctx: PolicyContext, ownerArg: string, uploadId: string): Promise<void> {
   const owner = checkOwner(ownerArg);
-  const pending = await pendingOrClean(ctx, owner, uploadId);
+  const pending = await pendingOrClean(ctx, owner, uploadId, 'abort');
   if (pending.mode === 'proxied')
     throw new UploadRejectedError('ERR_UPLOAD_NOT_FOUND', 'no such pending upload');
   const aborted = new UploadRejectedError('ERR_UPLOAD_ABORTED', 'the upload was aborted');

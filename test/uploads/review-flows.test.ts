@@ -113,6 +113,24 @@ describe('review: the flows', () => {
   });
 });
 
+describe('review: policies sharing one bucket and one quota store', () => {
+  it("a call on the wrong policy leaves the other policy's live upload alone", async () => {
+    const docs = harness({ name: 'docs' });
+    const avatars = harness({
+      name: 'avatars',
+      storage: docs.storage,
+      clock: docs.clock,
+      quota: { store: docs.quota, limitBytes: 64 * KiB },
+    });
+    const ticket = await start(docs);
+    expect(send(docs, ticket, text(10)).ok).toBe(true);
+    expect(await code(avatars.policy.finalize(OWNER, ticket.uploadId))).toBe('ERR_UPLOAD_NOT_FOUND');
+    expect(await code(avatars.policy.abort(OWNER, ticket.uploadId))).toBe('ERR_UPLOAD_NOT_FOUND');
+    expect(await docs.keys('quarantine/')).toHaveLength(1);
+    expect(await code(docs.policy.finalize(OWNER, ticket.uploadId))).toBe('stored');
+  });
+});
+
 describe('review: hooks that throw are typed', () => {
   it('a quota.limitBytes function that throws is ERR_STORE with the cause; nothing is reserved', async () => {
     const h = harness({
