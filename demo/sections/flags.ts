@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,9 +50,8 @@ export const flagsSection: DemoSection = {
     if (redis) await publishFlagConfig({ client: redis, key, channel }, config(10_000));
     const source =
       redis && subscriber ? createRedisFlagSource({ client: redis, subscriber, key, channel }) : memory;
-    const snapshot = createFileSnapshotStore({
-      path: join(mkdtempSync(join(tmpdir(), 'bp-demo-flags-')), 'flags.snapshot'),
-    });
+    const snapshotDir = mkdtempSync(join(tmpdir(), 'bp-demo-flags-'));
+    const snapshot = createFileSnapshotStore({ path: join(snapshotDir, 'flags.snapshot') });
     const flags = createFlagEvaluator({ source, snapshot, metrics });
     await flags.ready();
     const onAt10 = users.filter((u) => flags.boolean('new-search', u, false));
@@ -85,5 +84,7 @@ export const flagsSection: DemoSection = {
     await flags.close();
     await source.close?.();
     subscriber?.disconnect();
+    // The snapshot file is the demo's own: leave no temp directory behind.
+    rmSync(snapshotDir, { recursive: true, force: true });
   },
 };
