@@ -7,7 +7,7 @@
  * The loser deletes only what it wrote itself and reports ERR_UPLOAD_NOT_FOUND, so it can never remove
  * the winner's file, and the owner is charged once. Only the winner deletes the quarantine object.
  */
-import { StoreError } from '../core/errors.js';
+import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import { isUploadRejected, UploadRejectedError } from './errors.js';
 import { lostOr, type Pending } from './pending.js';
 import type { PolicyContext } from './policy-context.js';
@@ -143,6 +143,29 @@ async function storeThumbnails(
 }
 
 /**
+ * The commit: settles with the promotion's file id as the attempt id. When the settle throws (a store
+ * error: it may have committed with its answer lost), it is asked once more with the same attempt id,
+ * and the store answers true for our own earlier commit: the copy is kept and the owner charged once. A
+ * second throw is the caller's error.
+ */
+async function settleOnce(
+  ctx: PolicyContext,
+  pending: Pending,
+  sizeBytes: number,
+  fileId: string,
+): Promise<boolean> {
+  const settle = () =>
+    ctx.quota.store.settle(pending.owner, pending.uploadId, sizeBytes, ctx.clock.now(), fileId);
+  try {
+    return await settle();
+  } catch (error) {
+    // A refusal (actualBytes over the reservation, a bad argument) is an answer, not a lost one.
+    if (isUploadRejected(error) || error instanceof InvalidArgumentError) throw error;
+    return settle();
+  }
+}
+
+/**
  * Promotes a checked upload: thumbnails, copy to the final key with the sniffed type (and disposition),
  * settle the quota with the actual size (the commit), delete the quarantine object, count the bytes.
  *
@@ -174,15 +197,10 @@ export async function promote(
     });
     written.push(key);
     storedThumbnails = await storeThumbnails(ctx, pending, fileId, thumbnails, written);
-    settled = await ctx.quota.store.settle(
-      pending.owner,
-      pending.uploadId,
-      checked.sizeBytes,
-      ctx.clock.now(),
-    );
+    settled = await settleOnce(ctx, pending, checked.sizeBytes, fileId);
   } catch (error) {
-    // Whether a failed settle took effect is unknown: dropping the copy can only overcharge, never
-    // leave an uncharged file under the final prefix.
+    // Whether a failed settle took effect is still unknown after the retry: dropping the copy can only
+    // overcharge, never leave an uncharged file under the final prefix.
     await deleteWritten(ctx, pending, written);
     const wrapped = isVersionMismatch(error)
       ? changedWhileChecked(error)

@@ -50,6 +50,15 @@ export function checkUploadId(uploadId: unknown): string {
   return uploadId;
 }
 
+/** Checks a settle's optional attempt id: undefined, or 1..128 characters of [A-Za-z0-9._~-]. */
+export function checkAttemptId(attemptId: unknown): string | undefined {
+  if (attemptId === undefined) return undefined;
+  if (typeof attemptId !== 'string' || !UPLOAD_ID_PATTERN.test(attemptId)) {
+    throw new InvalidArgumentError('`attemptId` must be 1..128 characters of [A-Za-z0-9._~-]');
+  }
+  return attemptId;
+}
+
 /** Checks an instant: a safe integer >= 0 (epoch ms). */
 export function checkNow(nowMs: unknown): number {
   return argument.integer('nowMs', nowMs, 0);

@@ -8,14 +8,17 @@
  *   counting and move to the owner's `gone` list, which `sweepExpired` returns (once) and empties, so the
  *   sweeper still cleans what a lazily dropped upload left behind; an expired id may be reserved again
  *   (its `gone` entry is then forgotten: the new reservation owns the same objects);
- * - `settle` records the file's bytes under its upload id (one record per stored file, kept until
- *   `free`); `free(owner, uploadId)` removes that record and subtracts what it held, once; an id with a
- *   record cannot be reserved again (`duplicate`), so a sweep never returns the id of a stored file;
+ * - `settle` records the file's bytes (and its attempt id, if given) under its upload id (one record
+ *   per stored file, kept until `free`); a settle of a gone reservation whose record carries the same
+ *   attempt id answers true and changes nothing; `free(owner, uploadId)` removes that record and
+ *   subtracts what it held, once; an id with a record cannot be reserved again (`duplicate`), so a
+ *   sweep never returns the id of a stored file;
  * - `free` has no `nowMs`: its `reservedBytes` counts the reservations not dropped yet;
  * - memory: an owner costs nothing once idle; each stored file keeps one map entry until freed;
  * - `sweepExpired` takes the earliest expiries first (ties: owner, then upload id).
  */
 import {
+  checkAttemptId,
   checkBytes,
   checkNow,
   checkOwner,
@@ -32,14 +35,20 @@ interface Held {
   readonly state: string;
 }
 
+/** What a settle recorded of one stored file. */
+interface StoredRecord {
+  readonly bytes: number;
+  readonly attemptId: string | undefined;
+}
+
 interface Ledger {
   usedBytes: number;
   reservedBytes: number;
   readonly held: Map<string, Held>;
   /** Expired reservations dropped lazily, not yet returned by a sweep (they count for nothing). */
   readonly gone: Map<string, Held>;
-  /** Stored files: upload id -> the bytes its settle added to `usedBytes`. */
-  readonly files: Map<string, number>;
+  /** Stored files: upload id -> the bytes its settle added to `usedBytes` and its attempt id, if any. */
+  readonly files: Map<string, StoredRecord>;
 }
 
 /** Every expired reservation (lazily dropped or not yet), earliest first (ties: owner, then upload id). */
@@ -140,17 +149,20 @@ export function createMemoryQuotaStore(): QuotaStore {
       if (!held) return undefined;
       return Object.freeze({ owner, uploadId, ...held });
     },
-    async settle(owner, uploadId, actualBytes, nowMs) {
+    async settle(owner, uploadId, actualBytes, nowMs, attemptId) {
       checkBytes('actualBytes', actualBytes);
+      checkAttemptId(attemptId);
       const { l, held } = live(owner, uploadId, nowMs);
       if (held && actualBytes > held.bytes) throw settleTooLarge(actualBytes, held.bytes);
       if (held) {
         drop(l, uploadId, held);
         l.usedBytes += actualBytes;
-        l.files.set(uploadId, actualBytes);
+        l.files.set(uploadId, { bytes: actualBytes, attemptId });
       }
+      // Gone, but our own earlier commit (same attempt): true again, nothing changes.
+      const ours = !held && attemptId !== undefined && l.files.get(uploadId)?.attemptId === attemptId;
       forgetIfIdle(owner, l);
-      return held !== undefined;
+      return held !== undefined || ours;
     },
     async release(owner, uploadId, nowMs) {
       const { l, held } = live(owner, uploadId, nowMs);
@@ -162,10 +174,10 @@ export function createMemoryQuotaStore(): QuotaStore {
       checkOwner(owner);
       checkUploadId(uploadId);
       const l = ledger(owner);
-      const bytes = l.files.get(uploadId);
-      if (bytes !== undefined) {
+      const file = l.files.get(uploadId);
+      if (file !== undefined) {
         l.files.delete(uploadId);
-        l.usedBytes = Math.max(0, l.usedBytes - bytes);
+        l.usedBytes = Math.max(0, l.usedBytes - file.bytes);
       }
       return usageOf(owner, l);
     },

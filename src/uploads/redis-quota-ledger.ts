@@ -4,7 +4,8 @@
  *
  * - KEYS[1] `ledger`: hash `used` (stored bytes), `rsv` (bytes of reservations not dropped yet), `n`
  *   (their number), `v` (reserves ever made: the version the sweep index compares), and one field
- *   `f:<uploadId>` -> bytes per stored file (written by settle, removed by free). No TTL: the ledger.
+ *   `f:<uploadId>` -> `<bytes>` or `<bytes>:<attemptId>` per stored file (written by settle, removed by
+ *   free; `split_file` reads both). No TTL: the ledger.
  * - KEYS[2] `exp`: zset, member `<bytes>:<uploadId>`, score = expiry (epoch ms). TTL.
  * - KEYS[3] `res`: hash, `<uploadId>` -> `<expiry>:<bytes>:<s|l>:<state>` (`l`: state lost). TTL.
  * - KEYS[4] `gone`: hash, `<uploadId>` -> the `res` entry of an expired reservation a call dropped
@@ -43,6 +44,16 @@ local function split_entry(v)
   local c = string.find(v, ':', b + 1, true)
   return tonumber(string.sub(v, 1, a - 1)), tonumber(string.sub(v, a + 1, b - 1)),
     string.sub(v, b + 1, c - 1), string.sub(v, c + 1)
+end
+-- A stored file's record: '<bytes>' (a settle without attempt id) or '<bytes>:<attemptId>'.
+local function fmt_file(bytes, attempt)
+  if attempt == '' then return fmt(bytes) end
+  return fmt(bytes) .. ':' .. attempt
+end
+local function split_file(v)
+  local i = string.find(v, ':', 1, true)
+  if not i then return tonumber(v), nil end
+  return tonumber(string.sub(v, 1, i - 1)), string.sub(v, i + 1)
 end
 local function extend(key, ttl)
   local want = ttl + QUOTA_KEY_GRACE_MS

@@ -7,7 +7,7 @@ import { defineScript } from '../core/redis/script.js';
 import { QUOTA_LEDGER } from './redis-quota-ledger.js';
 
 const OWNER_KEYS = [
-  'ledger: hash used, rsv, n, v, f:<uploadId> -> stored bytes (no TTL)',
+  'ledger: hash used, rsv, n, v, f:<uploadId> -> <bytes> or <bytes>:<attemptId> (no TTL)',
   'exp: zset <bytes>:<uploadId> scored by expiry ms',
   'res: hash uploadId -> <expiry>:<bytes>:<s|l>:<state>',
   'gone: hash uploadId -> res entry of a lazily dropped reservation, until swept',
@@ -76,19 +76,26 @@ export const settleScript = defineScript({
   name: 'uploads-quota-settle',
   summary: 'drops expired reservations, then turns one into a stored file of actualBytes (<= its bytes)',
   keys: OWNER_KEYS,
-  args: [NOW, 'uploadId', 'actualBytes'],
-  returns: '{1 settled | 0 gone | -1 actualBytes over the reservation, reserved bytes}',
+  args: [NOW, 'uploadId', 'actualBytes', "attemptId: recorded with the file, '' for none"],
+  returns:
+    '{1 settled, or gone but recorded by this attemptId | 0 gone | -1 actualBytes over the reservation, reserved bytes}',
   uses: [QUOTA_LEDGER],
   body: `
-local actual = tonumber(ARGV[3])
+local actual, attempt = tonumber(ARGV[3]), ARGV[4]
 local L = load()
 drop_expired(L, tonumber(ARGV[1]))
 local e = live_entry(ARGV[2])
-if not e then save(L) return {0, 0} end
+if not e then
+  save(L)
+  -- Our own earlier commit (its answer was lost): true again, nothing changes.
+  local rec = redis.call('HGET', KEYS[1], 'f:' .. ARGV[2])
+  if attempt ~= '' and rec and select(2, split_file(rec)) == attempt then return {1, 0} end
+  return {0, 0}
+end
 if actual > e[2] then save(L) return {-1, e[2]} end
 forget(L, ARGV[2], e[2])
 L.used = L.used + actual
-redis.call('HSET', KEYS[1], 'f:' .. ARGV[2], fmt(actual))
+redis.call('HSET', KEYS[1], 'f:' .. ARGV[2], fmt_file(actual, attempt))
 save(L)
 return {1, e[2]}`,
   reply: reply.tuple(reply.literal(1, 0, -1), reply.integer),
@@ -124,10 +131,10 @@ export const freeScript = defineScript({
   body: `
 local L = load()
 local field = 'f:' .. ARGV[1]
-local b = redis.call('HGET', KEYS[1], field)
-if b then
+local rec = redis.call('HGET', KEYS[1], field)
+if rec then
   redis.call('HDEL', KEYS[1], field)
-  local used = math.max(0, L.used - tonumber(b))
+  local used = math.max(0, L.used - split_file(rec))
   if used ~= L.used then L.used, L.dirty = used, true end
 end
 save(L)

@@ -64,6 +64,7 @@ import { defineOptions, opt } from '../core/options.js';
 import { createKeyspace } from '../core/redis/keys.js';
 import { type RedisScript, type RedisScriptClient, runScript } from '../core/redis/script.js';
 import {
+  checkAttemptId,
   checkBytes,
   checkNow,
   checkOwner,
@@ -210,12 +211,14 @@ export function createRedisQuotaStore(options: RedisQuotaStoreOptions): QuotaSto
       const [found, expiresAtMs, bytes, state] = await run(getScript, ownerKeys(owner), [nowMs, uploadId]);
       return found ? Object.freeze({ owner, uploadId, bytes, expiresAtMs, state }) : undefined;
     },
-    async settle(owner, uploadId, actualBytes, nowMs) {
+    async settle(owner, uploadId, actualBytes, nowMs, attemptId) {
       checkOwner(owner);
       checkUploadId(uploadId);
       checkBytes('actualBytes', actualBytes);
       checkNow(nowMs);
-      const [status, reserved] = await run(settleScript, ownerKeys(owner), [nowMs, uploadId, actualBytes]);
+      // '' never matches a recorded attempt id (those are 1..128 characters).
+      const args = [nowMs, uploadId, actualBytes, checkAttemptId(attemptId) ?? ''] as const;
+      const [status, reserved] = await run(settleScript, ownerKeys(owner), args);
       if (status === -1) throw settleTooLarge(actualBytes, reserved);
       return status === 1;
     },

@@ -267,8 +267,19 @@ export interface QuotaStore {
    * Turns the reservation into stored bytes: removes it, adds `actualBytes` (<= its bytes) to used and
    * records `actualBytes` as the stored file of `uploadId` (what `free` subtracts later). Returns false
    * (and changes nothing) when the reservation is gone.
+   *
+   * `attemptId` (optional, 1..128 of [A-Za-z0-9._~-]; the policy passes its promotion's file id) is
+   * recorded with the file. When the reservation is gone but the file of `uploadId` was recorded with
+   * the same `attemptId`, the answer is true and nothing changes: a caller that lost the answer of its
+   * own committed settle can ask again and tell its commit from another finalizer's (charged once).
    */
-  settle(owner: string, uploadId: string, actualBytes: number, nowMs: number): Promise<boolean>;
+  settle(
+    owner: string,
+    uploadId: string,
+    actualBytes: number,
+    nowMs: number,
+    attemptId?: string,
+  ): Promise<boolean>;
   /** Drops the reservation; false when it was already gone. */
   release(owner: string, uploadId: string, nowMs: number): Promise<boolean>;
   /**
