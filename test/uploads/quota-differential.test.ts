@@ -9,6 +9,8 @@ import { connectRedis, deleteByPrefix, noRedis, randomPrefix } from '../support/
 
 const OWNERS = ['alice', '{bob}:', 'ç\n'];
 const IDS = ['a', 'b', 'c', 'd', 'e'];
+/** Settle attempt ids: few, so a settle often meets a record of its own attempt (undefined: none). */
+const ATTEMPTS = [undefined, 'p', 'q'];
 
 type Op =
   | {
@@ -20,7 +22,13 @@ type Op =
       readonly ttlMs: number;
     }
   | { readonly op: 'get' | 'release'; readonly owner: number; readonly id: number }
-  | { readonly op: 'settle'; readonly owner: number; readonly id: number; readonly actual: number }
+  | {
+      readonly op: 'settle';
+      readonly owner: number;
+      readonly id: number;
+      readonly actual: number;
+      readonly attempt: number;
+    }
   | { readonly op: 'free'; readonly owner: number; readonly id: number }
   | { readonly op: 'usage'; readonly owner: number }
   | { readonly op: 'sweep'; readonly limit: number }
@@ -47,7 +55,9 @@ function generate(random: DifferentialRandom): Op {
       ttlMs: random.pick([500, 2000]),
     },
     { op: 'get', owner, id },
-    { op: 'settle', owner, id, actual: random.int(0, 65) },
+    { op: 'settle', owner, id, actual: random.int(0, 65), attempt: random.int(0, ATTEMPTS.length - 1) },
+    // Small and with an attempt id: often commits, and often asks again for a commit of its own.
+    { op: 'settle', owner, id, actual: random.int(0, 20), attempt: random.int(1, ATTEMPTS.length - 1) },
     { op: 'release', owner, id },
     { op: 'free', owner, id },
     { op: 'usage', owner },
@@ -75,7 +85,7 @@ async function apply(store: QuotaStore, op: Op, clock: { now(): number; advance(
     case 'get':
       return store.get(OWNERS[op.owner]!, IDS[op.id]!, now);
     case 'settle':
-      return store.settle(OWNERS[op.owner]!, IDS[op.id]!, op.actual, now);
+      return store.settle(OWNERS[op.owner]!, IDS[op.id]!, op.actual, now, ATTEMPTS[op.attempt]);
     case 'release':
       return store.release(OWNERS[op.owner]!, IDS[op.id]!, now);
     case 'free':
@@ -106,7 +116,7 @@ describe.skipIf(noRedis)('QuotaStore: memory and Redis agree', () => {
     client.disconnect();
   });
 
-  it('on seeded random reserves, settles, releases, frees, sweeps and time steps', async () => {
+  it('on seeded random reserves, settles (with and without attempt ids), releases, frees, sweeps and time steps', async () => {
     await runDifferential<QuotaStore, Op>({
       reference: () => ({ subject: createMemoryQuotaStore() }),
       candidate: () => ({ subject: redisStore() }),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { QuotaStore } from '../../uploads/index.js';
+import { quotaStoreAttemptCases } from './quota-store-attempts.js';
 import { quotaStoreFileCases } from './quota-store-files.js';
 import { type QuotaCase, reservation } from './quota-store-fixtures.js';
 import { quotaStoreHostileCases } from './quota-store-hostile.js';
@@ -203,7 +204,8 @@ const basics: readonly QuotaCase[] = [
 /**
  * The QuotaStore contract: reserve up to exactly the limit, duplicates, settle (less than reserved, twice,
  * after release), release, expiry on the injected `nowMs`, usage of live reservations only, free by
- * upload id (once, what the settle recorded), sweeps bounded by `limit` that also return reservations
+ * upload id (once, what the settle recorded), settle attempt ids (our own lost commit answers true,
+ * charged once), sweeps bounded by `limit` that also return reservations
  * dropped lazily (once), a lowered limit, zero bytes, hostile owners and states,
  * argument checks, large byte counts and concurrent reserves against one limit. Time is the manual clock
  * `setup` receives; the store takes it through the `nowMs` arguments.
@@ -216,7 +218,12 @@ const basics: readonly QuotaCase[] = [
  */
 export function quotaStoreContract(t: ContractTestApi, options: QuotaStoreContractOptions): void {
   t.describe(`QuotaStore contract: ${options.name}`, () => {
-    for (const [title, body] of [...basics, ...quotaStoreFileCases, ...quotaStoreHostileCases]) {
+    for (const [title, body] of [
+      ...basics,
+      ...quotaStoreFileCases,
+      ...quotaStoreAttemptCases,
+      ...quotaStoreHostileCases,
+    ]) {
       t.it(title, withFixture(options.setup, body));
     }
   });
