@@ -11,7 +11,7 @@
  *
  * **Key layout** (`<prefix>:up:` then): per owner, under the hash tag `{o:<22 chars of base64url
  * SHA-256 of the owner>}` (so no owner — braces, colons, newlines, 512 bytes of emoji — can shape a key):
- * `ledger` (hash: used, rsv, n, v, and `f:<uploadId>` -> bytes per stored file), `exp` (zset
+ * `ledger` (hash: used, rsv, n, v, and `f:<uploadId>` -> bytes[:attemptId] per stored file), `exp` (zset
  * `<bytes>:<uploadId>` by expiry), `res` (hash uploadId -> expiry, bytes, state), `gone` (hash of
  * reservations dropped lazily, waiting for the sweep). The sweep index: `{sweep}:idx` (zset owner ->
  * earliest expiry, a lower bound) and `{sweep}:ver` (hash owner -> version). See redis-quota-lua.ts and
@@ -21,9 +21,11 @@
  * (`QUOTA_KEY_GRACE_MS`); `gone` lives at least as long as `exp` had left when a lazy drop wrote to it
  * (so as long as the owner's index entry), else one hour; an expired reservation stops counting at its
  * expiry, not when a key goes. The `ledger` hash has no TTL: it is the ledger of stored bytes and lives
- * as long as the owner's files. It holds one field per stored file (`f:<uploadId>` -> bytes), removed
- * by `free`: measured on Redis 7.0 with the policy's 26-character ids, about 41 bytes per file while the
- * owner has at most 128 (a listpack) and about 85 beyond (a hashtable); budget it like the file table.
+ * as long as the owner's files. It holds one field per stored file (`f:<uploadId>` -> `<bytes>`, or
+ * `<bytes>:<attemptId>` when the settle carried one, as the policy's do), removed by `free`: measured
+ * on Redis 7.0 with the policy's 26-character ids, about 41 bytes per file while the owner has at most
+ * 128 (a listpack) and about 85 beyond (a hashtable); a 26-character attempt id adds about 36 bytes
+ * per file in a listpack and about 40 beyond (100 and 1,000 files); budget it like the file table.
  * No script reads the whole ledger, so its size costs memory, not time.
  * Losing it (eviction, FLUSHALL, a failover without persistence) forgets the owner's used bytes and
  * file records (deleting an older file then frees nothing), so the owner may store up to the limit
