@@ -5,16 +5,15 @@
  * backslashes, CR/LF, `;`, `%`) can end the quoted string or add a header.
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import { replaceLoneSurrogates } from '../core/unicode.js';
 import { argument } from '../core/validate.js';
-import { sanitizeFilename } from './filename.js';
+import { CONTROLS, sanitizeFilename } from './filename.js';
 
 /** How a browser should treat the file: show it (`inline`) or save it (`attachment`). */
 export type DispositionType = 'attachment' | 'inline';
 
 /** Name used when nothing printable is left of the given one. */
 const FALLBACK_NAME = 'download';
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * The ASCII fallback: printable ASCII except `"`, `\`, `/`, `;` (naive parsers split on it) and `%`
@@ -56,8 +55,7 @@ function encodeRfc5987(name: string): string {
 export function contentDisposition(filename: string, type: DispositionType = 'attachment'): string {
   const kind = argument.oneOf('type', type, ['attachment', 'inline'] as const);
   if (typeof filename !== 'string') throw new InvalidArgumentError('`filename` must be a string');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const clean = filename.replace(LONE_SURROGATE, '\uFFFD').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  const clean = replaceLoneSurrogates(filename).replace(CONTROLS, '');
   const name = clean.trim() === '' ? FALLBACK_NAME : clean;
   return `${kind}; filename="${asciiFallback(name)}"; filename*=UTF-8''${encodeRfc5987(name)}`;
 }

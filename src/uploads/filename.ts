@@ -17,6 +17,7 @@
  * - Lone surrogates are refused (they cannot be encoded as UTF-8 honestly), as are names longer than
  *   {@link MAX_RAW_FILENAME_LENGTH} UTF-16 units before cleaning (bounds the work on hostile input).
  */
+import { hasLoneSurrogate } from '../core/unicode.js';
 import { argument } from '../core/validate.js';
 import { UploadRejectedError } from './errors.js';
 
@@ -35,11 +36,11 @@ export interface SanitizeFilenameOptions {
   readonly maxBytes?: number;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // Line breaks and tabs separate words: they become spaces rather than gluing words together.
 const SPACE_LIKE = /[\t\n\v\f\r\u0085\u2028\u2029\p{Zs}]/gu;
+/** C0 and C1 control characters and DEL (global: for `replace`). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+export const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 const FORMAT_CHARS = /[\p{Cf}\uFFFE\uFFFF]/gu;
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/g;
 // Slash look-alikes (fullwidth solidus and reverse solidus, division and fraction slashes, big solidi):
@@ -136,7 +137,7 @@ export function sanitizeFilename(name: unknown, options: SanitizeFilenameOptions
   const maxBytes = argument.integer('maxBytes', options.maxBytes ?? DEFAULT_MAX_FILENAME_BYTES, 16, 4096);
   if (typeof name !== 'string') throw reject('not a string');
   if (name.length > MAX_RAW_FILENAME_LENGTH) throw reject('too long');
-  if (LONE_SURROGATE.test(name)) throw reject('it holds a lone surrogate');
+  if (hasLoneSurrogate(name)) throw reject('it holds a lone surrogate');
   // Passes repeat until nothing changes, so the result is a fixed point and sanitising it again is a
   // no-op. Each pass only removes or prefixes; the bound keeps a surprise from spinning, and a name
   // still changing after it is refused rather than returned unstable.

@@ -15,7 +15,14 @@ import {
   storePart,
   uploadOf,
 } from './memory-store-state.js';
-import { checkHeaderValue, checkKey, checkMetadata, compareKeys, storeFailure } from './s3-rules.js';
+import {
+  checkHeaderValue,
+  checkKey,
+  checkMetadata,
+  checkUploadId,
+  compareKeys,
+  storeFailure,
+} from './s3-rules.js';
 import { createPartWriter } from './s3-writer.js';
 import type { ByteSource, ObjectStore } from './types.js';
 
@@ -34,13 +41,6 @@ function checkRange(start: unknown, endInclusive: unknown): void {
 /** An `ifMatch` argument: absent, or an ETag as a header carries it (checked like the S3 adapter). */
 const checkIfMatch = (ifMatch: unknown): string | undefined =>
   ifMatch === undefined ? undefined : checkHeaderValue(ifMatch, 'ifMatch');
-
-function checkUploadId(uploadId: unknown): string {
-  if (typeof uploadId !== 'string' || uploadId === '') {
-    throw new InvalidArgumentError('`uploadId` must be a non-empty string');
-  }
-  return uploadId;
-}
 
 async function* chunksOf(bytes: Uint8Array, signal: AbortSignal | undefined): ByteSource {
   for (let at = 0; at < bytes.byteLength; at += READ_CHUNK_BYTES) {

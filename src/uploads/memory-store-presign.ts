@@ -14,6 +14,7 @@ import {
   checkHeaderValue,
   checkKey,
   checkMetadata,
+  checkPartRequest,
 } from './s3-rules.js';
 import type {
   ObjectStore,
@@ -84,16 +85,8 @@ export function createMemoryPresigning(state: MemoryState, signer: Signer, base:
       return { method: 'POST', url: `${base}/`, fields: signed, expiresAtMs };
     },
     async presignPart(key, uploadId, partNumber, expiresInS, contentLength): Promise<PresignedPart> {
-      checkKey(key);
-      if (typeof uploadId !== 'string' || uploadId === '') {
-        throw new InvalidArgumentError('`uploadId` must be a non-empty string');
-      }
-      checkBytes(partNumber, 'partNumber', 1, state.limits.maxParts);
+      const length = checkPartRequest(key, uploadId, partNumber, contentLength, state.limits);
       const expiresAtMs = expiryOf(expiresInS);
-      const length =
-        contentLength === undefined
-          ? undefined
-          : checkBytes(contentLength, 'contentLength', 0, state.limits.maxPartBytes);
       const signature = signer.sign(partSignedParts(key, expiresAtMs, uploadId, String(partNumber), length));
       const url = urlOf(base, key, {
         [Q.op]: 'part',

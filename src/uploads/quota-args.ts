@@ -3,6 +3,7 @@
  * with the same `InvalidArgumentError` (`ERR_INVALID_ARGUMENT`) before anything changes.
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import { hasLoneSurrogate } from '../core/unicode.js';
 import { argument } from '../core/validate.js';
 import type { ReserveInput } from './types.js';
 
@@ -20,14 +21,12 @@ export const MAX_SWEEP_LIMIT = 10_000;
  */
 export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
-/** A lone surrogate cannot be encoded as UTF-8: Redis would store U+FFFD and answer a different string. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 function wellFormedText(name: string, value: unknown, maxBytes: number, allowEmpty: boolean): string {
   if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
     throw new InvalidArgumentError(`\`${name}\` must be a ${allowEmpty ? '' : 'non-empty '}string`);
   }
-  if (LONE_SURROGATE.test(value)) {
+  // A lone surrogate cannot be encoded as UTF-8: Redis would store U+FFFD and answer a different string.
+  if (hasLoneSurrogate(value)) {
     throw new InvalidArgumentError(`\`${name}\` must be well-formed Unicode (no lone surrogates)`);
   }
   // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes, a unit count above the byte limit is too long.

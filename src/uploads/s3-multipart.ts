@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { InvalidArgumentError, StoreError } from '../core/errors.js';
 import { sdkErrorCode, sdkStatus } from './s3-errors.js';
-import { checkHeaderValue, checkKey, checkMetadata, storeFailure } from './s3-rules.js';
+import { checkHeaderValue, checkKey, checkMetadata, checkUploadId, storeFailure } from './s3-rules.js';
 import type { S3Context } from './s3-store.js';
 import { createPartWriter } from './s3-writer.js';
 import type { ObjectStore, UploadedPart } from './types.js';
@@ -27,13 +27,6 @@ type MultipartCalls = Pick<
   | 'listMultipartUploads'
   | 'openMultipartWriter'
 >;
-
-function checkUploadId(uploadId: unknown): string {
-  if (typeof uploadId !== 'string' || uploadId === '') {
-    throw new InvalidArgumentError('`uploadId` must be a non-empty string');
-  }
-  return uploadId;
-}
 
 /**
  * radosgw answers `NoSuchKey` where AWS answers `NoSuchUpload` (an aborted or completed upload): on an

@@ -16,6 +16,7 @@ import {
   checkHeaderValue,
   checkKey,
   checkMetadata,
+  checkPartRequest,
   storeFailure,
 } from './s3-rules.js';
 import type { S3Context } from './s3-store.js';
@@ -123,16 +124,8 @@ export function createS3Presigning(s3: S3Context): Presigning {
       return { method: 'POST' as const, url: post.url, fields: post.fields, expiresAtMs };
     },
     async presignPart(key, uploadId, partNumber, expiresInS, contentLength) {
-      checkKey(key);
-      if (typeof uploadId !== 'string' || uploadId === '') {
-        throw new InvalidArgumentError('`uploadId` must be a non-empty string');
-      }
-      checkBytes(partNumber, 'partNumber', 1, s3.limits.maxParts);
+      const length = checkPartRequest(key, uploadId, partNumber, contentLength, s3.limits);
       const expiry = checkExpiry(expiresInS);
-      const length =
-        contentLength === undefined
-          ? undefined
-          : checkBytes(contentLength, 'contentLength', 0, s3.limits.maxPartBytes);
       const command = new UploadPartCommand({
         Bucket: bucket,
         Key: key,

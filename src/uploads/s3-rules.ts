@@ -4,6 +4,7 @@
  * metadata entry may be, and the error-code convention of both stores' `StoreError`s.
  */
 import { InvalidArgumentError, InvalidOptionError, StoreError } from '../core/errors.js';
+import { hasLoneSurrogate } from '../core/unicode.js';
 import type { MultipartLimits } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -54,8 +55,6 @@ export function parseMultipartLimits(owner: string, input: unknown): MultipartLi
   return Object.freeze(out as unknown as MultipartLimits);
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** Refuses a key S3 would refuse or a URL would mangle: empty, over 1,024 UTF-8 bytes, control characters, dot segments. */
 export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string' || key.length === 0) {
@@ -66,7 +65,7 @@ export function checkKey(key: unknown, what = 'key'): string {
   }
   // Control characters survive neither XML listings nor most proxies; lone surrogates do not encode.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
-  if (/[\u0000-\u001f\u007f]/.test(key) || LONE_SURROGATE.test(key)) {
+  if (/[\u0000-\u001f\u007f]/.test(key) || hasLoneSurrogate(key)) {
     throw new InvalidArgumentError(`\`${what}\` holds control characters or invalid UTF-16`);
   }
   // URL parsers (fetch, browsers, proxies) resolve `.` and `..` segments: a presigned URL for
@@ -94,6 +93,33 @@ export function checkBytes(value: unknown, name: string, min: number, max: numbe
     throw new InvalidArgumentError(`\`${name}\` must be an integer in ${min}..${max}`);
   }
   return value as number;
+}
+
+/** A multipart upload id as the store gave it: any non-empty string. */
+export function checkUploadId(uploadId: unknown): string {
+  if (typeof uploadId !== 'string' || uploadId === '') {
+    throw new InvalidArgumentError('`uploadId` must be a non-empty string');
+  }
+  return uploadId;
+}
+
+/**
+ * The arguments of a part presign, as both stores check them: the key, the upload id, the part number
+ * within the store's part count, and an optional signed length within its part size. Returns the length.
+ */
+export function checkPartRequest(
+  key: unknown,
+  uploadId: unknown,
+  partNumber: unknown,
+  contentLength: unknown,
+  limits: MultipartLimits,
+): number | undefined {
+  checkKey(key);
+  checkUploadId(uploadId);
+  checkBytes(partNumber, 'partNumber', 1, limits.maxParts);
+  return contentLength === undefined
+    ? undefined
+    : checkBytes(contentLength, 'contentLength', 0, limits.maxPartBytes);
 }
 
 // A header value: visible ASCII and spaces (what S3 stores without RFC 2047 games).

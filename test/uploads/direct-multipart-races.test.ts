@@ -133,8 +133,7 @@ describe('direct multipart: races and store failures', () => {
     expect(await failureOf(h.policy.completeMultipart('user-2', t.uploadId, []))).toMatchObject({
       code: 'ERR_UPLOAD_NOT_FOUND',
     });
-    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-    for (const garbage of [null, 'x', [{}], [{ partNumber: 1, etag: 7 }, null]] as any[]) {
+    for (const garbage of [null, 'x', [{}], [{ partNumber: 1, etag: 7 }, null]] as never[]) {
       expect(await failureOf(h.policy.completeMultipart(OWNER, t.uploadId, garbage))).toMatchObject({
         code: 'ERR_UPLOAD_PART',
       });

@@ -82,8 +82,7 @@ describe('direct multipart', () => {
     const h = harness();
     const t = await start(h, 3 * KiB);
     for (const bad of [[], [0], [4], [1.5], [1, 1], ['1'], Array.from({ length: 101 }, () => 1), 'x']) {
-      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-      await expectCode(h.policy.presignParts(OWNER, t.uploadId, bad as any), 'ERR_UPLOAD_PART');
+      await expectCode(h.policy.presignParts(OWNER, t.uploadId, bad as never), 'ERR_UPLOAD_PART');
     }
     await expectCode(h.policy.presignParts('user-2', t.uploadId, [1]), 'ERR_UPLOAD_NOT_FOUND');
     const put = await h.policy.startDirect({

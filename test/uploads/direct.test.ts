@@ -180,8 +180,7 @@ describe('declarations refused at start (nothing reserved, nothing stored)', () 
         mode: 'put',
         ...change,
       };
-      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-      await expectCode(h.policy.startDirect(request as any), code);
+      await expectCode(h.policy.startDirect(request as never), code);
       expect(await h.keys('')).toEqual([]);
       expect(await h.listMultipart()).toEqual([]);
       expect(await h.usage()).toEqual({ usedBytes: 0, reservedBytes: 0 });
@@ -402,16 +401,12 @@ describe('failures at start', () => {
   it('hostile ids and owners on the other calls', async () => {
     const h = harness();
     for (const id of [42, null, {}, '', 'A'.repeat(26), 'a'.repeat(1000)]) {
-      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-      await expectCode(h.policy.finalize(OWNER, id as any), 'ERR_UPLOAD_NOT_FOUND');
-      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-      await expectCode(h.policy.abort(OWNER, id as any), 'ERR_UPLOAD_NOT_FOUND');
+      await expectCode(h.policy.finalize(OWNER, id as never), 'ERR_UPLOAD_NOT_FOUND');
+      await expectCode(h.policy.abort(OWNER, id as never), 'ERR_UPLOAD_NOT_FOUND');
     }
     for (const owner of [42, null, '', 'x'.repeat(513)]) {
-      // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-      await expectCode(h.policy.finalize(owner as any, 'a'.repeat(26)), 'ERR_INVALID_ARGUMENT');
+      await expectCode(h.policy.finalize(owner as never, 'a'.repeat(26)), 'ERR_INVALID_ARGUMENT');
     }
-    // biome-ignore lint/suspicious/noExplicitAny: hostile input on purpose
-    await expectCode(h.policy.startDirect(null as any), 'ERR_INVALID_ARGUMENT');
+    await expectCode(h.policy.startDirect(null as never), 'ERR_INVALID_ARGUMENT');
   });
 });
